@@ -1,0 +1,103 @@
+"""The ``sitefit`` command: a thin Click layer over ``pipeline.run``.
+
+Exit codes: 0 every row evaluated; 1 finished, some rows rejected; 2 nothing could be
+evaluated (unreadable file, missing required column, bad option or rules file).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import __version__, run
+from pipeline.load import LoadError
+from pipeline.rules import RulesError, load_rules
+
+
+class Failure(click.ClickException):
+    """A run that could not go on: one line on stderr and exit code 2."""
+
+    exit_code = run.NOTHING_EVALUATED
+
+    def show(self, file=None) -> None:
+        click.echo(f"sitefit: {self.message}", err=True)
+
+
+def _guard(debug: bool, action):
+    """Run ``action``; known failures and, without --debug, any other error end in one line."""
+    try:
+        return action()
+    except (LoadError, RulesError) as exc:
+        if debug:
+            raise
+        raise Failure(str(exc)) from None
+    except OSError as exc:
+        if debug:
+            raise
+        raise Failure(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+    except Exception as exc:  # noqa: BLE001 - a scheduler reads one line, not a traceback
+        if debug:
+            raise
+        raise Failure(f"internal error: {type(exc).__name__}: {exc} "
+                      "(run again with --debug for the traceback)") from None
+
+
+debug_option = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitefit")
+def cli() -> None:
+    """Classify mining sites for AI training, AI inference, both or neither."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("output"), show_default=True,
+              help="Output folder. One input file writes straight into it; a folder or several "
+                   "files write each into OUT/<file stem>/.")
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A TOML rules file; the keys it sets replace the defaults.")
+@click.option("--no-pdf", is_flag=True, help="Skip the PDF reports.")
+@debug_option
+def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None, no_pdf: bool,
+             debug: bool) -> None:
+    """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
+    rules = _guard(debug, lambda: load_rules(rules_file))
+    inputs = _guard(debug, lambda: run.find_inputs(list(paths)))
+    nested = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
+    targets = _guard(debug, lambda: run.output_dirs(inputs, out, nested))
+    worst = run.OK
+    for path, target in targets.items():
+        try:
+            outcome = _guard(debug, lambda: run.evaluate_file(path, target, rules))
+        except Failure as failure:
+            failure.show()
+            worst = run.NOTHING_EVALUATED
+            continue
+        click.echo(f"sitefit: {outcome.message} -> {target}", err=True)
+        worst = max(worst, outcome.exit_code)
+    sys.exit(worst)
+
+
+@cli.command(name="validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@debug_option
+def validate_command(path: Path, debug: bool) -> None:
+    """Check the spreadsheet at PATH against the input contract; write nothing."""
+    checked = _guard(debug, lambda: run.check(path))
+    for problem in checked.problems:
+        click.echo(str(problem))
+    valid, rejected = len(checked.sites), len(checked.rejected_rows)
+    if checked.data_rows == 0:
+        raise Failure(f"{path}: no data rows below the header")
+    click.echo(f"sitefit: {path}: {checked.data_rows} data rows, {valid} valid, "
+               f"{rejected} rejected", err=True)
+    sys.exit(run.NOTHING_EVALUATED if valid == 0 else run.SOME_REJECTED if rejected else run.OK)
+
+
+def main() -> None:
+    cli(prog_name="sitefit")

@@ -1,0 +1,249 @@
+"""The input contract: canonical columns, their kinds, units, ranges and header aliases.
+
+This module is the single description of the spreadsheet a finance team fills in
+(see ``shared/input-contract.md``). The loader matches headers with it, the parser
+converts values with it, the Pandera schema checks ranges from it, and the writers
+label columns with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TEXT, NUMBER, COUNT, BOOL, ENUM = "text", "number", "count", "bool", "enum"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit a person may type, as a kind and a factor to that kind's base unit."""
+
+    kind: str
+    factor: float
+
+
+# Base units: power W, price USD/kWh, distance mile, time second, bandwidth Gbit/s.
+UNITS: dict[str, Unit] = {
+    **{u: Unit("power", f) for u, f in {"w": 1.0, "kw": 1e3, "mw": 1e6, "gw": 1e9}.items()},
+    **{u: Unit("price", f) for u, f in {"$/kwh": 1.0, "c/kwh": 0.01, "$/mwh": 0.001}.items()},
+    **{u: Unit("distance", f) for u, f in {"mi": 1.0, "mile": 1.0, "miles": 1.0,
+                                           "km": 0.621371192237334}.items()},
+    **{u: Unit("time", f) for u, f in {
+        "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0,
+        "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+        "h/yr": 3600.0, "hrs/yr": 3600.0, "hours/yr": 3600.0, "hours/year": 3600.0,
+        "day": 86400.0, "days": 86400.0, "wk": 604800.0, "week": 604800.0, "weeks": 604800.0,
+        "mo": 2629746.0, "month": 2629746.0, "months": 2629746.0,
+        "yr": 31556952.0, "year": 31556952.0, "years": 31556952.0}.items()},
+    **{u: Unit("bandwidth", f) for u, f in {
+        "mbps": 1e-3, "mbit/s": 1e-3, "gbps": 1.0, "gbit/s": 1.0, "gb/s": 1.0, "g": 1.0,
+        "ge": 1.0, "gbe": 1.0, "tbps": 1e3, "tbit/s": 1e3}.items()},
+    **{u: Unit("angle", 1.0) for u in ("°", "deg", "degrees")},
+}
+
+# How each canonical unit is shown to people, keyed by the token in UNITS.
+UNIT_LABELS = {"mw": "MW", "kw": "kW", "$/kwh": "USD/kWh", "miles": "miles", "ms": "ms",
+               "hours": "hours", "months": "months", "gbps": "Gbit/s", "deg": "degrees"}
+
+
+def normalize_unit(text: str) -> str:
+    """Fold the ways people write a unit into one token: ``US$ per MWh`` -> ``$/mwh``."""
+    token = text.strip().lower()
+    token = re.sub(r"\s+per\s+", "/", token)
+    token = re.sub(r"\s+", "", token)
+    token = token.replace("us$", "$").replace("usd", "$").replace("¢", "c")
+    token = re.sub(r"^cents?(?=/)", "c", token)
+    token = re.sub(r"/rack$", "", token)
+    return token
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the contract."""
+
+    name: str
+    kind: str
+    required: bool = False
+    unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    above_minimum: bool = False  # True: values must be strictly greater than minimum
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    meaning: str = ""
+
+    @property
+    def unit_label(self) -> str:
+        return UNIT_LABELS.get(self.unit or "", "")
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, in words, for error messages."""
+        if self.kind == BOOL:
+            return "yes or no"
+        if self.kind == ENUM:
+            return "one of " + ", ".join(self.choices)
+        if self.kind == TEXT:
+            return "text"
+        what = "a whole number" if self.kind == COUNT else "a number"
+        if self.unit_label:
+            what += f" in {self.unit_label}"
+        bounds = []
+        if self.minimum is not None:
+            bounds.append(f"{'>' if self.above_minimum else '>='} {self.minimum:g}")
+        if self.maximum is not None:
+            bounds.append(f"<= {self.maximum:g}")
+        return what + (", " + " and ".join(bounds) if bounds else "")
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("site_id", TEXT, required=True, aliases=("id", "site", "site code", "site key"),
+           meaning="the portfolio's own key for the site, unique in the file"),
+    Column("site_name", TEXT, required=True, aliases=("name", "site name"), meaning="human name"),
+    Column("operator", TEXT, aliases=("company", "owner", "operator name"),
+           meaning="owning or operating company"),
+    Column("country", TEXT, meaning="country name or ISO code"),
+    Column("region", TEXT, aliases=("state", "province", "state province"),
+           meaning="state or province"),
+    Column("latitude", NUMBER, unit="deg", minimum=-90, maximum=90, aliases=("lat",),
+           meaning="site location, decimal degrees"),
+    Column("longitude", NUMBER, unit="deg", minimum=-180, maximum=180,
+           aliases=("lon", "lng", "long"), meaning="site location, decimal degrees"),
+    Column("nearest_metro", TEXT, aliases=("metro", "nearest metro area"),
+           meaning="nearest major metro area, as the site team names it"),
+    Column("metro_distance_miles", NUMBER, unit="miles", minimum=0,
+           aliases=("metro distance", "distance to metro", "distance to metro miles"),
+           meaning="straight-line distance to that metro"),
+    Column("metro_rtt_ms", NUMBER, unit="ms", minimum=0, above_minimum=True,
+           aliases=("metro rtt", "rtt", "rtt ms", "round trip ms", "latency ms", "latency"),
+           meaning="measured round trip to the metro or its internet exchange"),
+    Column("power_capacity_mw", NUMBER, required=True, unit="mw", minimum=0, above_minimum=True,
+           aliases=("power capacity", "capacity", "capacity mw", "power mw"),
+           meaning="energized or contracted capacity the site can deliver"),
+    Column("power_expansion_mw", NUMBER, unit="mw", minimum=0,
+           aliases=("power expansion", "expansion mw", "expansion"),
+           meaning="further capacity in the interconnection pipeline"),
+    Column("power_cost_usd_per_kwh", NUMBER, required=True, unit="$/kwh", minimum=0,
+           above_minimum=True,
+           aliases=("power cost", "power price", "power cost usd kwh", "power price usd kwh",
+                    "all in power cost", "energy cost"),
+           meaning="all-in delivered price, demand charges included"),
+    Column("power_redundancy", ENUM, choices=("N", "N+1", "2N"),
+           aliases=("redundancy", "electrical redundancy"),
+           meaning="electrical redundancy of the distribution path"),
+    Column("utility_feeds", COUNT, minimum=1, aliases=("feeds", "utility feed count"),
+           meaning="independent utility feeds"),
+    Column("backup_generation", BOOL, aliases=("backup", "generators", "backup generators"),
+           meaning="on-site generators or equivalent backup"),
+    Column("curtailment_hours_per_year", NUMBER, unit="hours", minimum=0, maximum=8760,
+           aliases=("curtailment", "curtailment hours", "curtailment hours year"),
+           meaning="hours a year the site commits to curtail (demand response)"),
+    Column("mining_load_mw", NUMBER, unit="mw", minimum=0, aliases=("mining load", "mining mw"),
+           meaning="mining load that could stay on site as flexible load"),
+    Column("cooling_type", ENUM, required=True,
+           choices=("air", "hydro", "immersion", "rear_door", "direct_to_chip"),
+           aliases=("cooling",), meaning="cooling in place today"),
+    Column("rack_density_kw", NUMBER, unit="kw", minimum=0, above_minimum=True,
+           aliases=("rack density", "density kw", "kw per rack", "rack density kw per rack"),
+           meaning="highest sustained rack density the site can cool today"),
+    Column("liquid_cooling_path", ENUM,
+           choices=("none", "studied", "planned", "in_progress", "in_place"),
+           aliases=("liquid cooling", "liquid cooling status", "liquid path"),
+           meaning="state of the path to GPU-grade liquid cooling"),
+    Column("fiber_on_site", BOOL, required=True, aliases=("fiber", "fibre on site", "fibre"),
+           meaning="lit fiber reaches the site today"),
+    Column("fiber_carriers", COUNT, minimum=0,
+           aliases=("carriers", "fibre carriers", "diverse carriers"),
+           meaning="diverse carriers available at the site"),
+    Column("uplink_gbps", NUMBER, unit="gbps", minimum=0, aliases=("uplink", "uplink gbit s"),
+           meaning="upstream capacity today"),
+    Column("path_to_100g", BOOL, aliases=("path to 100ge", "100g path", "100ge path"),
+           meaning="a 100GE-class upstream can be contracted"),
+    Column("fiber_lead_time_months", NUMBER, unit="months", minimum=0,
+           aliases=("fiber lead time", "fibre lead time", "lead time months", "lead time"),
+           meaning="quoted lead time for new or upgraded fiber"),
+    Column("staffing_24x7", BOOL, required=True,
+           aliases=("24x7 staffing", "24 7 staffing", "staffed 24x7", "24x7"),
+           meaning="staffed around the clock with escalation"),
+    Column("dc_ops_staff", COUNT, minimum=0, aliases=("ops staff", "dc staff", "it staff"),
+           meaning="staff qualified on servers, networks and firmware"),
+    Column("sla_track_record", BOOL, aliases=("sla record", "sla", "sla history"),
+           meaning="has operated under customer SLAs (hosting, colocation)"),
+    Column("notes", TEXT, aliases=("note", "comments"), meaning="free text, carried through"),
+)
+
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+
+# Spellings people use for enumerated values, folded by fold_choice() first.
+CHOICE_ALIASES: dict[str, dict[str, str]] = {
+    "power_redundancy": {"n": "N", "n+1": "N+1", "2n": "2N", "2xn": "2N", "nplus1": "N+1"},
+    "cooling_type": {
+        "air": "air", "aircooled": "air", "aircooling": "air", "fans": "air",
+        "hydro": "hydro", "hydrocooled": "hydro", "hydrocooling": "hydro", "water": "hydro",
+        "immersion": "immersion", "immersioncooled": "immersion",
+        "immersioncooling": "immersion", "singlephaseimmersion": "immersion",
+        "twophaseimmersion": "immersion",
+        "reardoor": "rear_door", "rdhx": "rear_door", "reardoorheatexchanger": "rear_door",
+        "directtochip": "direct_to_chip", "dlc": "direct_to_chip", "d2c": "direct_to_chip",
+        "dtc": "direct_to_chip", "coldplate": "direct_to_chip",
+        "directliquidcooling": "direct_to_chip",
+    },
+    "liquid_cooling_path": {
+        "none": "none", "no": "none", "nopath": "none",
+        "studied": "studied", "study": "studied", "understudy": "studied",
+        "feasibilitystudy": "studied",
+        "planned": "planned", "plan": "planned",
+        "inprogress": "in_progress", "underconstruction": "in_progress",
+        "building": "in_progress",
+        "inplace": "in_place", "installed": "in_place", "done": "in_place",
+        "complete": "in_place", "operational": "in_place",
+    },
+}
+
+BOOL_WORDS = {"yes": True, "y": True, "true": True, "1": True,
+              "no": False, "n": False, "false": False, "0": False}
+
+
+def fold_choice(text: str) -> str:
+    """Fold an enumerated value for alias lookup: ``Direct-to-chip`` -> ``directtochip``."""
+    return re.sub(r"[\s_\-.]+", "", text.strip().lower())
+
+
+def header_key(text: str) -> str:
+    """Fold a header for matching: case, spaces, punctuation and a bracketed unit go."""
+    text = re.sub(r"[\(\[][^\)\]]*[\)\]]\s*$", "", str(text).strip())
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+def header_unit(text: str) -> str | None:
+    """The unit written in brackets at the end of a header, if any: ``Capacity (kW)`` -> kW."""
+    match = re.search(r"[\(\[]([^\)\]]*)[\)\]]\s*$", str(text).strip())
+    return match.group(1).strip() if match else None
+
+
+HEADER_KEYS: dict[str, str] = {}
+for _column in COLUMNS:
+    for _spelling in (_column.name, *_column.aliases):
+        HEADER_KEYS.setdefault(header_key(_spelling), _column.name)
+
+
+def show_number(value: float) -> str:
+    """A number as people read it: 1,200 / 12 / 0.045 / 2.5."""
+    if value == float("inf"):
+        return "unlimited"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+
+
+def show_value(name: str, value) -> str:
+    """A contract value with its unit, for sentences: ``12 MW``, ``yes``, ``N+1``."""
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        label = BY_NAME[name].unit_label if name in BY_NAME else ""
+        return f"{show_number(value)} {label}".strip()
+    return str(value)

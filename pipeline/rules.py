@@ -1,0 +1,138 @@
+"""The rules file: every gate threshold in one TOML file, overridable with ``--rules``.
+
+The shipped ``rules.toml`` holds the defaults. A user file may set any subset of
+its keys; unknown keys and values of the wrong type are errors, so a typo never
+silently falls back to a default. A run records the values in force and their hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SOURCE = "sitefit default rules"
+
+
+class RulesError(Exception):
+    """The rules file cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds in force, where they came from, and a hash that identifies them."""
+
+    values: dict[str, Any]
+    source: str
+
+    @property
+    def sha256(self) -> str:
+        canonical = json.dumps(self.values, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.values[section]
+
+    def flat(self) -> dict[str, Any]:
+        """Every value under its dotted key: ``power.training.pass_min_capacity_mw``."""
+        out: dict[str, Any] = {}
+
+        def walk(prefix: str, node: Any) -> None:
+            if isinstance(node, dict) and not _is_leaf_table(prefix):
+                for key, value in node.items():
+                    walk(f"{prefix}.{key}" if prefix else key, value)
+            else:
+                out[prefix] = node
+
+        walk("", self.values)
+        return out
+
+
+def _is_leaf_table(key: str) -> bool:
+    """Tables that are one value (a mapping a user replaces whole), not a section."""
+    return key == "cooling.default_path_by_cooling_type"
+
+
+def default_rules() -> Rules:
+    text = resources.files("pipeline").joinpath("rules.toml").read_text(encoding="utf-8")
+    return Rules(tomllib.loads(text), DEFAULT_SOURCE)
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """The default rules, with the keys set in ``path`` (if given) replacing theirs."""
+    rules = default_rules()
+    if path is None:
+        return rules
+    path = Path(path)
+    try:
+        override = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RulesError(f"rules file {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"rules file {path}: cannot be read as TOML ({exc})") from None
+    merged = _merge(rules.values, override, path, "")
+    _check_order(merged, path)
+    return Rules(merged, str(path))
+
+
+def _merge(default: dict, override: dict, path: Path, prefix: str) -> dict:
+    merged = dict(default)
+    for key, value in override.items():
+        dotted = f"{prefix}{key}"
+        if key not in default:
+            known = ", ".join(sorted(default))
+            raise RulesError(f"rules file {path}: unknown key {dotted!r} (known here: {known})")
+        wanted = default[key]
+        if isinstance(wanted, dict) and not _is_leaf_table(dotted):
+            if not isinstance(value, dict):
+                raise RulesError(f"rules file {path}: {dotted} must be a table")
+            merged[key] = _merge(wanted, value, path, dotted + ".")
+        elif not _same_type(wanted, value):
+            raise RulesError(f"rules file {path}: {dotted} = {value!r}: expected "
+                             f"{_type_name(wanted)} like {wanted!r}")
+        elif isinstance(value, (int, float)) and value < 0:
+            raise RulesError(f"rules file {path}: {dotted} = {value!r}: must not be negative")
+        else:
+            merged[key] = value
+    return merged
+
+
+def _same_type(wanted: Any, value: Any) -> bool:
+    if isinstance(wanted, bool) or isinstance(value, bool):
+        return isinstance(wanted, bool) and isinstance(value, bool)
+    if isinstance(wanted, (int, float)):
+        return isinstance(value, (int, float))
+    return type(wanted) is type(value)
+
+
+def _type_name(value: Any) -> str:
+    return {list: "a list", dict: "a table", str: "text"}.get(type(value), "a number")
+
+
+# (looser, stricter, "looser must be at most/least stricter") pairs a file must respect.
+_ORDER = [
+    ("location.inference.conditional_max_rtt_ms", "location.inference.pass_max_rtt_ms", ">="),
+    ("location.inference.conditional_max_distance_miles",
+     "location.inference.pass_max_distance_miles", ">="),
+    ("power.training.conditional_min_capacity_mw", "power.training.pass_min_capacity_mw", "<="),
+    ("power.training.conditional_max_price_usd_per_kwh",
+     "power.training.pass_max_price_usd_per_kwh", ">="),
+    ("power.inference.conditional_min_capacity_mw", "power.inference.pass_min_capacity_mw", "<="),
+    ("power.inference.conditional_max_price_usd_per_kwh",
+     "power.inference.pass_max_price_usd_per_kwh", ">="),
+    ("scores.conditional", "scores.pass", "<="),
+    ("scores.fail", "scores.conditional", "<="),
+]
+
+
+def _check_order(values: dict, path: Path) -> None:
+    flat = Rules(values, str(path)).flat()
+    for looser, stricter, relation in _ORDER:
+        a, b = flat[looser], flat[stricter]
+        if (relation == ">=" and a < b) or (relation == "<=" and a > b):
+            raise RulesError(f"rules file {path}: {looser} = {a} must be {relation} "
+                             f"{stricter} = {b}, or the conditional band is empty")

@@ -1,0 +1,174 @@
+"""One run: load, validate, classify and write, in that order, into an atomic output folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import __version__, tabulate
+from pipeline.atomic import atomic_directory
+from pipeline.classify import SiteResult, classify
+from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
+from pipeline.rules import Rules
+from pipeline.validate import Validated, validate
+from pipeline.writers.csv import write_csv
+from pipeline.writers.excel import write_scorecard
+
+OK, SOME_REJECTED, NOTHING_EVALUATED = 0, 1, 2
+
+
+@dataclass
+class FileOutcome:
+    """What a run of one input file did, for the CLI and the manifest."""
+
+    input: Path
+    out_dir: Path | None
+    exit_code: int
+    message: str
+    data_rows: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def find_inputs(paths: list[Path]) -> list[Path]:
+    """Spreadsheets named, or found directly in the folders named, in a stable order."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file()
+                            and p.suffix.lower() in SPREADSHEET_SUFFIXES
+                            and not p.name.startswith(("~$", ".")))
+            if not inside:
+                raise LoadError(f"{path}: no spreadsheets here "
+                                f"(looked for {', '.join(SPREADSHEET_SUFFIXES)})")
+            found.extend(inside)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise LoadError(f"{path}: no such file or folder")
+    return found
+
+
+def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]:
+    """Where each input's outputs go; two inputs may never share a folder."""
+    if not nested:
+        return {inputs[0]: out}
+    targets: dict[Path, Path] = {}
+    for path in inputs:
+        target = out / path.stem
+        clash = next((p for p, t in targets.items() if t == target), None)
+        if clash is not None:
+            raise LoadError(f"{clash} and {path} would both write to {target}; rename one")
+        targets[path] = target
+    return targets
+
+
+def check(path: Path) -> Validated:
+    """Load and validate one file without evaluating it."""
+    return validate(load(path))
+
+
+def evaluate_file(path: Path, out_dir: Path, rules: Rules) -> FileOutcome:
+    """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 4)
+        clock = now
+
+    table = load(path)
+    lap("load")
+    checked = validate(table)
+    lap("validate")
+    results = classify(checked.sites, rules)
+    lap("classify")
+    evaluated, rejected = len(results), len(checked.rejected_rows)
+    outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, evaluated, rejected, timings)
+    outcome.exit_code, outcome.message = _verdict(outcome, checked)
+    with atomic_directory(out_dir) as staging:
+        scorecard = tabulate.results_frame(results, table.extras)
+        problems = tabulate.problems_frame(checked.problems)
+        write_csv(scorecard, staging / "results.csv")
+        write_csv(problems, staging / "rejected.csv")
+        lap("csv")
+        write_scorecard(staging / "scorecard.xlsx", summary=_summary(checked, rules, outcome),
+                        buckets=tabulate.bucket_summary(results),
+                        disqualifiers=tabulate.disqualifier_counts(results),
+                        scorecard=scorecard, gate_detail=tabulate.gate_detail_frame(results),
+                        rejected=problems, rules=rules.flat())
+        lap("excel")
+        _write_manifest(staging / "manifest.json", checked, rules, results, outcome)
+    return outcome
+
+
+def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
+    name = outcome.input
+    if outcome.data_rows == 0:
+        return NOTHING_EVALUATED, f"{name}: no data rows below the header; nothing to evaluate"
+    if outcome.evaluated == 0:
+        return NOTHING_EVALUATED, (f"{name}: all {outcome.rejected} rows rejected; first: "
+                                   f"{checked.problems[0]}")
+    if outcome.rejected:
+        return SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows evaluated, "
+                               f"{outcome.rejected} rejected (see rejected.csv); first: "
+                               f"{checked.problems[0]}")
+    return OK, f"{name}: {outcome.evaluated} sites evaluated"
+
+
+def _summary(checked: Validated, rules: Rules, outcome: FileOutcome) -> list[tuple[str, object]]:
+    table = checked.table
+    return [
+        ("sitefit version", __version__),
+        ("Input file", table.path.name),
+        ("Sheet", table.sheet),
+        ("Header row", table.header_row),
+        ("Data rows", outcome.data_rows),
+        ("Sites evaluated", outcome.evaluated),
+        ("Rows rejected", outcome.rejected),
+        ("Rules", rules.source),
+        ("Rules sha256", rules.sha256),
+    ]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_manifest(path: Path, checked: Validated, rules: Rules, results: list[SiteResult],
+                    outcome: FileOutcome) -> None:
+    table = checked.table
+    manifest = {
+        "tool": "sitefit",
+        "version": __version__,
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "input": {"path": str(table.path), "sha256": _sha256(table.path),
+                  "sheet": table.sheet, "header_row": table.header_row},
+        "rules": {"source": rules.source, "sha256": rules.sha256, "values": rules.values},
+        "rows": {
+            "data_rows": outcome.data_rows,
+            "evaluated": outcome.evaluated,
+            "rejected": outcome.rejected,
+            "all_accounted_for": outcome.evaluated + outcome.rejected == outcome.data_rows,
+            "rejected_rows": checked.rejected_rows,
+            "not_data": {str(row): why for row, why in table.skipped_rows.items()},
+        },
+        "buckets": {row.bucket: row.sites for row in
+                    tabulate.bucket_summary(results).itertuples(index=False)},
+        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"],
+        "timings_s": outcome.timings,
+        "exit_status": outcome.exit_code,
+        "message": outcome.message,
+    }
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")

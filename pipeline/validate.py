@@ -1,0 +1,205 @@
+"""Validate stage: parse raw cells by the contract, check them with Pandera, split the rows.
+
+Every problem is kept (Pandera runs lazily) and names the spreadsheet row, the
+column and the original value. Rows with any problem are rejected whole; the
+rest go on to be classified. Nothing is lost: valid + rejected = data rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from pipeline import contract
+from pipeline.load import RawTable
+from schemas.sites import DTYPES, SITE_SCHEMA
+
+NUMBER = re.compile(
+    r"^(?P<cur>\$)?\s*(?P<num>[+-]?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?)"
+    r"\s*(?P<unit>.*)$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row was rejected, located as a person finds it in the spreadsheet."""
+
+    file: str
+    sheet: str
+    row: int
+    site_id: str
+    column: str
+    value: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, sheet {self.sheet}" if self.sheet != "csv" else self.file
+        return f"{where}, row {self.row}, column {self.column}: {self.value!r}: {self.problem}"
+
+
+@dataclass
+class Validated:
+    """The outcome of validation: typed valid rows and every problem found."""
+
+    sites: pd.DataFrame
+    problems: list[Problem]
+    rejected_rows: list[int]
+    table: RawTable
+
+    @property
+    def data_rows(self) -> int:
+        return len(self.table.frame)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's kind; the message says what was expected."""
+
+
+def parse_cell(column: contract.Column, value, header_unit: str | None = None):
+    """Turn one raw cell into its contract value (None when blank), or raise CellError."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+    if column.kind == contract.TEXT:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    if column.kind == contract.BOOL:
+        if isinstance(value, bool):
+            return value
+        word = _plain_number_text(value).lower()
+        if word in contract.BOOL_WORDS:
+            return contract.BOOL_WORDS[word]
+        raise CellError(f"expected {column.expected} (also y/n, true/false, 1/0)")
+    if column.kind == contract.ENUM:
+        text = _plain_number_text(value)
+        folded = contract.fold_choice(text)
+        aliases = contract.CHOICE_ALIASES.get(column.name, {})
+        return aliases.get(folded) or next(
+            (c for c in column.choices if contract.fold_choice(c) == folded), text)
+    return _parse_number(column, value, header_unit)
+
+
+def _plain_number_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parse_number(column: contract.Column, value, header_unit: str | None) -> float:
+    if isinstance(value, bool):
+        raise CellError(f"a true/false value; expected {column.expected}")
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        raise CellError(f"a date or time; expected {column.expected} (format the cell as a number)")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        unit = header_unit
+    else:
+        text = str(value).replace("\u00a0", " ").strip()
+        match = NUMBER.match(text)
+        if not match or not re.search(r"\d", match["num"]):
+            raise CellError(f"not a number; expected {column.expected}")
+        if match["unit"].startswith(","):
+            raise CellError(f"ambiguous decimal comma; expected {column.expected} "
+                            "(write 0.045, or 1,200 with groups of three)")
+        number = float(match["num"].replace(",", ""))
+        unit = contract.normalize_unit(match["unit"]) if match["unit"].strip() else header_unit
+        if unit is not None and column.unit is None:
+            raise CellError(f"has a unit; expected {column.expected}")
+    if not math.isfinite(number):
+        raise CellError(f"not a finite number; expected {column.expected}")
+    if unit is None or column.unit is None:
+        return number
+    found = contract.UNITS.get(unit)
+    wanted = contract.UNITS[column.unit]
+    if found is None:
+        raise CellError(f"unknown unit {unit!r}; expected {column.expected}")
+    if found.kind != wanted.kind:
+        raise CellError(f"{unit!r} is a {found.kind} unit; expected {column.expected}")
+    return number * found.factor / wanted.factor
+
+
+def validate(table: RawTable) -> Validated:
+    """Parse and check every row of ``table``; return the valid rows and all problems."""
+    raw = table.frame
+    where = dict(file=table.path.name, sheet=table.sheet)
+    errors: dict[tuple[int, str], str] = {}
+    parsed: dict[str, list] = {}
+    for column in contract.COLUMNS:
+        if column.name not in raw.columns:
+            parsed[column.name] = [None] * len(raw)
+            continue
+        values = []
+        for row, cell in zip(raw.index, raw[column.name]):
+            try:
+                values.append(parse_cell(column, cell, table.units.get(column.name)))
+            except CellError as exc:
+                errors[(row, column.name)] = str(exc)
+                values.append(None)
+        parsed[column.name] = values
+    typed = pd.DataFrame(
+        {name: pd.Series(values, index=raw.index, dtype=DTYPES.get(contract.BY_NAME[name].kind,
+                                                                   object))
+         for name, values in parsed.items()})
+    try:
+        SITE_SCHEMA.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        _collect_schema_errors(exc.failure_cases, typed, errors)
+
+    problems = [Problem(**where, row=row, site_id=_site_id(typed, row), column=name,
+                        value=_shown(raw, row, name), problem=text)
+                for (row, name), text in sorted(errors.items(),
+                                                key=lambda item: (item[0][0], _order(item[0][1])))]
+    rejected = sorted({p.row for p in problems})
+    sites = typed.drop(index=rejected)
+    for extra in table.extras:
+        sites[extra] = raw.loc[sites.index, extra]
+    return Validated(sites, problems, rejected, table)
+
+
+def _collect_schema_errors(cases: pd.DataFrame, typed: pd.DataFrame,
+                           errors: dict[tuple[int, str], str]) -> None:
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            raise AssertionError(f"schema error without a row: {case}")  # a bug, not bad input
+        row, name = int(case.index), case.column
+        if (row, name) in errors:
+            continue  # the parser already explained this cell
+        if case.check == "not_nullable":
+            errors[(row, name)] = "required, but the cell is blank"
+        elif case.check == "field_uniqueness":
+            others = [r for r in typed.index[typed["site_id"] == case.failure_case] if r != row]
+            errors[(row, name)] = (f"duplicate site_id, also in row{'s' if len(others) > 1 else ''} "
+                                   f"{', '.join(map(str, others))}; every copy is rejected")
+        else:
+            errors[(row, name)] = case.check
+
+
+def _site_id(typed: pd.DataFrame, row: int) -> str:
+    value = typed.at[row, "site_id"]
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _shown(raw: pd.DataFrame, row: int, name: str) -> str:
+    if name not in raw.columns:
+        return ""
+    value = raw.at[row, name]
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+_POSITION = {c.name: i for i, c in enumerate(contract.COLUMNS)}
+
+
+def _order(name: str) -> int:
+    return _POSITION.get(name, len(_POSITION))

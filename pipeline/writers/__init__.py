@@ -1,0 +1,1 @@
+"""Output writers; each knows one format and nothing of the others."""

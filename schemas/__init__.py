@@ -1,0 +1,1 @@
+"""Pandera schemas for sitefit's tables."""

@@ -1,0 +1,56 @@
+"""Shared builders: a good site to vary, and real spreadsheet files written to tmp_path."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from pipeline.rules import default_rules
+
+# A site that passes every gate for both workloads: vary one thing at a time from here.
+GOOD_SITE = {
+    "site_id": "S-1", "site_name": "Good Site", "operator": "Op", "country": "US", "region": "TX",
+    "latitude": None, "longitude": None, "nearest_metro": "Dallas-Fort Worth",
+    "metro_distance_miles": 40.0, "metro_rtt_ms": 2.0, "power_capacity_mw": 30.0,
+    "power_expansion_mw": None, "power_cost_usd_per_kwh": 0.04, "power_redundancy": "2N",
+    "utility_feeds": 2.0, "backup_generation": True, "curtailment_hours_per_year": 0.0,
+    "mining_load_mw": 0.0, "cooling_type": "direct_to_chip", "rack_density_kw": 60.0,
+    "liquid_cooling_path": "in_place", "fiber_on_site": True, "fiber_carriers": 3.0,
+    "uplink_gbps": 100.0, "path_to_100g": True, "fiber_lead_time_months": None,
+    "staffing_24x7": True, "dc_ops_staff": 10.0, "sla_track_record": True, "notes": None,
+}
+
+HEADER = ["site_id", "site_name", "power_capacity_mw", "power_cost_usd_per_kwh", "cooling_type",
+          "fiber_on_site", "staffing_24x7"]
+ROW = ["A-1", "Alpha", 30, 0.04, "air", "yes", "yes"]
+
+
+@pytest.fixture
+def rules():
+    return default_rules()
+
+
+def site(**changes):
+    return {**GOOD_SITE, **changes}
+
+
+def write_xlsx(path: Path, rows: list[list], sheet: str = "Sites") -> Path:
+    book = Workbook()
+    book.active.title = sheet
+    for row in rows:
+        book.active.append(row)
+    for line in book.active.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text as typed, even when it starts with "="
+    book.save(path)
+    return path
+
+
+def write_csv(path: Path, rows: list[list], **options) -> Path:
+    with path.open("w", newline="", encoding=options.pop("encoding", "utf-8")) as handle:
+        csv.writer(handle, **options).writerows(rows)
+    return path

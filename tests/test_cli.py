@@ -1,0 +1,209 @@
+"""The command line as a scheduler and an analyst meet it: exit codes, messages, real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from conftest import HEADER, ROW, write_csv, write_xlsx
+from pipeline.cli import cli
+
+SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_sample_portfolio_evaluates_cleanly(tmp_path):
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
+    assert result.exit_code == 0, result.stderr
+    assert "32 sites evaluated" in result.stderr
+    rows = read_csv(tmp_path / "results.csv")
+    assert {r["bucket"] for r in rows} == {"Training", "Inference", "Hybrid", "Neither"}
+    statuses = {r[f"{w}_{g}"] for r in rows for w in ("training", "inference")
+                for g in ("location", "power", "cooling", "networking", "operations")}
+    assert statuses == {"pass", "conditional", "fail", "unknown"}
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["rows"] == {**manifest["rows"], "data_rows": 32, "evaluated": 32,
+                                "rejected": 0, "all_accounted_for": True}
+    assert manifest["exit_status"] == 0 and len(manifest["input"]["sha256"]) == 64
+    assert read_csv(tmp_path / "rejected.csv") == []
+
+
+def test_results_csv_has_the_agreed_columns(tmp_path):
+    invoke("evaluate", SAMPLE, "--out", tmp_path)
+    columns = read_csv(tmp_path / "results.csv")[0].keys()
+    agreed = ["site_id", "site_name", "bucket", "readiness", "training_verdict",
+              "inference_verdict", "training_score", "inference_score"] + [
+        f"{w}_{g}" for w in ("training", "inference")
+        for g in ("location", "power", "cooling", "networking", "operations")]
+    assert set(agreed) <= set(columns)
+
+
+def test_scorecard_workbook_reads_back(tmp_path):
+    invoke("evaluate", SAMPLE, "--out", tmp_path)
+    book = load_workbook(tmp_path / "scorecard.xlsx")
+    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Rejected", "Rules"]
+    card = book["Scorecard"]
+    assert card.freeze_panes == "C2" and card.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in card[1]]
+    assert header[:2] == ["site_id", "site_name"] and card.max_row == 33
+    bucket = card.cell(row=2, column=header.index("bucket") + 1)
+    assert bucket.value in {"Training", "Inference", "Hybrid", "Neither"}
+    assert bucket.fill.fgColor.rgb.endswith(("DDEBF7", "E2EFDA", "FCE4D6", "EDEDED"))
+    detail = book["Gate detail"]
+    assert detail.max_row == 1 + 32 * 10
+    summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if row[0].value}
+    assert summary["Sites evaluated"] == 32 and summary["Total"] == 32
+    rules = {row[0].value: row[1].value for row in book["Rules"].iter_rows(min_row=2)}
+    assert rules["power.training.pass_min_capacity_mw"] == 20
+
+
+def test_some_rows_rejected_exits_1_and_keeps_the_rest(tmp_path):
+    source = write_xlsx(tmp_path / "q.xlsx", [HEADER, ROW, ["B-1", "Beta", "12 ms", 0.04, "air",
+                                                           "yes", "yes"]])
+    result = invoke("evaluate", source, "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "1 of 2 rows evaluated, 1 rejected" in result.stderr
+    assert "row 3, column power_capacity_mw: '12 ms'" in result.stderr
+    rejected = read_csv(tmp_path / "out" / "rejected.csv")
+    assert [(r["row"], r["column"], r["value"]) for r in rejected] == [
+        ("3", "power_capacity_mw", "12 ms")]
+    assert [r["site_id"] for r in read_csv(tmp_path / "out" / "results.csv")] == ["A-1"]
+    book = load_workbook(tmp_path / "out" / "scorecard.xlsx")
+    assert book["Rejected"].cell(row=2, column=7).value.startswith("'ms' is a time unit")
+
+
+@pytest.mark.parametrize("make_input, message", [
+    (lambda d: d / "missing.xlsx", "no such file"),
+    (lambda d: (d / "x.txt").write_text("hi") and d / "x.txt", "not a spreadsheet"),
+    (lambda d: write_csv(d / "x.csv", [HEADER[:-1], ROW[:-1]]),
+     "required column staffing_24x7 missing"),
+    (lambda d: write_csv(d / "x.csv", [HEADER]), "no data rows"),
+    (lambda d: write_csv(d / "x.csv", [HEADER, ["A", "B", "x", "y", "air", "1", "1"]]),
+     "all 1 rows rejected"),
+])
+def test_nothing_evaluated_exits_2_with_one_line(tmp_path, make_input, message):
+    result = invoke("evaluate", make_input(tmp_path), "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.startswith("sitefit: ")
+
+
+def test_folder_without_spreadsheets_exits_2(tmp_path):
+    result = invoke("evaluate", tmp_path, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "no spreadsheets here" in result.stderr
+
+
+def test_folder_writes_each_file_into_its_own_folder(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    write_xlsx(source / "q1.xlsx", [HEADER, ROW])
+    write_csv(source / "q2.csv", [HEADER, ROW])
+    result = invoke("evaluate", source, "--out", tmp_path / "out")
+    assert result.exit_code == 0
+    assert (tmp_path / "out" / "q1" / "results.csv").exists()
+    assert (tmp_path / "out" / "q2" / "scorecard.xlsx").exists()
+
+
+def test_two_inputs_with_one_stem_are_refused(tmp_path):
+    write_xlsx(tmp_path / "q.xlsx", [HEADER, ROW])
+    write_csv(tmp_path / "q.csv", [HEADER, ROW])
+    result = invoke("evaluate", tmp_path, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "would both write to" in result.stderr
+
+
+def test_text_never_becomes_a_formula(tmp_path):
+    hostile = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)"]
+    rows = [HEADER + ["notes"]] + [[f"S{i}", text, 30, 0.04, "air", "yes", "yes", text]
+                                   for i, text in enumerate(hostile)]
+    result = invoke("evaluate", write_xlsx(tmp_path / "h.xlsx", rows), "--out", tmp_path / "o")
+    assert result.exit_code == 0
+    book = load_workbook(tmp_path / "o" / "scorecard.xlsx")
+    names = [c for c in book["Scorecard"].iter_rows(min_row=2, max_col=2, values_only=True)]
+    assert [n for _, n in names] == hostile
+    assert all(c.data_type == "s" for row in book["Scorecard"].iter_rows(min_row=2)
+               for c in row if isinstance(c.value, str))
+    results = read_csv(tmp_path / "o" / "results.csv")
+    assert [r["site_name"] for r in results] == ["'" + h for h in hostile]
+
+
+def test_rules_override_changes_the_outcome_and_is_recorded(tmp_path):
+    rules = tmp_path / "strict.toml"
+    rules.write_text("[power.training]\npass_min_capacity_mw = 50.0\n")
+    invoke("evaluate", SAMPLE, "--out", tmp_path / "default")
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "strict", "--rules", rules)
+    assert result.exit_code == 0
+    default = json.loads((tmp_path / "default" / "manifest.json").read_text())["rules"]
+    strict = json.loads((tmp_path / "strict" / "manifest.json").read_text())["rules"]
+    assert default["sha256"] != strict["sha256"] and strict["source"] == str(rules)
+    assert strict["values"]["power"]["training"]["pass_min_capacity_mw"] == 50.0
+    before = {r["site_id"]: r["training_power"] for r in read_csv(tmp_path / "default" /
+                                                                  "results.csv")}
+    after = {r["site_id"]: r["training_power"] for r in read_csv(tmp_path / "strict" /
+                                                                 "results.csv")}
+    assert before["ON-01"] == "pass" and after["ON-01"] == "conditional"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[power.training]\npass_min_capacty_mw = 50\n", "unknown key 'power.training.pass_min_capacty_mw'"),
+    ("[power.training]\npass_min_capacity_mw = 'fifty'\n", "expected a number"),
+    ("[power.training]\nconditional_min_capacity_mw = 30\n", "conditional band is empty"),
+    ("not toml at all [", "cannot be read as TOML"),
+])
+def test_bad_rules_file_exits_2(tmp_path, text, message):
+    rules = tmp_path / "r.toml"
+    rules.write_text(text)
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "o", "--rules", rules)
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_option_exits_2(tmp_path):
+    result = invoke("evaluate", SAMPLE, "--colour", "red")
+    assert result.exit_code == 2 and "No such option" in result.stderr
+
+
+def test_validate_reports_problems_and_writes_nothing(tmp_path):
+    source = write_csv(tmp_path / "v.csv", [HEADER, ROW, ["B", "Beta", 30, 0.04, "liquid", "y",
+                                                         "y"]])
+    result = invoke("validate", source)
+    assert result.exit_code == 1
+    assert "v.csv, row 3, column cooling_type: 'liquid': expected one of air" in result.stdout
+    assert "2 data rows, 1 valid, 1 rejected" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.csv"]
+    assert invoke("validate", SAMPLE).exit_code == 0
+
+
+def test_a_failed_run_keeps_the_previous_output(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    invoke("evaluate", SAMPLE, "--out", out)
+    before = (out / "results.csv").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("pipeline.run.write_scorecard", broken)
+    result = invoke("evaluate", SAMPLE, "--out", out)
+    assert result.exit_code == 2 and "internal error: RuntimeError: disk on fire" in result.stderr
+    assert (out / "results.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_module_entry_point_matches_the_console_script():
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "pipeline", "--version"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("sitefit, version ")
