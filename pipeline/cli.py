@@ -6,6 +6,7 @@ evaluated (unreadable file, missing required column, bad option or rules file).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import click
 from pipeline import __version__, run
 from pipeline.load import LoadError
 from pipeline.rules import RulesError, load_rules
+from pipeline.writers.pdf import PdfUnavailable
 
 
 class Failure(click.ClickException):
@@ -29,7 +31,7 @@ def _guard(debug: bool, action):
     """Run ``action``; known failures and, without --debug, any other error end in one line."""
     try:
         return action()
-    except (LoadError, RulesError) as exc:
+    except (LoadError, RulesError, PdfUnavailable) as exc:
         if debug:
             raise
         raise Failure(str(exc)) from None
@@ -62,9 +64,11 @@ def cli() -> None:
 @click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A TOML rules file; the keys it sets replace the defaults.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF reports.")
+@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="the number of cores", help="Processes that render PDFs.")
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None, no_pdf: bool,
-             debug: bool) -> None:
+             jobs: int, debug: bool) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
     rules = _guard(debug, lambda: load_rules(rules_file))
     inputs = _guard(debug, lambda: run.find_inputs(list(paths)))
@@ -73,7 +77,8 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None, no_pdf
     worst = run.OK
     for path, target in targets.items():
         try:
-            outcome = _guard(debug, lambda: run.evaluate_file(path, target, rules))
+            outcome = _guard(debug, lambda: run.evaluate_file(
+                path, target, rules, pdfs=not no_pdf, jobs=jobs, progress=sys.stderr.isatty()))
         except Failure as failure:
             failure.show()
             worst = run.NOTHING_EVALUATED

@@ -16,6 +16,7 @@ from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
 from pipeline.writers.csv import write_csv
+from pipeline.writers import pdf
 from pipeline.writers.excel import write_scorecard
 
 OK, SOME_REJECTED, NOTHING_EVALUATED = 0, 1, 2
@@ -33,6 +34,7 @@ class FileOutcome:
     evaluated: int = 0
     rejected: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    pdfs: dict | None = None
 
 
 def find_inputs(paths: list[Path]) -> list[Path]:
@@ -73,8 +75,13 @@ def check(path: Path) -> Validated:
     return validate(load(path))
 
 
-def evaluate_file(path: Path, out_dir: Path, rules: Rules) -> FileOutcome:
-    """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once."""
+def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True, jobs: int = 1,
+                  progress: bool = False) -> FileOutcome:
+    """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once.
+
+    With ``pdfs``, also a report per site and a portfolio summary, rendered over ``jobs``
+    processes; reports unchanged since the previous run in ``out_dir`` are reused.
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -105,8 +112,29 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules) -> FileOutcome:
                         scorecard=scorecard, gate_detail=tabulate.gate_detail_frame(results),
                         rejected=problems, rules=rules.flat())
         lap("excel")
+        if pdfs:
+            outcome.pdfs = _write_pdfs(staging, out_dir, checked, rules, results, jobs, progress)
+            lap("pdf")
         _write_manifest(staging / "manifest.json", checked, rules, results, outcome)
     return outcome
+
+
+def _write_pdfs(staging: Path, out_dir: Path, checked: Validated, rules: Rules,
+                results: list[SiteResult], jobs: int, progress: bool) -> dict:
+    today = dt.date.today().isoformat()
+    info = pdf.RunInfo(__version__, today, checked.table.path.name, rules.source, rules.sha256)
+    pages = [*pdf.site_pages(results, info),
+             pdf.portfolio_page(results, info, len(checked.rejected_rows))]
+    return pdf.write_pdfs(pages, staging, out_dir if out_dir.is_dir() else None,
+                          _previous_pdf_keys(out_dir), today, jobs, progress)
+
+
+def _previous_pdf_keys(out_dir: Path) -> dict[str, str]:
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        return dict(manifest["pdfs"]["keys"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
@@ -166,7 +194,9 @@ def _write_manifest(path: Path, checked: Validated, rules: Rules, results: list[
         },
         "buckets": {row.bucket: row.sites for row in
                     tabulate.bucket_summary(results).itertuples(index=False)},
-        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"],
+        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
+        + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
+        "pdfs": outcome.pdfs,
         "timings_s": outcome.timings,
         "exit_status": outcome.exit_code,
         "message": outcome.message,

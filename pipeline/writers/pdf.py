@@ -1,0 +1,303 @@
+"""PDF reports for executives: one per site and one for the portfolio (A4).
+
+HTML comes from the Jinja templates in ``templates/`` with every value escaped; WeasyPrint
+renders it with one font configuration and one parsed stylesheet per process, spread over
+``jobs`` processes. The renderer may read files inside ``templates/`` and nothing else, and
+fetches nothing from the network. A report whose HTML (less the run date), templates and
+tool version are unchanged since the previous run is reused instead of rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import jinja2
+
+from pipeline import __version__, contract, tabulate
+from pipeline.classify import SiteResult
+from pipeline.classify.gates import GATE_NAMES
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+DATE_TOKEN = "@@SITEFIT_RUN_DATE@@"
+STATUS_COLOURS = {"pass": "#c6efce", "conditional": "#ffeb9c", "unknown": "#d9e1f2",
+                  "fail": "#ffc7ce"}
+HEADLINES = {
+    "Training": "Training site", "Inference": "Inference site",
+    "Hybrid": "Hybrid: training and inference", "Neither": "Neither training nor inference yet",
+}
+EXPLANATIONS = {
+    "Training": "This site suits AI training (cheap, scalable power matters more than distance "
+                "to users) but not inference.",
+    "Inference": "This site suits AI inference (close to users, reliable and staffed) but not "
+                 "training.",
+    "Hybrid": "This site suits both AI training and inference.",
+    "Neither": "This site suits neither AI training nor inference as it stands; the actions "
+               "below say what would change that.",
+}
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                  *(f"LPT{i}" for i in range(1, 10))}
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or a system library it needs is missing; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    version: str
+    date: str
+    input: str
+    rules_source: str
+    rules_hash: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One PDF to produce: its file name under the output folder and its HTML."""
+
+    name: str
+    html: str  # with DATE_TOKEN where the run date goes
+
+    def key(self, templates_hash: str) -> str:
+        text = f"{__version__}\n{templates_hash}\n{self.html}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def report_names(site_ids: list[str]) -> dict[str, str]:
+    """A safe, unique file name under reports/ for each site_id.
+
+    Characters a file system may reject become ``_``. A name that had to change, that
+    differs from another only in case, or that Windows reserves, gets a short hash of the
+    real id, so two ids never share a file.
+    """
+    slugs = {sid: re.sub(r"[^A-Za-z0-9._-]+", "_", sid).strip("._")[:80] or "site"
+             for sid in site_ids}
+    exact = Counter(slug.lower() for sid, slug in slugs.items() if slug == sid)
+    names = {}
+    for sid, slug in slugs.items():
+        if (slug != sid or exact[slug.lower()] > 1
+                or slug.upper().split(".")[0] in RESERVED_NAMES):
+            slug = f"{slug}-{hashlib.sha256(sid.encode()).hexdigest()[:10]}"
+        names[sid] = f"{slug}.pdf"
+    return names
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.globals.update(number=contract.show_number, gates=GATE_NAMES, colours=STATUS_COLOURS,
+                       labels={c.name: c.meaning[:1].upper() + c.meaning[1:] for c in contract.COLUMNS})
+    return env
+
+
+def site_pages(results: list[SiteResult], run: RunInfo) -> list[Page]:
+    env = _environment()
+    template = env.get_template("site.html")
+    names = report_names([s.site_id for s in results])
+    info = _undated(run)
+    return [Page(f"reports/{names[site.site_id]}", template.render(
+        site=site, v=site.values, run=info, headline=_headline(site),
+        explanation=EXPLANATIONS[site.bucket])) for site in results]
+
+
+def portfolio_page(results: list[SiteResult], run: RunInfo, rejected: int) -> Page:
+    buckets = tabulate.bucket_summary(results)
+    not_yet = [s for s in results if s.readiness == "not yet" and s.bucket != "Neither"]
+    blockers = Counter()
+    rows = []
+    for site in not_yet:
+        held = sorted({f"{a.workload} {a.gate}" for a in site.actions})
+        blockers.update(held)
+        rows.append({"site_id": site.site_id, "site_name": site.site_name, "bucket": site.bucket,
+                     "blocked_by": ", ".join(held)})
+    html = _environment().get_template("portfolio.html").render(
+        run=_undated(run), evaluated=len(results), rejected=rejected,
+        total_mw=float(buckets.iloc[-1]["capacity_mw"]),
+        ready=sum(s.readiness == "ready" for s in results),
+        neither=sum(s.bucket == "Neither" for s in results),
+        buckets=buckets.to_dict("records"), chart=_bucket_chart(buckets.iloc[:-1]),
+        best_training=_ranked(results, "training"), best_inference=_ranked(results, "inference"),
+        disqualifiers=tabulate.disqualifier_counts(results),
+        blockers=blockers.most_common(), not_yet=rows)
+    return Page("portfolio.pdf", html)
+
+
+def _undated(run: RunInfo) -> RunInfo:
+    return RunInfo(run.version, DATE_TOKEN, run.input, run.rules_source, run.rules_hash)
+
+
+def _headline(site: SiteResult) -> str:
+    if site.bucket == "Neither":
+        return HEADLINES["Neither"]
+    return f"{HEADLINES[site.bucket]} · {'ready' if site.readiness == 'ready' else 'not yet ready'}"
+
+
+def _ranked(results: list[SiteResult], workload: str, top: int = 10) -> list[dict[str, Any]]:
+    eligible = [s for s in results if getattr(s, workload).verdict != "unfit"]
+    eligible.sort(key=lambda s: (-getattr(s, workload).score, s.site_id))
+    return [{"site_id": s.site_id, "site_name": s.site_name, "bucket": s.bucket,
+             "score": getattr(s, workload).score, "readiness": s.readiness}
+            for s in eligible[:top]]
+
+
+def _bucket_chart(buckets) -> str:
+    """Two bar charts side by side, sites and MW per bucket, as inline SVG (no input text)."""
+    colours = {"Training": "#5b9bd5", "Inference": "#70ad47", "Hybrid": "#ed7d31",
+               "Neither": "#a5a5a5"}
+    parts = ['<svg class="chart" viewBox="0 0 520 150" xmlns="http://www.w3.org/2000/svg">']
+    for offset, column, title in ((0, "sites", "Sites"), (270, "capacity_mw", "MW")):
+        top = max(float(buckets[column].max()), 1.0)
+        parts.append(f'<text x="{offset}" y="10" font-size="9" font-weight="bold" '
+                     f'font-family="Report Sans">{title}</text>')
+        for i, row in enumerate(buckets.itertuples(index=False)):
+            value = float(getattr(row, column))
+            width = 150 * value / top
+            y = 20 + i * 30
+            parts.append(f'<text x="{offset}" y="{y + 14}" font-size="8.5" '
+                         f'font-family="Report Sans">{row.bucket}</text>')
+            parts.append(f'<rect x="{offset + 60}" y="{y}" width="{width:.1f}" height="20" '
+                         f'fill="{colours[row.bucket]}"/>')
+            parts.append(f'<text x="{offset + 64 + width:.1f}" y="{y + 14}" font-size="8.5" '
+                         f'font-family="Report Sans">{contract.show_number(round(value, 1))}'
+                         f'</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def templates_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in TEMPLATES.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(TEMPLATES).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def write_pdfs(pages: list[Page], staging: Path, previous: Path | None, previous_keys: dict,
+               date: str, jobs: int, progress: bool = False) -> dict[str, Any]:
+    """Render (or reuse from ``previous``) every page into ``staging``; return what was done."""
+    templates = templates_hash()
+    keys, todo, reused = {}, [], 0
+    (staging / "reports").mkdir(parents=True, exist_ok=True)
+    for page in pages:
+        key = keys[page.name] = page.key(templates)
+        old = previous / page.name if previous else None
+        if old is not None and previous_keys.get(page.name) == key and old.is_file():
+            _link_or_copy(old, staging / page.name)
+            reused += 1
+        else:
+            todo.append((page.html.replace(DATE_TOKEN, date), str(staging / page.name)))
+    _render_all(todo, jobs, progress)
+    return {"rendered": len(todo), "reused": reused, "keys": keys}
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _render_all(todo: list[tuple[str, str]], jobs: int, progress: bool) -> None:
+    if not todo:
+        return
+    report = _progress(len(todo)) if progress else (lambda: None)
+    if jobs <= 1 or len(todo) == 1:
+        _start_renderer()
+        for html, target in todo:
+            _render(html, target)
+            report()
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
+                             initializer=_start_renderer) as pool:
+        for future in as_completed([pool.submit(_render, html, target)
+                                    for html, target in todo]):
+            future.result()
+            report()
+
+
+def _progress(total: int) -> Callable[[], None]:
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\rPDF reports [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return step
+
+
+_RENDERER: dict[str, Any] = {}
+
+
+def _start_renderer() -> None:
+    """Set up WeasyPrint once per process: one font configuration, one parsed stylesheet."""
+    if _RENDERER:
+        return
+    weasy = load_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    fetcher = _templates_only_fetcher(weasy)
+    css = weasy.CSS(filename=str(TEMPLATES / "report.css"), font_config=fonts,
+                    url_fetcher=fetcher)
+    _RENDERER.update(weasy=weasy, fonts=fonts, fetcher=fetcher, css=css)
+
+
+def _render(html: str, target: str) -> None:
+    _start_renderer()
+    r = _RENDERER
+    document = r["weasy"].HTML(string=html, base_url=TEMPLATES.as_uri() + "/",
+                               url_fetcher=r["fetcher"])
+    partial = f"{target}.part"
+    document.write_pdf(partial, stylesheets=[r["css"]], font_config=r["fonts"])
+    os.replace(partial, target)
+
+
+def load_weasyprint():
+    """Import WeasyPrint, turning a missing system library into advice."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:
+        raise PdfUnavailable(
+            f"PDF reports need WeasyPrint and its system libraries (Pango, HarfBuzz): {exc}. "
+            "On Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+            "libharfbuzz-subset0; or run with --no-pdf") from exc
+    return weasyprint
+
+
+def _templates_only_fetcher(weasy):
+    from weasyprint.urls import URLFetcher
+
+    root = TEMPLATES.resolve()
+
+    class TemplatesOnly(URLFetcher):
+        """Serves files inside templates/ and refuses everything else."""
+
+        def fetch(self, url, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme != "file":
+                raise ValueError(f"sitefit reports fetch nothing from the network: {url}")
+            path = Path(url2pathname(parsed.path)).resolve()
+            if not path.is_relative_to(root):
+                raise ValueError(f"sitefit reports read only their templates: {url}")
+            return super().fetch(url, headers)
+
+    return TemplatesOnly(allowed_protocols={"file"})

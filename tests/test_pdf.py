@@ -1,0 +1,177 @@
+"""PDF reports opened and read: content, hostile input, file names, reuse on re-run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from conftest import HEADER, ROW, write_xlsx
+from pipeline.cli import cli
+from pipeline.writers import pdf
+
+SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
+
+
+def words(path: Path) -> str:
+    """The PDF's text with line breaks and runs of spaces folded, as a reader sees it."""
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+    return re.sub(r"(\w[-/]) (\w)", r"\1\2", text)  # a line broken after a hyphen or slash
+
+
+def evaluate(*args):
+    return CliRunner().invoke(cli, ["evaluate", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pdf") / "sites"
+    result = evaluate(SAMPLE, "--out", out, "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_one_report_per_site_and_a_portfolio(sample_run):
+    reports = sorted(p.name for p in (sample_run / "reports").iterdir())
+    assert len(reports) == 32 and "TX-04.pdf" in reports
+    assert (sample_run / "portfolio.pdf").is_file()
+    manifest = json.loads((sample_run / "manifest.json").read_text())
+    assert manifest["pdfs"]["rendered"] == 33 and manifest["pdfs"]["reused"] == 0
+    for name in reports[:5]:
+        assert 1 <= len(PdfReader(sample_run / "reports" / name).pages) <= 2
+
+
+def test_site_report_says_what_the_scorecard_says(sample_run):
+    import csv
+    with open(sample_run / "results.csv", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["site_id"] == "IL-01")
+    text = words(sample_run / "reports" / "IL-01.pdf")
+    assert "Kankakee Junction" in text and "Prairie State Mining" in text
+    assert f"{row['bucket']}: training and inference" in text and "not yet ready" in text
+    details = [" ".join(part.split()) for part in row["next_actions"].split(" | ")]
+    for detail in details:
+        action = detail.split(": ", 1)[1]
+        assert action in text
+    assert "Training cooling is unknown until liquid_cooling_path is given" in text
+    assert "Inference location passes: 60 miles from Chicago" in text
+    assert "fiber_carriers" in text  # the data request
+    assert "Flexible mining" in text and "18 MW of mining" in text
+    assert "Page 1 of 2" in text
+
+
+def test_every_gate_reason_is_printed(sample_run):
+    from pipeline.classify import classify
+    from pipeline.rules import default_rules
+    from pipeline.run import check
+    checked = check(SAMPLE)
+    results = {s.site_id: s for s in classify(checked.sites, default_rules())}
+    for site_id in ("WTX-01", "PY-01", "TX-04", "ON-01"):
+        text = words(sample_run / "reports" / f"{site_id}.pdf")
+        site = results[site_id]
+        assert site.site_name in text
+        for workload in site.workloads:
+            for gate in workload.gates.values():
+                assert " ".join(gate.reason.split()) in text, (site_id, gate.gate)
+        for action in site.actions:
+            assert " ".join(action.text.split()) in text, (site_id, action.gate)
+
+
+def test_portfolio_summary(sample_run):
+    text = words(sample_run / "portfolio.pdf")
+    assert "Portfolio summary" in text and "32 sites evaluated" in text
+    for bucket in ("Training", "Inference", "Hybrid", "Neither"):
+        assert bucket in text
+    assert "Best sites for training" in text and "Best sites for inference" in text
+    assert "No credible cooling retrofit path" in text and "Operational ceiling" in text
+    assert "what blocks them" in text
+    assert "None: every row of the spreadsheet was evaluated." in text
+
+
+def test_unchanged_rerun_reuses_every_pdf_and_a_rules_change_renders_again(tmp_path):
+    out = tmp_path / "o"
+    source = write_xlsx(tmp_path / "p.xlsx", [HEADER, ROW, ["B-2", "Beta", 8, 0.09, "air",
+                                                           "yes", "no"]])
+    evaluate(source, "--out", out, "--jobs", "1")
+    first = (out / "reports" / "A-1.pdf").read_bytes()
+    evaluate(source, "--out", out, "--jobs", "1")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pdfs"]["rendered"] == 0 and manifest["pdfs"]["reused"] == 3
+    assert (out / "reports" / "A-1.pdf").read_bytes() == first
+    rules = tmp_path / "r.toml"
+    rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
+    evaluate(source, "--out", out, "--jobs", "1", "--rules", rules)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pdfs"]["rendered"] == 3 and manifest["pdfs"]["reused"] == 0
+
+
+def test_no_pdf_writes_none(tmp_path):
+    evaluate(write_xlsx(tmp_path / "p.xlsx", [HEADER, ROW]), "--out", tmp_path / "o", "--no-pdf")
+    assert not (tmp_path / "o" / "reports").exists()
+    assert not (tmp_path / "o" / "portfolio.pdf").exists()
+
+
+HOSTILE = [
+    "<img src=http://127.0.0.1:9/x.png>",
+    "<script>alert('x')</script>",
+    "<link rel=stylesheet href=file:///etc/hostname>",
+    "&amp; {{ 7*7 }} </td></tr></table>",
+]
+
+
+def test_hostile_text_prints_as_text(tmp_path):
+    rows = [HEADER + ["operator", "notes"]] + [
+        [f"H{i}", text, 30, 0.04, "air", "yes", "yes", text, text]
+        for i, text in enumerate(HOSTILE)]
+    out = tmp_path / "o"
+    assert evaluate(write_xlsx(tmp_path / "h.xlsx", rows), "--out", out, "--jobs", "1"
+                    ).exit_code == 0
+    def squeezed(text):
+        return "".join(text.split())
+
+    for i, text in enumerate(HOSTILE):
+        assert text in words(out / "reports" / f"H{i}.pdf")
+    portfolio = squeezed(words(out / "portfolio.pdf"))
+    assert all(squeezed(text) in portfolio for text in HOSTILE)
+
+
+def test_renderer_fetches_nothing_outside_the_templates(tmp_path):
+    import weasyprint
+    fetcher = pdf._templates_only_fetcher(weasyprint)
+    for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", "file:///etc/passwd",
+                (pdf.TEMPLATES / ".." / "README.md").resolve().as_uri(), "data:text/plain,hi"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    response = fetcher.fetch((pdf.TEMPLATES / "report.css").as_uri())
+    assert response is not None
+    # raw HTML that tries to reach out still renders, with nothing fetched
+    target = tmp_path / "raw.pdf"
+    pdf._render('<p>hi</p><img src="http://127.0.0.1:9/x.png">'
+                '<link rel="stylesheet" href="file:///etc/hostname">', str(target))
+    assert "hi" in words(target)
+
+
+@pytest.mark.parametrize("ids", [
+    ["../../x", "x"], ["a/b", "a?b", "a:b"], ["ABC", "abc"], ["CON", "nul.txt"], ["", "."],
+    ["é" * 200, "ü" * 200],
+])
+def test_report_names_stay_inside_reports_and_never_collide(ids):
+    names = pdf.report_names(ids)
+    assert len(set(n.lower() for n in names.values())) == len(ids)
+    for name in names.values():
+        assert "/" not in name and "\\" not in name and not name.startswith(".")
+        assert len(name) < 120 and name.endswith(".pdf")
+
+
+def test_path_like_site_ids_write_inside_reports(tmp_path):
+    rows = [HEADER, ["../../escape", *ROW[1:]], ["sub/dir", *ROW[1:]], ["sub_dir", *ROW[1:]]]
+    out = tmp_path / "o"
+    assert evaluate(write_xlsx(tmp_path / "p.xlsx", rows), "--out", out, "--jobs", "1"
+                    ).exit_code == 0
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.pdf"))
+    assert len(written) == 4 and all(p.parts[:2] in (("o", "reports"), ("o", "portfolio.pdf"))
+                                     for p in written)
+    assert (out / "reports" / "sub_dir.pdf").is_file()
