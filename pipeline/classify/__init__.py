@@ -81,7 +81,8 @@ class SiteResult:
         return getattr(self, workload).gates[gate]
 
 
-def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules) -> GateResult:
+def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules,
+                  thresholds: dict[str, Any] | None = None) -> GateResult:
     """Evaluate one gate, exploring the extremes of every missing value it needs."""
     outcomes = []
     read: set[str] = set()
@@ -102,8 +103,8 @@ def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules) -> GateResul
     high = max(v.status for v, _ in outcomes)
     missing = tuple(sorted({c for _, assumed in outcomes for c in assumed}))
     inputs = {c: values.get(c) for c in sorted(read)}
-    thresholds = {f"{section}.{key}": value for section in gate.sections
-                  for key, value in _section(rules, section).items() if not isinstance(value, dict)}
+    if thresholds is None:
+        thresholds = gate_thresholds(gate, rules)
     if low == high:
         verdict = outcomes[0][0]
         return GateResult(gate.name, gate.workload, low.label, low, high, verdict.reason,
@@ -115,6 +116,12 @@ def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules) -> GateResul
     action = f"Ask the site team for {names}."
     return GateResult(gate.name, gate.workload, UNKNOWN, low, high, reason, action, inputs,
                       thresholds, missing)
+
+
+def gate_thresholds(gate: Gate, rules: Rules) -> dict[str, Any]:
+    """The rule values a gate reads, under their dotted keys."""
+    return {f"{section}.{key}": value for section in gate.sections
+            for key, value in _section(rules, section).items() if not isinstance(value, dict)}
 
 
 def _section(rules: Rules, dotted: str) -> dict[str, Any]:
@@ -153,11 +160,13 @@ _TARGETS = {"Training": ("training",), "Inference": ("inference",),
 _ACTION_ORDER = {FAIL.label: 0, CONDITIONAL.label: 1, UNKNOWN: 2}
 
 
-def classify_site(values: dict[str, Any], rules: Rules) -> SiteResult:
+def classify_site(values: dict[str, Any], rules: Rules,
+                  thresholds: dict[Gate, dict[str, Any]] | None = None) -> SiteResult:
     """Classify one site given as contract values (None for missing)."""
+    thresholds = thresholds or {gate: gate_thresholds(gate, rules) for gate in GATES}
     results = {w: {} for w in WORKLOADS}
     for gate in GATES:
-        results[gate.workload][gate.name] = evaluate_gate(gate, values, rules)
+        results[gate.workload][gate.name] = evaluate_gate(gate, values, rules, thresholds[gate])
     training = _workload("training", results["training"], rules)
     inference = _workload("inference", results["inference"], rules)
     bucket = bucket_of(training.verdict, inference.verdict)
@@ -193,7 +202,8 @@ def classify_site(values: dict[str, Any], rules: Rules) -> SiteResult:
 
 def classify(sites: pd.DataFrame, rules: Rules) -> list[SiteResult]:
     """Classify every row of a validated frame, in row order."""
-    return [classify_site(values, rules) for values in site_records(sites)]
+    thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
+    return [classify_site(values, rules, thresholds) for values in site_records(sites)]
 
 
 def site_records(sites: pd.DataFrame) -> Iterable[dict[str, Any]]:

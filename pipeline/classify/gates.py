@@ -27,17 +27,32 @@ class Status(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
 
 
 FAIL, CONDITIONAL, PASS = Status.FAIL, Status.CONDITIONAL, Status.PASS
+_LABELS = ("fail", "conditional", "pass")
+
+
+Text = str | Callable[[], str]
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """A gate's outcome. Reason and action may be functions: the classifier explores many
+    hypothetical outcomes for missing values and formats only the one it reports."""
+
     status: Status
-    reason: str
-    action: str | None = None
+    explain: Text
+    act: Text | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.explain() if callable(self.explain) else self.explain
+
+    @property
+    def action(self) -> str | None:
+        return self.act() if callable(self.act) else self.act
 
 
 class Missing(Exception):
@@ -121,27 +136,30 @@ def location_inference(f: Facts, r: dict) -> Verdict:
     evidence = []
     if rtt is not None:
         evidence.append((_at_most(rtt, t["pass_max_rtt_ms"], t["conditional_max_rtt_ms"]),
-                         f"round trip to the metro {show_number(rtt)} ms (pass <= "
+                         lambda: f"round trip to the metro {show_number(rtt)} ms (pass <= "
                          f"{show_number(t['pass_max_rtt_ms'])} ms, conditional <= "
                          f"{show_number(t['conditional_max_rtt_ms'])} ms)"))
     if distance is not None:
         evidence.append((_at_most(distance, t["pass_max_distance_miles"],
                                   t["conditional_max_distance_miles"]),
-                         f"{show_number(distance)} miles from {f.given('nearest_metro') or 'the nearest major metro'} "
+                         lambda: f"{show_number(distance)} miles from "
+                         f"{f.given('nearest_metro') or 'the nearest major metro'} "
                          f"(pass <= {show_number(t['pass_max_distance_miles'])} miles, conditional <= "
                          f"{show_number(t['conditional_max_distance_miles'])} miles)"))
     status, text = max(evidence, key=lambda e: e[0])
-    reason = f"Inference location {_band(status)}: {text}."
+    def reason() -> str:
+        return f"Inference location {_band(status)}: {text()}."
+
     if status == PASS:
         return Verdict(status, reason)
     if status == CONDITIONAL:
         return Verdict(status, reason,
-                       f"Measure the round trip to the metro's internet exchange; inference passes "
+                       lambda: f"Measure the round trip to the metro's internet exchange; inference passes "
                        f"at <= {show_number(t['pass_max_rtt_ms'])} ms or within "
                        f"{show_number(t['pass_max_distance_miles'])} miles. Until then, offer "
                        f"latency-tolerant inference.")
     return Verdict(status, reason,
-                   "Outside the edge band: market this site for training; inference needs a site "
+                   lambda: "Outside the edge band: market this site for training; inference needs a site "
                    f"within {show_number(t['conditional_max_distance_miles'])} miles or "
                    f"{show_number(t['conditional_max_rtt_ms'])} ms of a major metro.")
 
@@ -149,28 +167,31 @@ def location_inference(f: Facts, r: dict) -> Verdict:
 # ---------------------------------------------------------------- power
 
 
-def _capacity_and_price(f: Facts, t: dict, workload: str) -> list[tuple[Status, str, str]]:
+Part = tuple[Status, Callable[[], str], Callable[[], str]]  # a sub-check: status, reason, action
+
+
+def _capacity_and_price(f: Facts, t: dict, workload: str) -> list[Part]:
     capacity, price = f["power_capacity_mw"], f["power_cost_usd_per_kwh"]
     return [
         (_at_least(capacity, t["pass_min_capacity_mw"], t["conditional_min_capacity_mw"]),
-         f"capacity {f.show('power_capacity_mw')} (pass >= {show_number(t['pass_min_capacity_mw'])} "
+         lambda: f"capacity {f.show('power_capacity_mw')} (pass >= {show_number(t['pass_min_capacity_mw'])} "
          f"MW, conditional >= {show_number(t['conditional_min_capacity_mw'])} MW)",
-         f"Secure more capacity: {workload} passes at >= {show_number(t['pass_min_capacity_mw'])} MW "
+         lambda: f"Secure more capacity: {workload} passes at >= {show_number(t['pass_min_capacity_mw'])} MW "
          f"({f.show('power_capacity_mw')} today)."),
         (_at_most(price, t["pass_max_price_usd_per_kwh"], t["conditional_max_price_usd_per_kwh"]),
-         f"all-in price {f.show('power_cost_usd_per_kwh')} (pass <= "
+         lambda: f"all-in price {f.show('power_cost_usd_per_kwh')} (pass <= "
          f"{show_number(t['pass_max_price_usd_per_kwh'])}, conditional <= "
          f"{show_number(t['conditional_max_price_usd_per_kwh'])} USD/kWh)",
-         f"Bring the all-in power price to <= {show_number(t['pass_max_price_usd_per_kwh'])} USD/kWh "
+         lambda: f"Bring the all-in power price to <= {show_number(t['pass_max_price_usd_per_kwh'])} USD/kWh "
          f"({f.show('power_cost_usd_per_kwh')} today)."),
     ]
 
 
-def _worst_of(parts: list[tuple[Status, str, str]], gate: str) -> Verdict:
+def _worst_of(parts: list[Part], gate: str) -> Verdict:
     status = min(p[0] for p in parts)
-    reason = f"{gate} {_band(status)}: " + "; ".join(p[1] for p in parts) + "."
-    actions = " ".join(p[2] for p in parts if p[0] < PASS)
-    return Verdict(status, reason, actions or None)
+    return Verdict(status,
+                   lambda: f"{gate} {_band(status)}: " + "; ".join(p[1]() for p in parts) + ".",
+                   lambda: " ".join(p[2]() for p in parts if p[0] < PASS) or None)
 
 
 def power_training(f: Facts, r: dict) -> Verdict:
@@ -183,29 +204,39 @@ def power_inference(f: Facts, r: dict) -> Verdict:
                      "Inference power")
 
 
-def _reliability(f: Facts, t: dict) -> tuple[Status, str, str]:
+def _reliability(f: Facts, t: dict) -> Part:
     redundancy = f.given("power_redundancy")
     if redundancy is not None:
         redundant = redundancy in t["redundant_levels"]
         supply = f"power_redundancy {redundancy}"
     else:
-        feeds = f["utility_feeds"]
-        redundant = feeds >= t["redundant_min_utility_feeds"]
-        supply = (f"power_redundancy not given, {f.show('utility_feeds')} utility feed(s) "
-                  f"(redundant at >= {show_number(t['redundant_min_utility_feeds'])})")
+        redundant = f["utility_feeds"] >= t["redundant_min_utility_feeds"]
+        supply = "power_redundancy not given, {feeds} utility feed(s) (redundant at >= {need})"
     backup = f["backup_generation"]
     status = PASS if redundant and backup else CONDITIONAL if redundant or backup else FAIL
-    text = (f"reliability: {'redundant' if redundant else 'no redundant'} supply ({supply}), "
-            f"{'with' if backup else 'no'} backup generation")
-    action = ("Document a redundant supply (" + " or ".join(t["redundant_levels"]) +
-              ", or a second utility feed) and backup generation for inference uptime.")
     curtailment = f["curtailment_hours_per_year"]
-    if curtailment > 0 and f["mining_load_mw"] <= 0:
+    stranded = curtailment > 0 and f["mining_load_mw"] <= 0
+    if stranded:
         status = FAIL
-        text += (f", and {show_number(curtailment)} h/yr of committed curtailment with no mining "
-                 "load to shed")
-        action = ("Keep mining load on site to absorb the curtailment commitment, or renegotiate "
-                  "it: inference cannot be curtailed. " + action)
+
+    def text() -> str:
+        words = supply.format(feeds=f.show("utility_feeds"),
+                              need=show_number(t["redundant_min_utility_feeds"]))
+        said = (f"reliability: {'redundant' if redundant else 'no redundant'} supply ({words}), "
+                f"{'with' if backup else 'no'} backup generation")
+        if stranded:
+            said += (f", and {show_number(curtailment)} h/yr of committed curtailment with no "
+                     "mining load to shed")
+        return said
+
+    def action() -> str:
+        advice = ("Document a redundant supply (" + " or ".join(t["redundant_levels"]) +
+                  ", or a second utility feed) and backup generation for inference uptime.")
+        if stranded:
+            advice = ("Keep mining load on site to absorb the curtailment commitment, or "
+                      "renegotiate it: inference cannot be curtailed. " + advice)
+        return advice
+
     return status, text, action
 
 
@@ -235,16 +266,16 @@ def cooling_training(f: Facts, r: dict) -> Verdict:
     _, advanced, _, no_path, how = _cooling_path(f, c)
     bar = f"(pass needs >= {show_number(need)} kW a rack and an advanced liquid path)"
     if no_path:
-        return Verdict(FAIL, f"Training cooling fails: no credible path to GPU-grade liquid "
+        return Verdict(FAIL, lambda: f"Training cooling fails: no credible path to GPU-grade liquid "
                              f"cooling ({how}).",
                        "Commission a liquid-cooling retrofit study; without one, conversion capex "
                        "can exceed a greenfield build.")
     if advanced and f["rack_density_kw"] >= need:
-        return Verdict(PASS, f"Training cooling passes: {how}, rack density "
+        return Verdict(PASS, lambda: f"Training cooling passes: {how}, rack density "
                              f"{f.show('rack_density_kw')} {bar}.")
-    return Verdict(CONDITIONAL, f"Training cooling is conditional: {how}, rack density "
+    return Verdict(CONDITIONAL, lambda: f"Training cooling is conditional: {how}, rack density "
                                 f"{f.show('rack_density_kw')} {bar}.",
-                   f"Carry the liquid-cooling path to in_progress and prove >= {show_number(need)} "
+                   lambda: f"Carry the liquid-cooling path to in_progress and prove >= {show_number(need)} "
                    "kW a rack of sustained cooling.")
 
 
@@ -255,17 +286,17 @@ def cooling_inference(f: Facts, r: dict) -> Verdict:
     bar = f"(pass needs >= {show_number(need)} kW a rack and a planned or better liquid path)"
     density = f["rack_density_kw"]
     if credible and density >= need:
-        return Verdict(PASS, f"Inference cooling passes: {how}, rack density "
+        return Verdict(PASS, lambda: f"Inference cooling passes: {how}, rack density "
                              f"{f.show('rack_density_kw')} {bar}.")
     if no_path and density < need:
-        return Verdict(FAIL, f"Inference cooling fails: no liquid path and rack density "
+        return Verdict(FAIL, lambda: f"Inference cooling fails: no liquid path and rack density "
                              f"{f.show('rack_density_kw')} below {show_number(need)} kW ({how}).",
-                       f"Plan a liquid-cooling path or raise air-cooled density to "
+                       lambda: f"Plan a liquid-cooling path or raise air-cooled density to "
                        f">= {show_number(need)} kW a rack.")
     scope = " Limited scope: dense air cooling allows a small start." if no_path else ""
-    return Verdict(CONDITIONAL, f"Inference cooling is conditional: {how}, rack density "
+    return Verdict(CONDITIONAL, lambda: f"Inference cooling is conditional: {how}, rack density "
                                 f"{f.show('rack_density_kw')} {bar}.{scope}",
-                   f"Plan the liquid-cooling path and prove >= {show_number(need)} kW a rack.")
+                   lambda: f"Plan the liquid-cooling path and prove >= {show_number(need)} kW a rack.")
 
 
 # ---------------------------------------------------------------- networking
@@ -275,24 +306,24 @@ def networking_training(f: Facts, r: dict) -> Verdict:
     t = r["networking"]["training"]
     if f["fiber_on_site"]:
         if f["uplink_gbps"] >= t["min_uplink_gbps"]:
-            return Verdict(PASS, f"Training networking passes: fiber on site, uplink "
+            return Verdict(PASS, lambda: f"Training networking passes: fiber on site, uplink "
                                  f"{f.show('uplink_gbps')} (pass >= "
                                  f"{show_number(t['min_uplink_gbps'])} Gbit/s).")
-        return Verdict(CONDITIONAL, f"Training networking is conditional: fiber on site but uplink "
+        return Verdict(CONDITIONAL, lambda: f"Training networking is conditional: fiber on site but uplink "
                                     f"{f.show('uplink_gbps')} (pass >= "
                                     f"{show_number(t['min_uplink_gbps'])} Gbit/s).",
-                       f"Contract an uplink of >= {show_number(t['min_uplink_gbps'])} Gbit/s "
+                       lambda: f"Contract an uplink of >= {show_number(t['min_uplink_gbps'])} Gbit/s "
                        "for dataset and checkpoint transfers.")
     lead = f["fiber_lead_time_months"]
     if lead <= t["max_fiber_lead_time_months"]:
-        return Verdict(CONDITIONAL, f"Training networking is conditional: no fiber yet, quoted "
+        return Verdict(CONDITIONAL, lambda: f"Training networking is conditional: no fiber yet, quoted "
                                     f"lead time {f.show('fiber_lead_time_months')} (within "
                                     f"{show_number(t['max_fiber_lead_time_months'])} months).",
                        "Sign the fiber build now; its lead time sets the earliest start.")
     capacity, price = f["power_capacity_mw"], f["power_cost_usd_per_kwh"]
     if (capacity >= t["exceptional_min_capacity_mw"]
             and price <= t["exceptional_max_price_usd_per_kwh"]):
-        return Verdict(CONDITIONAL, f"Training networking is conditional: no fiber path "
+        return Verdict(CONDITIONAL, lambda: f"Training networking is conditional: no fiber path "
                                     f"(lead time {f.show('fiber_lead_time_months')}), but power "
                                     f"is exceptional ({f.show('power_capacity_mw')} at "
                                     f"{f.show('power_cost_usd_per_kwh')}; bar >= "
@@ -300,10 +331,10 @@ def networking_training(f: Facts, r: dict) -> Verdict:
                                     f"{show_number(t['exceptional_max_price_usd_per_kwh'])} "
                                     f"USD/kWh).",
                        "Get a firm fiber quote; the power economics justify a long build.")
-    return Verdict(FAIL, f"Training networking fails: no fiber on site and lead time "
+    return Verdict(FAIL, lambda: f"Training networking fails: no fiber on site and lead time "
                          f"{f.show('fiber_lead_time_months')} (conditional within "
                          f"{show_number(t['max_fiber_lead_time_months'])} months).",
-                   "Find a carrier that can light the site within "
+                   lambda: "Find a carrier that can light the site within "
                    f"{show_number(t['max_fiber_lead_time_months'])} months.")
 
 
@@ -312,12 +343,12 @@ def networking_inference(f: Facts, r: dict) -> Verdict:
     if not f["fiber_on_site"]:
         lead = f["fiber_lead_time_months"]
         if lead <= t["max_fiber_lead_time_months"]:
-            return Verdict(CONDITIONAL, f"Inference networking is conditional: no fiber yet, "
+            return Verdict(CONDITIONAL, lambda: f"Inference networking is conditional: no fiber yet, "
                                         f"quoted lead time {f.show('fiber_lead_time_months')} "
                                         f"(within {show_number(t['max_fiber_lead_time_months'])} "
                                         "months).",
                            "Order diverse fiber now and plan for a 100GE-class upstream.")
-        return Verdict(FAIL, f"Inference networking fails: no fiber path in a location-sensitive "
+        return Verdict(FAIL, lambda: f"Inference networking fails: no fiber path in a location-sensitive "
                              f"market (no fiber on site, lead time "
                              f"{f.show('fiber_lead_time_months')}; conditional within "
                              f"{show_number(t['max_fiber_lead_time_months'])} months).",
@@ -327,16 +358,18 @@ def networking_inference(f: Facts, r: dict) -> Verdict:
         fast = True
     else:
         fast = f["uplink_gbps"] >= t["min_uplink_gbps"] or f["path_to_100g"]
-    detail = (f"{f.show('fiber_carriers')} carrier(s) (pass >= "
-              f"{show_number(t['min_diverse_carriers'])}), uplink {f.show('uplink_gbps')}, "
-              f"path to 100G {f.show('path_to_100g')} (pass needs >= "
-              f"{show_number(t['min_uplink_gbps'])} Gbit/s or a path to 100G)")
+    def detail() -> str:
+        return (f"{f.show('fiber_carriers')} carrier(s) (pass >= "
+                f"{show_number(t['min_diverse_carriers'])}), uplink {f.show('uplink_gbps')}, "
+                f"path to 100G {f.show('path_to_100g')} (pass needs >= "
+                f"{show_number(t['min_uplink_gbps'])} Gbit/s or a path to 100G)")
+
     if diverse and fast:
-        return Verdict(PASS, f"Inference networking passes: fiber on site, {detail}.")
+        return Verdict(PASS, lambda: f"Inference networking passes: fiber on site, {detail()}.")
     missing = [text for ok, text in ((diverse, "a second diverse carrier"),
                                      (fast, "a contracted 100GE-class upstream")) if not ok]
-    return Verdict(CONDITIONAL, f"Inference networking is conditional: fiber on site, {detail}.",
-                   "Add " + " and ".join(missing) + ".")
+    return Verdict(CONDITIONAL, lambda: f"Inference networking is conditional: fiber on site, {detail()}.",
+                   lambda: "Add " + " and ".join(missing) + ".")
 
 
 # ---------------------------------------------------------------- operations
@@ -347,12 +380,12 @@ def operations_training(f: Facts, r: dict) -> Verdict:
     if f["staffing_24x7"]:
         return Verdict(PASS, "Training operations pass: staffed 24x7.")
     if f["dc_ops_staff"] >= need:
-        return Verdict(PASS, f"Training operations pass: {f.show('dc_ops_staff')} qualified "
+        return Verdict(PASS, lambda: f"Training operations pass: {f.show('dc_ops_staff')} qualified "
                              f"data-center staff (pass >= {show_number(need)}).")
-    return Verdict(CONDITIONAL, f"Training operations are conditional: not staffed 24x7 and "
+    return Verdict(CONDITIONAL, lambda: f"Training operations are conditional: not staffed 24x7 and "
                                 f"{f.show('dc_ops_staff')} qualified data-center staff (pass >= "
                                 f"{show_number(need)}); constrained to smaller configurations.",
-                   f"Hire or contract to >= {show_number(need)} staff qualified on servers, "
+                   lambda: f"Hire or contract to >= {show_number(need)} staff qualified on servers, "
                    "networks and firmware, or staff 24x7.")
 
 
