@@ -7,6 +7,7 @@ evaluated (unreadable file, missing required column, bad option or rules file).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _guard(debug: bool, action):
     """Run ``action``; known failures and, without --debug, any other error end in one line."""
     try:
         return action()
-    except (LoadError, RulesError, PdfUnavailable) as exc:
+    except (LoadError, RulesError, PdfUnavailable, run.OutputError) as exc:
         if debug:
             raise
         raise Failure(str(exc)) from None
@@ -44,6 +45,11 @@ def _guard(debug: bool, action):
             raise
         raise Failure(f"internal error: {type(exc).__name__}: {exc} "
                       "(run again with --debug for the traceback)") from None
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM unwinds like Ctrl-C, so a half-written output folder is removed at once."""
+    raise SystemExit(128 + signum)
 
 
 debug_option = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
@@ -70,6 +76,7 @@ def cli() -> None:
 def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None, no_pdf: bool,
              jobs: int, debug: bool) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
+    signal.signal(signal.SIGTERM, _terminated)
     rules = _guard(debug, lambda: load_rules(rules_file))
     inputs = _guard(debug, lambda: run.find_inputs(list(paths)))
     nested = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)

@@ -71,6 +71,7 @@ class Column:
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     meaning: str = ""
+    max_length: int = 32767  # the most characters an Excel cell holds
 
     @property
     def unit_label(self) -> str:
@@ -98,8 +99,9 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("site_id", TEXT, required=True, aliases=("id", "site", "site code", "site key"),
-           meaning="the portfolio's own key for the site, unique in the file"),
-    Column("site_name", TEXT, required=True, aliases=("name", "site name"), meaning="human name"),
+           meaning="the portfolio's own key for the site, unique in the file", max_length=255),
+    Column("site_name", TEXT, required=True, aliases=("name", "site name"), meaning="human name",
+           max_length=255),
     Column("operator", TEXT, aliases=("company", "owner", "operator name"),
            meaning="owning or operating company"),
     Column("country", TEXT, meaning="country name or ISO code"),

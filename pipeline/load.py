@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from xml.etree import ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class RawTable:
     units: dict[str, str] = field(default_factory=dict)
     extras: list[str] = field(default_factory=list)
     skipped_rows: dict[int, str] = field(default_factory=dict)
+    formulas: dict[tuple[int, str], str] = field(default_factory=dict)  # formulas with no value
 
 
 def load(path: Path) -> RawTable:
@@ -71,40 +74,103 @@ def _read_csv(path: Path) -> list[list]:
 
 
 def _from_workbook(path: Path) -> RawTable:
-    from python_calamine import CalamineWorkbook
+    import python_calamine
 
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
+    archive = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else None
+    if archive is not None:
+        expanded = sum(info.file_size for info in archive.infolist())
         if expanded > MAX_UNCOMPRESSED_BYTES:
             raise LoadError(f"{path}: refused: its parts expand to {expanded / 2**20:,.0f} MiB, "
                             f"over the {MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB limit")
-    elif _is_encrypted_office_file(path):
-        raise LoadError(f"{path}: the workbook is password-protected; "
-                        "save a copy without a password and run again")
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise LoadError(f"{path}: the workbook is password-protected; save a copy without a "
+                        "password and run again") from None
     except Exception as exc:  # calamine raises several unrelated types for bad files
+        if _is_ole_file(path) and path.suffix.lower() in (".xlsx", ".xlsm"):
+            raise LoadError(f"{path}: the workbook is password-protected (encrypted); save a "
+                            "copy without a password and run again") from None
         raise LoadError(f"{path}: cannot be read as a spreadsheet ({exc}); "
                         "open it in Excel and save it again as .xlsx") from exc
-    names = workbook.sheet_names
-    chosen = [n for n in names if n.strip().lower() == "sites"] or names
-    for name in chosen:
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if _find_header(rows) is not None:
-            return _from_rows(path, name, rows)
-    if not names:
+    sheets = workbook.sheets_metadata
+    if not sheets:
         raise LoadError(f"{path}: the workbook has no sheets")
-    return _from_rows(path, chosen[0], workbook.get_sheet_by_name(chosen[0]).to_python(
+    visible = python_calamine.SheetVisibleEnum.Visible
+    # The sheet named Sites first, then visible sheets in order, hidden ones last.
+    order = sorted(sheets, key=lambda s: (s.name.strip().lower() != "sites", s.visible != visible))
+    for sheet in order:
+        rows = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        if _find_header(rows) is not None:
+            formulas = _uncached_formulas(archive, sheet.name) if archive else {}
+            return _from_rows(path, sheet.name, rows, formulas)
+    first = order[0].name
+    return _from_rows(path, first, workbook.get_sheet_by_name(first).to_python(
         skip_empty_area=False))
 
 
-def _is_encrypted_office_file(path: Path) -> bool:
+def _is_ole_file(path: Path) -> bool:
     with path.open("rb") as handle:
-        head = handle.read(8)
-    # An encrypted xlsx is an OLE compound file holding an EncryptedPackage stream.
-    return head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and b"E\x00n\x00c\x00r\x00y\x00p\x00t" \
-        in path.read_bytes()[:1 << 20] and path.suffix.lower() in (".xlsx", ".xlsm")
+        return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _uncached_formulas(archive: zipfile.ZipFile, sheet: str) -> dict[tuple[int, int], str]:
+    """Cells of an xlsx sheet holding a formula with no saved value, as (row, column) -> text.
+
+    Spreadsheets written by programs rather than Excel often store formulas without their
+    results; such a cell reads as blank, and the user should hear why.
+    """
+    part = _sheet_part(archive, sheet)
+    if part is None or not _contains(archive, part, b"<f"):
+        return {}
+    found = {}
+    with archive.open(part) as stream:
+        for _, element in ElementTree.iterparse(stream):
+            if element.tag != f"{_MAIN}c":
+                continue
+            formula, value = element.find(f"{_MAIN}f"), element.find(f"{_MAIN}v")
+            if formula is not None and (value is None or value.text is None):
+                row, column = _cell_position(element.get("r", ""))
+                found[(row, column)] = "=" + (formula.text or "(a shared formula)")
+            element.clear()
+    return found
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    rid = next((s.get(f"{_REL}id") for s in book.iter(f"{_MAIN}sheet")
+                if s.get("name") == sheet), None)
+    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _contains(archive: zipfile.ZipFile, part: str, needle: bytes) -> bool:
+    tail = b""
+    with archive.open(part) as stream:
+        while block := stream.read(1 << 20):
+            if needle in tail + block:
+                return True
+            tail = block[-len(needle):]
+    return False
+
+
+def _cell_position(reference: str) -> tuple[int, int]:
+    """0-based (row, column) of an A1 reference: ``B5`` -> (4, 1)."""
+    letters = "".join(ch for ch in reference if ch.isalpha())
+    column = 0
+    for ch in letters.upper():
+        column = column * 26 + ord(ch) - 64
+    return int(reference[len(letters):]) - 1, column - 1
 
 
 def _is_blank(value) -> bool:
@@ -125,7 +191,11 @@ def _find_header(rows: list[list]) -> int | None:
     return None
 
 
-def _from_rows(path: Path, sheet: str, rows: list[list]) -> RawTable:
+TOTALS = re.compile(r"^\s*(grand\s+|sub)?(total|totals|sum)\b", re.IGNORECASE)
+
+
+def _from_rows(path: Path, sheet: str, rows: list[list],
+               formulas: dict[tuple[int, int], str] | None = None) -> RawTable:
     where = f"{path.name}, sheet {sheet}" if sheet != "csv" else path.name
     header_at = _find_header(rows)
     if header_at is None:
@@ -171,12 +241,20 @@ def _from_rows(path: Path, sheet: str, rows: list[list]) -> RawTable:
         if cells[:len(header_cells)] == header_cells:
             skipped[offset] = "the header repeated"
             continue
+        id_index = seen["site_id"]
+        if (id_index >= len(row) or _is_blank(row[id_index])) and any(
+                isinstance(c, str) and TOTALS.match(c) for c in row):
+            skipped[offset] = "a totals row"
+            continue
         records.append([row[i] if i < len(row) and not _is_blank(row[i]) else None
                         for i in names])
         numbers.append(offset)
     frame = pd.DataFrame(records, columns=list(names.values()), index=numbers, dtype=object)
     frame.index.name = "row"
-    return RawTable(frame, path, sheet, header_at + 1, units, extras, skipped)
+    kept = set(numbers)
+    uncached = {(row + 1, names[column]): text for (row, column), text in (formulas or {}).items()
+                if row + 1 in kept and column in names}
+    return RawTable(frame, path, sheet, header_at + 1, units, extras, skipped, uncached)
 
 
 def _header_units(where: str, header: list, seen: dict[str, int]) -> dict[str, str]:

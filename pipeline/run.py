@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from pipeline import __version__, tabulate
 from pipeline.atomic import atomic_directory
@@ -20,6 +22,22 @@ from pipeline.writers import pdf
 from pipeline.writers.excel import write_scorecard
 
 OK, SOME_REJECTED, NOTHING_EVALUATED = 0, 1, 2
+
+
+class OutputError(Exception):
+    """The outputs could not be written; the message says what to do."""
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, out_dir: Path) -> "OutputError":
+        where = exc.filename or out_dir
+        if exc.errno == errno.ENOSPC:
+            return cls(f"no space left on the device while writing {where}; free some space and "
+                       f"run again (the previous output in {out_dir} is untouched)")
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return cls(f"cannot write to {where} ({exc.strerror}); choose another --out or fix "
+                       "the folder's permissions")
+        return cls(f"cannot write the outputs to {where} ({exc.strerror or exc}); the previous "
+                   f"output in {out_dir} is untouched")
 
 
 @dataclass
@@ -100,6 +118,17 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     evaluated, rejected = len(results), len(checked.rejected_rows)
     outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, evaluated, rejected, timings)
     outcome.exit_code, outcome.message = _verdict(outcome, checked)
+    try:
+        _write_outputs(out_dir, checked, rules, results, outcome, lap, pdfs, jobs, progress)
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, out_dir) from exc
+    return outcome
+
+
+def _write_outputs(out_dir: Path, checked: Validated, rules: Rules, results: list[SiteResult],
+                   outcome: FileOutcome, lap: Callable[[str], None], pdfs: bool, jobs: int,
+                   progress: bool) -> None:
+    table = checked.table
     with atomic_directory(out_dir) as staging:
         scorecard = tabulate.results_frame(results, table.extras)
         problems = tabulate.problems_frame(checked.problems)
@@ -116,7 +145,6 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
             outcome.pdfs = _write_pdfs(staging, out_dir, checked, rules, results, jobs, progress)
             lap("pdf")
         _write_manifest(staging / "manifest.json", checked, rules, results, outcome)
-    return outcome
 
 
 def _write_pdfs(staging: Path, out_dir: Path, checked: Validated, rules: Rules,

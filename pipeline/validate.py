@@ -68,9 +68,10 @@ def parse_cell(column: contract.Column, value, header_unit: str | None = None):
         if not value:
             return None
     if column.kind == contract.TEXT:
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if len(text) > column.max_length:
+            raise CellError(f"text of {len(text):,} characters; at most {column.max_length:,}")
+        return text
     if column.kind == contract.BOOL:
         if isinstance(value, bool):
             return value
@@ -138,6 +139,12 @@ def validate(table: RawTable) -> Validated:
             continue
         values = []
         for row, cell in zip(raw.index, raw[column.name]):
+            if cell is None and (row, column.name) in table.formulas:
+                errors[(row, column.name)] = (
+                    f"a formula ({table.formulas[(row, column.name)]}) with no saved value; open "
+                    "the file in Excel and save it, or paste the values, so they can be read")
+                values.append(None)
+                continue
             try:
                 values.append(parse_cell(column, cell, table.units.get(column.name)))
             except CellError as exc:
@@ -154,7 +161,8 @@ def validate(table: RawTable) -> Validated:
         _collect_schema_errors(exc.failure_cases, typed, errors)
 
     problems = [Problem(**where, row=row, site_id=_site_id(typed, row), column=name,
-                        value=_shown(raw, row, name), problem=text)
+                        value=table.formulas.get((row, name)) or _shown(raw, row, name),
+                        problem=text)
                 for (row, name), text in sorted(errors.items(),
                                                 key=lambda item: (item[0][0], _order(item[0][1])))]
     rejected = sorted({p.row for p in problems})
@@ -193,6 +201,8 @@ def _shown(raw: pd.DataFrame, row: int, name: str) -> str:
     value = raw.at[row, name]
     if value is None:
         return ""
+    if isinstance(value, str) and len(value) > 200:
+        return value[:200] + "…"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -212,19 +212,21 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def _render_all(todo: list[tuple[str, str]], jobs: int, progress: bool) -> None:
     if not todo:
         return
+    load_weasyprint()  # fail here, once, with advice, rather than inside every worker
     report = _progress(len(todo)) if progress else (lambda: None)
     if jobs <= 1 or len(todo) == 1:
-        _start_renderer()
         for html, target in todo:
             _render(html, target)
             report()
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
-                             initializer=_start_renderer) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_start_renderer)
+    try:
         for future in as_completed([pool.submit(_render, html, target)
                                     for html, target in todo]):
             future.result()
             report()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _progress(total: int) -> Callable[[], None]:

@@ -1,0 +1,151 @@
+"""Unattended runs: atomic outputs under kills, determinism, and clear environment failures."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from conftest import HEADER, ROW, write_xlsx
+from pipeline.cli import cli
+
+SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def staging_left(parent: Path) -> list[str]:
+    return [p.name for p in parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_run_leaves_the_previous_output_intact(tmp_path, sig):
+    out = tmp_path / "out"
+    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+    before = snapshot(out)
+    rules = tmp_path / "r.toml"  # new thresholds: every PDF must be rendered again
+    rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", str(SAMPLE), "--out",
+                            str(out), "--rules", str(rules), "--jobs", "1"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not staging_left(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.4)  # well into writing: the workbook is done, PDFs are being rendered
+    assert run.poll() is None, "the run finished before it could be killed"
+    run.send_signal(sig)
+    run.wait(timeout=60)
+    assert snapshot(out) == before
+    if sig == signal.SIGTERM:
+        assert run.returncode == 128 + signal.SIGTERM
+        assert staging_left(tmp_path) == []  # cleaned up on the way out
+    # the next run clears whatever a SIGKILL left behind, and completes
+    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1",
+                  "--rules", rules).exit_code == 0
+    assert staging_left(tmp_path) == []
+    assert snapshot(out)["results.csv"] != before["results.csv"]
+
+
+def test_same_input_same_outputs(tmp_path):
+    for name in ("a", "b"):
+        assert invoke("evaluate", SAMPLE, "--out", tmp_path / name, "--jobs", "2").exit_code == 0
+    a, b = tmp_path / "a", tmp_path / "b"
+    for name in ("results.csv", "rejected.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    book_a, book_b = load_workbook(a / "scorecard.xlsx"), load_workbook(b / "scorecard.xlsx")
+    assert book_a.sheetnames == book_b.sheetnames
+    for sheet in book_a.sheetnames:
+        assert list(book_a[sheet].values) == list(book_b[sheet].values)
+    for name in ("portfolio.pdf", "reports/IL-01.pdf", "reports/PY-01.pdf"):
+        text = [" ".join(p.extract_text() for p in PdfReader(d / name).pages) for d in (a, b)]
+        assert text[0] == text[1]
+    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
+    for manifest in (ma, mb):
+        del manifest["timings_s"], manifest["finished_at"]
+    assert ma == mb
+
+
+def test_missing_pdf_library_says_what_to_install(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert invoke("evaluate", SAMPLE, "--out", out, "--no-pdf").exit_code == 0
+    before = snapshot(out)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint now fails
+    result = invoke("evaluate", SAMPLE, "--out", out)
+    assert result.exit_code == 2
+    assert "PDF reports need WeasyPrint and its system libraries" in result.stderr
+    assert "apt-get install" in result.stderr and "--no-pdf" in result.stderr
+    assert snapshot(out) == before and staging_left(tmp_path) == []
+
+
+def test_output_under_a_file_exits_2(tmp_path):
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "blocker" / "out", "--no-pdf")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "cannot write the outputs to" in result.stderr
+
+
+@pytest.mark.parametrize("code, message", [
+    (errno.ENOSPC, "no space left on the device while writing"),
+    (errno.EACCES, "choose another --out or fix the folder's permissions"),
+])
+def test_write_failures_exit_2_and_keep_the_previous_output(tmp_path, monkeypatch, code,
+                                                            message):
+    out = tmp_path / "out"
+    invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    before = snapshot(out)
+
+    def failing(frame, path):
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr("pipeline.run.write_csv", failing)
+    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    assert result.exit_code == 2 and message in result.stderr
+    assert snapshot(out) == before and staging_left(tmp_path) == []
+
+
+def test_an_xlsx_that_expands_too_far_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("pipeline.load.MAX_UNCOMPRESSED_BYTES", 4 * 2**20)
+    path = write_xlsx(tmp_path / "bomb.xlsx", [HEADER, ROW])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", bytes(8 * 2**20))
+    assert path.stat().st_size < 100_000
+    result = invoke("evaluate", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "refused: its parts expand to 8 MiB, over the 4 MiB limit" in result.stderr
+
+
+def test_a_large_file_works_in_bounded_memory(tmp_path):
+    """200,000 rows through load and validation in a fresh process, under 1.5 GB."""
+    rows = [",".join(HEADER)] + [f"S{i},Site {i},{5 + i % 50},0.04,air,yes,yes"
+                                 for i in range(200_000)]
+    source = tmp_path / "big.csv"
+    source.write_text("\n".join(rows) + "\n")
+    script = ("import resource, sys; from pipeline.run import check; "
+              "c = check(sys.argv[1]); "
+              "print(c.data_rows, len(c.sites), resource.getrusage(resource.RUSAGE_SELF)"
+              ".ru_maxrss)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", script, str(source)], env=env,
+                          capture_output=True, text=True, check=True)
+    data_rows, valid, peak_kib = map(int, done.stdout.split())
+    assert data_rows == valid == 200_000
+    assert peak_kib < 1.5 * 2**20
