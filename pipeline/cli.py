@@ -15,7 +15,8 @@ import click
 
 from pipeline import __version__, run
 from pipeline.load import LoadError
-from pipeline.rules import RulesError, load_rules
+from pipeline.rules import RulesError, describe, load_rules, to_toml
+from pipeline.template import write_template
 from pipeline.writers.pdf import PdfUnavailable
 
 
@@ -109,6 +110,29 @@ def validate_command(path: Path, debug: bool) -> None:
     click.echo(f"sitefit: {path}: {checked.data_rows} data rows, {valid} valid, "
                f"{rejected} rejected", err=True)
     sys.exit(run.NOTHING_EVALUATED if valid == 0 else run.SOME_REJECTED if rejected else run.OK)
+
+
+@cli.command()
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A TOML rules file to show instead of the defaults (merged over them).")
+@click.option("--format", "form", type=click.Choice(["text", "toml"]), default="text",
+              show_default=True, help="text for people; toml for a file to edit and pass back.")
+@debug_option
+def rules(rules_file: Path | None, form: str, debug: bool) -> None:
+    """Print the thresholds in force, grouped by gate, with units and sources."""
+    loaded = _guard(debug, lambda: load_rules(rules_file))
+    click.echo(describe(loaded) if form == "text" else to_toml(loaded), nl=False)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@debug_option
+def template(out: Path, debug: bool) -> None:
+    """Write a blank input workbook to OUT (.xlsx) with drop-downs, checks and one example."""
+    if out.suffix.lower() != ".xlsx":
+        raise Failure(f"{out}: the template is an .xlsx workbook; name it like template.xlsx")
+    _guard(debug, lambda: write_template(out))
+    click.echo(f"sitefit: wrote {out}", err=True)
 
 
 def main() -> None:

@@ -136,3 +136,70 @@ def _check_order(values: dict, path: Path) -> None:
         if (relation == ">=" and a < b) or (relation == "<=" and a > b):
             raise RulesError(f"rules file {path}: {looser} = {a} must be {relation} "
                              f"{stricter} = {b}, or the conditional band is empty")
+
+
+# How each rule reads to a person: its unit (from the key's ending) and where the default
+# comes from (by the longest matching key prefix). Documentation only: values live in
+# rules.toml.
+UNITS = {"_ms": "ms", "_miles": "miles", "_mw": "MW", "_usd_per_kwh": "USD/kWh", "_kw": "kW",
+         "_gbps": "Gbit/s", "_months": "months", "_feeds": "feeds", "_carriers": "carriers",
+         "_staff": "people"}
+SOURCES = {
+    "location": "Hashrate Index: an edge band of about 100 miles of a major metro; fiber adds "
+                "~5 us/km one way over routes 1.3-2.1x the straight line (arXiv 1811.10737)",
+    "power.training": "CBRE H1 2023: AI tenants seek 5-25 MW; miners' bar is power under "
+                      "50 USD/MWh",
+    "power.inference": "Inference trades price for reliability: US industrial average ~0.08 "
+                       "USD/kWh (EIA 2023); Uptime tiers tie availability to N+1 and 2N",
+    "cooling": "Room air tops out near 10-20 kW a rack; direct-to-chip runs 50-150 kW; a GB200 "
+               "NVL72 rack draws ~120-132 kW",
+    "networking": "Hashrate Index: inference needs diverse carriers and a path to 100GE; new "
+                  "fiber routes take six months to two years",
+    "operations": "Hashrate Index: 24x7 operations with escalation, or a qualified team",
+    "scores": "sitefit: 20 points a gate, an unknown at its least favourable status",
+}
+GATE_SECTIONS = ("location", "power", "cooling", "networking", "operations", "scores")
+
+
+def _unit(key: str) -> str:
+    return next((u for suffix, u in UNITS.items() if key.endswith(suffix)), "")
+
+
+def _source(key: str) -> str:
+    prefixes = sorted((p for p in SOURCES if key.startswith(p)), key=len, reverse=True)
+    return SOURCES[prefixes[0]] if prefixes else ""
+
+
+def describe(rules: Rules) -> str:
+    """The rules in force, grouped by gate, with units and the source of each default."""
+    lines = [f"Rules in force: {rules.source} (sha256 {rules.sha256})"]
+    flat = rules.flat()
+    for section in GATE_SECTIONS:
+        lines += ["", section.capitalize()]
+        sources: list[str] = []
+        for key, value in flat.items():
+            if key.split(".")[0] != section:
+                continue
+            lines.append(f"  {key.split('.', 1)[1]:<52} {_shown(value)} {_unit(key)}".rstrip())
+            if (source := _source(key)) and source not in sources:
+                sources.append(source)
+        lines += [f"  source: {source}" for source in sources]
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def to_toml(rules: Rules) -> str:
+    """The rules in force as a TOML file that ``--rules`` accepts back unchanged."""
+    import tomli_w
+
+    header = (f"# sitefit rules, written from: {rules.source}\n# sha256 of these values: "
+              f"{rules.sha256}\n# Edit any value and pass this file with --rules; keys you "
+              "delete keep their defaults.\n\n")
+    return header + tomli_w.dumps(rules.values)

@@ -1,0 +1,67 @@
+"""`sitefit template` and `sitefit rules`: files a finance team edits and hands back."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from pipeline import contract
+from pipeline.cli import cli
+from pipeline.rules import default_rules
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_template_has_every_column_checks_and_reads_back_cleanly(tmp_path):
+    path = tmp_path / "template.xlsx"
+    result = invoke("template", path)
+    assert result.exit_code == 0
+    book = load_workbook(path)
+    sites = book["Sites"]
+    assert [c.value for c in sites[1]] == [c.name for c in contract.COLUMNS]
+    assert sites.max_row == 2  # one example row
+    checks = {str(v.sqref).split(":")[0]: v for v in sites.data_validations.dataValidation}
+    letter = {c.name: sites.cell(row=1, column=i + 1).column_letter
+              for i, c in enumerate(contract.COLUMNS)}
+    assert checks[f"{letter['cooling_type']}2"].type == "list"
+    assert "direct_to_chip" in checks[f"{letter['cooling_type']}2"].formula1
+    assert checks[f"{letter['fiber_on_site']}2"].formula1 == '"yes,no"'
+    assert checks[f"{letter['latitude']}2"].type == "decimal"
+    assert checks[f"{letter['utility_feeds']}2"].type == "whole"
+    notes = {row[0]: row for row in book["Columns"].iter_rows(min_row=2, values_only=True)
+             if row[0] in contract.BY_NAME}
+    assert notes["power_capacity_mw"][1:3] == ("yes", "MW")
+    assert invoke("validate", path).exit_code == 0
+    evaluated = invoke("evaluate", path, "--out", tmp_path / "out", "--no-pdf")
+    assert evaluated.exit_code == 0 and "1 sites evaluated" in evaluated.stderr
+
+
+def test_template_refuses_a_non_xlsx_name(tmp_path):
+    result = invoke("template", tmp_path / "t.csv")
+    assert result.exit_code == 2 and "name it like template.xlsx" in result.stderr
+
+
+def test_rules_text_is_grouped_by_gate_with_units_and_sources():
+    out = invoke("rules").stdout
+    for heading in ("Location", "Power", "Cooling", "Networking", "Operations", "Scores"):
+        assert f"\n{heading}\n" in out
+    assert "training.pass_min_capacity_mw" in out and "20 MW" in out
+    assert "CBRE H1 2023" in out and "arXiv 1811.10737" in out
+    assert default_rules().sha256 in out
+
+
+def test_rules_toml_round_trips(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(invoke("rules", "--format", "toml").stdout)
+    assert tomllib.loads(path.read_text()) == default_rules().values
+    shown = invoke("rules", "--rules", path).stdout
+    assert default_rules().sha256 in shown
+    edited = path.read_text().replace("pass_min_capacity_mw = 20.0", "pass_min_capacity_mw = 30.0")
+    path.write_text(edited)
+    changed = invoke("rules", "--rules", path, "--format", "toml").stdout
+    assert "pass_min_capacity_mw = 30.0" in changed
