@@ -175,6 +175,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+
+# Where a location value came from, in the *_source columns the enrich stage adds.
+GIVEN, COMPUTED = "given", "computed from coordinates"
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 
 # Spellings people use for enumerated values, folded by fold_choice() first.

@@ -131,6 +131,10 @@ _ORDER = [
 
 def _check_order(values: dict, path: Path) -> None:
     flat = Rules(values, str(path)).flat()
+    smallest = flat["location.enrichment.metro_min_population"]
+    if smallest < 500_000:
+        raise RulesError(f"rules file {path}: location.enrichment.metro_min_population = "
+                         f"{smallest}: the bundled metro table starts at 500,000 people")
     for looser, stricter, relation in _ORDER:
         a, b = flat[looser], flat[stricter]
         if (relation == ">=" and a < b) or (relation == "<=" and a > b):
@@ -141,10 +145,13 @@ def _check_order(values: dict, path: Path) -> None:
 # How each rule reads to a person: its unit (from the key's ending) and where the default
 # comes from (by the longest matching key prefix). Documentation only: values live in
 # rules.toml.
-UNITS = {"_ms": "ms", "_miles": "miles", "_mw": "MW", "_usd_per_kwh": "USD/kWh", "_kw": "kW",
+UNITS = {"_population": "people", "_per_km": "us/km", "_ms": "ms", "_miles": "miles", "_mw": "MW", "_usd_per_kwh": "USD/kWh", "_kw": "kW",
          "_gbps": "Gbit/s", "_months": "months", "_feeds": "feeds", "_carriers": "carriers",
          "_staff": "people"}
 SOURCES = {
+    "location.enrichment": "Metro populations: US Census Bureau 2019 metro estimates and "
+                           "GeoNames agglomerations (pipeline/data/METROS-SOURCE.md); fiber "
+                           "routes 1.3-2.1x the straight line (arXiv 1811.10737)",
     "location": "Hashrate Index: an edge band of about 100 miles of a major metro; fiber adds "
                 "~5 us/km one way over routes 1.3-2.1x the straight line (arXiv 1811.10737)",
     "power.training": "CBRE H1 2023: AI tenants seek 5-25 MW; miners' bar is power under "

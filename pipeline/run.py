@@ -14,6 +14,7 @@ from typing import Callable
 from pipeline import __version__, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import SiteResult, classify
+from pipeline.enrich import enrich
 from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
@@ -113,7 +114,9 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     lap("load")
     checked = validate(table)
     lap("validate")
-    results = classify(checked.sites, rules)
+    sites = enrich(checked.sites, rules)
+    lap("enrich")
+    results = classify(sites, rules)
     lap("classify")
     evaluated, rejected = len(results), len(checked.rejected_rows)
     outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, evaluated, rejected, timings)

@@ -12,13 +12,14 @@ from pipeline import contract
 from pipeline.classify import BUCKETS, SiteResult
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
+from pipeline.enrich import ENRICHED_COLUMNS
 from pipeline.validate import Problem
 
 IDENTITY = ("site_id", "site_name", "operator", "country", "region")
 GATE_COLUMNS = tuple(f"{w}_{g}" for w in WORKLOADS for g in GATE_NAMES)
 RESULT_COLUMNS = (*IDENTITY, "bucket", "readiness", "training_verdict", "inference_verdict",
                   "training_score", "inference_score", *GATE_COLUMNS, "disqualifiers",
-                  "next_actions", "data_gaps", "mullet_note", "source_row")
+                  "next_actions", "data_gaps", "mullet_note", *ENRICHED_COLUMNS, "source_row")
 INPUT_COLUMNS = tuple(c.name for c in contract.COLUMNS if c.name not in IDENTITY)
 PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "problem")
 
@@ -42,6 +43,7 @@ def results_frame(results: list[SiteResult], extras: list[str]) -> pd.DataFrame:
             data_gaps="; ".join(f"{c} ({', '.join(g)})" for c, g in site.data_gaps.items()),
             mullet_note=site.mullet_note or "",
             source_row=v["row"])
+        row.update({c: v.get(c) for c in ENRICHED_COLUMNS})
         row.update({c: v.get(c) for c in INPUT_COLUMNS})
         row.update({c: v.get(c) for c in extras})
         rows.append(row)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Callable
 
-from pipeline.contract import show_number, show_value
+from pipeline.contract import COMPUTED, show_number, show_value
 
 INF = float("inf")
 
@@ -131,6 +131,7 @@ def location_training(f: Facts, r: dict) -> Verdict:
 def location_inference(f: Facts, r: dict) -> Verdict:
     t = r["location"]["inference"]
     rtt, distance = f.given("metro_rtt_ms"), f.given("metro_distance_miles")
+    computed = f.given("metro_distance_source") == COMPUTED
     if rtt is None and distance is None:
         distance = f["metro_distance_miles"]
     evidence = []
@@ -143,7 +144,8 @@ def location_inference(f: Facts, r: dict) -> Verdict:
         evidence.append((_at_most(distance, t["pass_max_distance_miles"],
                                   t["conditional_max_distance_miles"]),
                          lambda: f"{show_number(distance)} miles from "
-                         f"{f.given('nearest_metro') or 'the nearest major metro'} "
+                         f"{f.given('nearest_metro') or 'the nearest major metro'}"
+                         f"{' (computed from coordinates)' if computed else ''} "
                          f"(pass <= {show_number(t['pass_max_distance_miles'])} miles, conditional <= "
                          f"{show_number(t['conditional_max_distance_miles'])} miles)"))
     status, text = max(evidence, key=lambda e: e[0])
