@@ -8,19 +8,19 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Callable
 
 from pipeline import __version__, tabulate
 from pipeline.atomic import atomic_directory
-from pipeline.classify import SiteResult, classify
+from pipeline.classify import GATES, classify_site, gate_thresholds, site_records
 from pipeline.enrich import enrich
 from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
 from pipeline.writers.csv import write_csv
 from pipeline.writers import pdf
-from pipeline.writers.excel import write_scorecard
+from pipeline.writers.excel import ScorecardWriter
 
 OK, SOME_REJECTED, NOTHING_EVALUATED = 0, 1, 2
 
@@ -94,6 +94,22 @@ def check(path: Path) -> Validated:
     return validate(load(path))
 
 
+CHUNK = 2000  # sites classified and written at a time: memory stays flat with size
+
+
+class _Clock:
+    """Seconds spent per stage, added up over chunks."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + now - self._last, 4)
+        self._last = now
+
+
 def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True, jobs: int = 1,
                   progress: bool = False) -> FileOutcome:
     """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once.
@@ -101,63 +117,77 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     With ``pdfs``, also a report per site and a portfolio summary, rendered over ``jobs``
     processes; reports unchanged since the previous run in ``out_dir`` are reused.
     """
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 4)
-        clock = now
-
+    clock = _Clock()
     table = load(path)
-    lap("load")
+    clock.lap("load")
     checked = validate(table)
-    lap("validate")
+    clock.lap("validate")
     sites = enrich(checked.sites, rules)
-    lap("enrich")
-    results = classify(sites, rules)
-    lap("classify")
-    evaluated, rejected = len(results), len(checked.rejected_rows)
-    outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, evaluated, rejected, timings)
+    clock.lap("enrich")
+    outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, len(sites),
+                          len(checked.rejected_rows), clock.timings)
     outcome.exit_code, outcome.message = _verdict(outcome, checked)
     try:
-        _write_outputs(out_dir, checked, rules, results, outcome, lap, pdfs, jobs, progress)
+        _write_outputs(out_dir, checked, sites, rules, outcome, clock, pdfs, jobs, progress)
     except OSError as exc:
         raise OutputError.from_os_error(exc, out_dir) from exc
     return outcome
 
 
-def _write_outputs(out_dir: Path, checked: Validated, rules: Rules, results: list[SiteResult],
-                   outcome: FileOutcome, lap: Callable[[str], None], pdfs: bool, jobs: int,
+def _write_outputs(out_dir: Path, checked: Validated, sites, rules: Rules,
+                   outcome: FileOutcome, clock: _Clock, pdfs: bool, jobs: int,
                    progress: bool) -> None:
-    table = checked.table
+    """Classify and write chunk by chunk into a staging folder that replaces ``out_dir``."""
+    extras = checked.table.extras
+    totals = tabulate.Tally()
+    thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
     with atomic_directory(out_dir) as staging:
-        scorecard = tabulate.results_frame(results, table.extras)
         problems = tabulate.problems_frame(checked.problems)
-        write_csv(scorecard, staging / "results.csv")
         write_csv(problems, staging / "rejected.csv")
-        lap("csv")
-        write_scorecard(staging / "scorecard.xlsx", summary=_summary(checked, rules, outcome),
-                        buckets=tabulate.bucket_summary(results),
-                        disqualifiers=tabulate.disqualifier_counts(results),
-                        scorecard=scorecard, gate_detail=tabulate.gate_detail_frame(results),
-                        rejected=problems, rules=rules.flat())
-        lap("excel")
-        if pdfs:
-            outcome.pdfs = _write_pdfs(staging, out_dir, checked, rules, results, jobs, progress)
-            lap("pdf")
-        _write_manifest(staging / "manifest.json", checked, rules, results, outcome)
+        write_csv(tabulate.results_frame([], extras), staging / "results.csv")
+        book = ScorecardWriter(staging / "scorecard.xlsx",
+                               list(tabulate.results_frame([], extras).columns),
+                               list(tabulate.gate_detail_frame([]).columns))
+        reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress, len(sites)) \
+            if pdfs else None
+        records = site_records(sites)
+        while chunk := list(islice(records, CHUNK)):
+            results = [classify_site(values, rules, thresholds) for values in chunk]
+            totals.add(results)
+            clock.lap("classify")
+            frame = tabulate.results_frame(results, extras)
+            write_csv(frame, staging / "results.csv", append=True)
+            clock.lap("csv")
+            book.add_sites(frame)
+            book.add_gate_detail(tabulate.gate_detail_frame(results))
+            clock.lap("excel")
+            if reports:
+                reports.pdf.add(pdf.site_pages(results, reports.info, reports.names))
+                clock.lap("pdf")
+        book.close(summary=_summary(checked, rules, outcome), buckets=totals.buckets(),
+                   disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.flat())
+        clock.lap("excel")
+        if reports:
+            reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected)])
+            outcome.pdfs = reports.pdf.close()
+            clock.lap("pdf")
+        _write_manifest(staging / "manifest.json", checked, rules, totals, outcome)
 
 
-def _write_pdfs(staging: Path, out_dir: Path, checked: Validated, rules: Rules,
-                results: list[SiteResult], jobs: int, progress: bool) -> dict:
+@dataclass
+class _Reports:
+    pdf: pdf.PdfWriter
+    info: pdf.RunInfo
+    names: dict[str, str]
+
+
+def _pdf_writer(staging: Path, out_dir: Path, checked: Validated, rules: Rules, jobs: int,
+                progress: bool, count: int) -> _Reports:
     today = dt.date.today().isoformat()
     info = pdf.RunInfo(__version__, today, checked.table.path.name, rules.source, rules.sha256)
-    pages = [*pdf.site_pages(results, info),
-             pdf.portfolio_page(results, info, len(checked.rejected_rows))]
-    return pdf.write_pdfs(pages, staging, out_dir if out_dir.is_dir() else None,
-                          _previous_pdf_keys(out_dir), today, jobs, progress)
+    writer = pdf.PdfWriter(staging, out_dir if out_dir.is_dir() else None,
+                           _previous_pdf_keys(out_dir), today, jobs, count + 1, progress)
+    return _Reports(writer, info, pdf.report_names(checked.sites["site_id"].tolist()))
 
 
 def _previous_pdf_keys(out_dir: Path) -> dict[str, str]:
@@ -205,7 +235,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_manifest(path: Path, checked: Validated, rules: Rules, results: list[SiteResult],
+def _write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulate.Tally,
                     outcome: FileOutcome) -> None:
     table = checked.table
     manifest = {
@@ -223,8 +253,7 @@ def _write_manifest(path: Path, checked: Validated, rules: Rules, results: list[
             "rejected_rows": checked.rejected_rows,
             "not_data": {str(row): why for row, why in table.skipped_rows.items()},
         },
-        "buckets": {row.bucket: row.sites for row in
-                    tabulate.bucket_summary(results).itertuples(index=False)},
+        "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
         "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
         + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
         "pdfs": outcome.pdfs,

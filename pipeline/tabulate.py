@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import asdict
 from typing import Any
@@ -74,20 +75,64 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     return pd.DataFrame([asdict(p) for p in problems], columns=list(PROBLEM_COLUMNS))
 
 
-def bucket_summary(results: list[SiteResult]) -> pd.DataFrame:
-    """Sites, ready sites and megawatts by bucket, every bucket listed."""
-    rows = []
-    for bucket in BUCKETS:
-        members = [s for s in results if s.bucket == bucket]
-        rows.append({"bucket": bucket, "sites": len(members),
-                     "ready": sum(s.readiness == "ready" for s in members),
-                     "capacity_mw": float(sum(s.values["power_capacity_mw"] for s in members))})
-    rows.append({"bucket": "Total", "sites": len(results),
-                 "ready": sum(s.readiness == "ready" for s in results),
-                 "capacity_mw": float(sum(s.values["power_capacity_mw"] for s in results))})
-    return pd.DataFrame(rows)
+class Tally:
+    """Portfolio totals gathered chunk by chunk, so no run holds every site's result at once."""
+
+    TOP = 10  # sites ranked per workload
+    LISTED = 50  # not-yet sites listed by name
+
+    def __init__(self) -> None:
+        self.sites = Counter()
+        self.ready = Counter()
+        self.megawatts = Counter()
+        self.fired = Counter()
+        self.blockers = Counter()
+        self.not_yet = 0
+        self.not_yet_listed: list[dict[str, Any]] = []
+        self.best: dict[str, list[tuple]] = {w: [] for w in WORKLOADS}
+
+    def add(self, results: list[SiteResult]) -> None:
+        for site in results:
+            self.sites[site.bucket] += 1
+            self.ready[site.bucket] += site.readiness == "ready"
+            self.megawatts[site.bucket] += site.values["power_capacity_mw"]
+            self.fired.update(d.key for d in site.disqualifiers)
+            for workload in site.workloads:
+                if workload.verdict != "unfit":
+                    self.best[workload.workload].append(
+                        (-workload.score, site.site_id, site.site_name, site.bucket,
+                         site.readiness))
+            if site.readiness == "not yet" and site.bucket != "Neither":
+                held = sorted({f"{a.workload} {a.gate}" for a in site.actions})
+                self.blockers.update(held)
+                self.not_yet += 1
+                if len(self.not_yet_listed) < self.LISTED:
+                    self.not_yet_listed.append({
+                        "site_id": site.site_id, "site_name": site.site_name,
+                        "bucket": site.bucket, "blocked_by": ", ".join(held)})
+        for workload in WORKLOADS:
+            self.best[workload] = heapq.nsmallest(self.TOP, self.best[workload])
+
+    def buckets(self) -> pd.DataFrame:
+        """Sites, ready sites and megawatts by bucket, every bucket listed, then the total."""
+        rows = [{"bucket": b, "sites": self.sites[b], "ready": self.ready[b],
+                 "capacity_mw": float(self.megawatts[b])} for b in BUCKETS]
+        rows.append({"bucket": "Total", "sites": sum(self.sites.values()),
+                     "ready": sum(self.ready.values()),
+                     "capacity_mw": float(sum(self.megawatts.values()))})
+        return pd.DataFrame(rows)
+
+    def disqualifiers(self) -> list[tuple[str, int]]:
+        return [(d.title, self.fired[d.key]) for d in DISQUALIFIERS]
+
+    def ranked(self, workload: str) -> list[dict[str, Any]]:
+        """The best sites for a workload (fit or conditional), highest score first."""
+        return [{"score": -score, "site_id": sid, "site_name": name, "bucket": bucket,
+                 "readiness": readiness}
+                for score, sid, name, bucket, readiness in self.best[workload]]
 
 
-def disqualifier_counts(results: list[SiteResult]) -> list[tuple[str, int]]:
-    fired = Counter(d.key for s in results for d in s.disqualifiers)
-    return [(d.title, fired[d.key]) for d in DISQUALIFIERS]
+def tally(results: list[SiteResult]) -> Tally:
+    totals = Tally()
+    totals.add(results)
+    return totals

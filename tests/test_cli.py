@@ -194,7 +194,7 @@ def test_a_failed_run_keeps_the_previous_output(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("pipeline.run.write_scorecard", broken)
+    monkeypatch.setattr("pipeline.run.ScorecardWriter", broken)
     result = invoke("evaluate", SAMPLE, "--out", out)
     assert result.exit_code == 2 and "internal error: RuntimeError: disk on fire" in result.stderr
     assert (out / "results.csv").read_bytes() == before

@@ -16,10 +16,12 @@ def defuse(value):
     return value
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_csv(frame: pd.DataFrame, path: Path, *, append: bool = False) -> None:
+    """Write ``frame`` to ``path``, or add its rows (no header) to the end with ``append``."""
     safe = frame.copy()
     for name in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[name]) and not pd.api.types.is_bool_dtype(
                 safe[name]):
             safe[name] = safe[name].map(defuse)
-    safe.to_csv(path, index=False, lineterminator="\n")
+    safe.to_csv(path, index=False, lineterminator="\n", mode="a" if append else "w",
+                header=not append)

@@ -58,78 +58,113 @@ class _Styles:
         return self._cache[key]
 
 
-def write_scorecard(path: Path, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
-                    disqualifiers: list[tuple[str, int]], scorecard: pd.DataFrame,
-                    gate_detail: pd.DataFrame, rejected: pd.DataFrame,
-                    rules: dict[str, Any]) -> None:
-    """Write the scorecard workbook to ``path``."""
-    book = xlsxwriter.Workbook(str(path), OPTIONS)
-    styles = _Styles(book)
-    sheet = book.add_worksheet("Summary")
-    sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 1, 70)
-    line = 0
-    for label, value in summary:
-        _write(sheet, line, 0, label, styles.bold)
-        _write(sheet, line, 1, value)
+class ScorecardWriter:
+    """The workbook, written as results arrive: sites and gate detail in chunks, the rest at
+    the end: Summary, Scorecard, Gate detail (continued on "Gate detail 2"... past Excel's
+    row limit), Rejected, Rules."""
+
+    def __init__(self, path: Path, scorecard_columns: list[str], detail_columns: list[str]):
+        self._book = xlsxwriter.Workbook(str(path), OPTIONS)
+        self._styles = _Styles(self._book)
+        self._summary = self._book.add_worksheet("Summary")
+        self._scorecard = _Table(self._book, self._styles, "Scorecard", scorecard_columns, (1, 2))
+        self._detail = _Table(self._book, self._styles, "Gate detail", detail_columns, (1, 2),
+                              wrap=("reason", "action"))
+
+    def add_sites(self, frame: pd.DataFrame) -> None:
+        self._scorecard.append(frame)
+
+    def add_gate_detail(self, frame: pd.DataFrame) -> None:
+        self._detail.append(frame)
+
+    def close(self, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
+              disqualifiers: list[tuple[str, int]], rejected: pd.DataFrame,
+              rules: dict[str, Any]) -> None:
+        self._write_summary(summary, buckets, disqualifiers)
+        self._scorecard.close()
+        self._detail.close()
+        table = _Table(self._book, self._styles, "Rejected", list(rejected.columns), (1, 0),
+                       wrap=("problem",))
+        table.append(rejected)
+        table.close()
+        table = _Table(self._book, self._styles, "Rules", ["rule", "value"], (1, 0))
+        table.append(pd.DataFrame({"rule": list(rules), "value": [
+            ", ".join(map(str, v)) if isinstance(v, list) else
+            "; ".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else v
+            for v in rules.values()]}))
+        table.close()
+        self._book.close()
+
+    def _write_summary(self, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
+                       disqualifiers: list[tuple[str, int]]) -> None:
+        sheet, styles = self._summary, self._styles
+        sheet.set_column(0, 0, 34)
+        sheet.set_column(1, 1, 70)
+        line = 0
+        for label, value in summary:
+            _write(sheet, line, 0, label, styles.bold)
+            _write(sheet, line, 1, value)
+            line += 1
         line += 1
-    line += 1
-    for col, heading in enumerate(("Bucket", "Sites", "Ready", "MW")):
-        _write(sheet, line, col, heading, styles.bold)
-    for row in buckets.itertuples(index=False):
-        line += 1
-        _write(sheet, line, 0, row.bucket, styles.get(FILLS.get(row.bucket)))
-        _write(sheet, line, 1, row.sites)
-        _write(sheet, line, 2, row.ready)
-        _write(sheet, line, 3, row.capacity_mw, styles.get(number="#,##0.0"))
-    line += 2
-    _write(sheet, line, 0, "Disqualifier", styles.bold)
-    _write(sheet, line, 1, "Sites", styles.bold)
-    for title, count in disqualifiers:
-        line += 1
-        _write(sheet, line, 0, title)
-        _write(sheet, line, 1, count)
-
-    _table(book, styles, "Scorecard", scorecard, freeze=(1, 2))
-    _table(book, styles, "Gate detail", gate_detail, freeze=(1, 2), wrap=("reason", "action"))
-    _table(book, styles, "Rejected", rejected, freeze=(1, 0), wrap=("problem",))
-    _table(book, styles, "Rules", pd.DataFrame({"rule": list(rules), "value": [
-        ", ".join(map(str, v)) if isinstance(v, list) else
-        "; ".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else v
-        for v in rules.values()]}), freeze=(1, 0))
-    book.close()
+        for col, heading in enumerate(("Bucket", "Sites", "Ready", "MW")):
+            _write(sheet, line, col, heading, styles.bold)
+        for row in buckets.itertuples(index=False):
+            line += 1
+            _write(sheet, line, 0, row.bucket, styles.get(FILLS.get(row.bucket)))
+            _write(sheet, line, 1, row.sites)
+            _write(sheet, line, 2, row.ready)
+            _write(sheet, line, 3, row.capacity_mw, styles.get(number="#,##0.0"))
+        line += 2
+        _write(sheet, line, 0, "Disqualifier", styles.bold)
+        _write(sheet, line, 1, "Sites", styles.bold)
+        for title, count in disqualifiers:
+            line += 1
+            _write(sheet, line, 0, title)
+            _write(sheet, line, 1, count)
 
 
-def _table(book: xlsxwriter.Workbook, styles: _Styles, title: str, frame: pd.DataFrame, *,
-           freeze: tuple[int, int], wrap: Iterable[str] = ()) -> None:
-    """Write ``frame`` as a sheet, continued on "title 2", "title 3"... past Excel's row limit."""
-    size = EXCEL_MAX_ROWS - 1
-    for part, start in enumerate(range(0, max(len(frame), 1), size), start=1):
-        _sheet(book, styles, title if part == 1 else f"{title} {part}",
-               frame.iloc[start:start + size], freeze=freeze, wrap=wrap)
+class _Table:
+    """A sheet with a styled header, filled in chunks, continued on "title 2", "title 3"...
+    past Excel's row limit."""
 
+    def __init__(self, book: xlsxwriter.Workbook, styles: _Styles, title: str,
+                 columns: list[str], freeze: tuple[int, int], wrap: Iterable[str] = ()):
+        self._book, self._styles, self._title = book, styles, title
+        self._columns, self._freeze, self._wrap = [str(c) for c in columns], freeze, set(wrap)
+        self._numbers = [styles.get(number=_number_format(c)) for c in self._columns]
+        self._text = [styles.get(wrap=c in self._wrap) for c in self._columns]
+        self._parts: list[tuple[Any, int]] = []  # (sheet, rows written)
+        self._open(book.add_worksheet(title))
 
-def _sheet(book: xlsxwriter.Workbook, styles: _Styles, title: str, frame: pd.DataFrame, *,
-           freeze: tuple[int, int], wrap: Iterable[str]) -> None:
-    sheet = book.add_worksheet(title)
-    columns = [str(c) for c in frame.columns]
-    wrapped = set(wrap)
-    for index, name in enumerate(columns):
-        sheet.set_column(index, index, WIDE.get(name, max(12, min(len(name) + 2, 30))))
-        _write(sheet, 0, index, name, styles.header)
-    sheet.freeze_panes(*freeze)
-    if columns:
-        sheet.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
-    numbers = [styles.get(number=_number_format(c)) for c in columns]
-    text = [styles.get(wrap=c in wrapped) for c in columns]
-    for line, record in enumerate(frame.itertuples(index=False, name=None), start=1):
-        for col, value in enumerate(record):
-            if isinstance(value, str):
-                fill = FILLS.get(value)
-                style = styles.get(fill, wrap=columns[col] in wrapped) if fill else text[col]
-                _write(sheet, line, col, value, style)
-            else:
-                _write(sheet, line, col, value, numbers[col])
+    def _open(self, sheet) -> None:
+        for index, name in enumerate(self._columns):
+            sheet.set_column(index, index, WIDE.get(name, max(12, min(len(name) + 2, 30))))
+            _write(sheet, 0, index, name, self._styles.header)
+        sheet.freeze_panes(*self._freeze)
+        self._parts.append((sheet, 0))
+
+    def append(self, frame: pd.DataFrame) -> None:
+        sheet, written = self._parts[-1]
+        for record in frame.itertuples(index=False, name=None):
+            if written == EXCEL_MAX_ROWS - 1:
+                self._parts[-1] = (sheet, written)
+                self._open(self._book.add_worksheet(f"{self._title} {len(self._parts) + 1}"))
+                sheet, written = self._parts[-1]
+            written += 1
+            for col, value in enumerate(record):
+                if isinstance(value, str):
+                    fill = FILLS.get(value)
+                    style = (self._styles.get(fill, wrap=self._columns[col] in self._wrap)
+                             if fill else self._text[col])
+                    _write(sheet, written, col, value, style)
+                else:
+                    _write(sheet, written, col, value, self._numbers[col])
+        self._parts[-1] = (sheet, written)
+
+    def close(self) -> None:
+        for sheet, written in self._parts:
+            if self._columns:
+                sheet.autofilter(0, 0, max(written, 1), len(self._columns) - 1)
 
 
 def _number_format(column: str) -> str | None:

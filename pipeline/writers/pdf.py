@@ -15,7 +15,7 @@ import re
 import shutil
 import sys
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -102,35 +102,25 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def site_pages(results: list[SiteResult], run: RunInfo) -> list[Page]:
-    env = _environment()
-    template = env.get_template("site.html")
-    names = report_names([s.site_id for s in results])
+def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str]) -> list[Page]:
+    """One page per site; ``names`` maps every site_id of the run to its file name."""
+    template = _environment().get_template("site.html")
     info = _undated(run)
     return [Page(f"reports/{names[site.site_id]}", template.render(
         site=site, v=site.values, run=info, headline=_headline(site),
         explanation=EXPLANATIONS[site.bucket])) for site in results]
 
 
-def portfolio_page(results: list[SiteResult], run: RunInfo, rejected: int) -> Page:
-    buckets = tabulate.bucket_summary(results)
-    not_yet = [s for s in results if s.readiness == "not yet" and s.bucket != "Neither"]
-    blockers = Counter()
-    rows = []
-    for site in not_yet:
-        held = sorted({f"{a.workload} {a.gate}" for a in site.actions})
-        blockers.update(held)
-        rows.append({"site_id": site.site_id, "site_name": site.site_name, "bucket": site.bucket,
-                     "blocked_by": ", ".join(held)})
+def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int) -> Page:
+    buckets = totals.buckets()
     html = _environment().get_template("portfolio.html").render(
-        run=_undated(run), evaluated=len(results), rejected=rejected,
-        total_mw=float(buckets.iloc[-1]["capacity_mw"]),
-        ready=sum(s.readiness == "ready" for s in results),
-        neither=sum(s.bucket == "Neither" for s in results),
+        run=_undated(run), evaluated=int(buckets.iloc[-1]["sites"]), rejected=rejected,
+        total_mw=float(buckets.iloc[-1]["capacity_mw"]), ready=int(buckets.iloc[-1]["ready"]),
+        neither=totals.sites["Neither"], not_yet_count=totals.not_yet,
         buckets=buckets.to_dict("records"), chart=_bucket_chart(buckets.iloc[:-1]),
-        best_training=_ranked(results, "training"), best_inference=_ranked(results, "inference"),
-        disqualifiers=tabulate.disqualifier_counts(results),
-        blockers=blockers.most_common(), not_yet=rows)
+        best_training=totals.ranked("training"), best_inference=totals.ranked("inference"),
+        disqualifiers=totals.disqualifiers(), blockers=totals.blockers.most_common(),
+        not_yet=totals.not_yet_listed)
     return Page("portfolio.pdf", html)
 
 
@@ -142,14 +132,6 @@ def _headline(site: SiteResult) -> str:
     if site.bucket == "Neither":
         return HEADLINES["Neither"]
     return f"{HEADLINES[site.bucket]} · {'ready' if site.readiness == 'ready' else 'not yet ready'}"
-
-
-def _ranked(results: list[SiteResult], workload: str, top: int = 10) -> list[dict[str, Any]]:
-    eligible = [s for s in results if getattr(s, workload).verdict != "unfit"]
-    eligible.sort(key=lambda s: (-getattr(s, workload).score, s.site_id))
-    return [{"site_id": s.site_id, "site_name": s.site_name, "bucket": s.bucket,
-             "score": getattr(s, workload).score, "readiness": s.readiness}
-            for s in eligible[:top]]
 
 
 def _bucket_chart(buckets) -> str:
@@ -184,22 +166,67 @@ def templates_hash() -> str:
     return digest.hexdigest()
 
 
-def write_pdfs(pages: list[Page], staging: Path, previous: Path | None, previous_keys: dict,
-               date: str, jobs: int, progress: bool = False) -> dict[str, Any]:
-    """Render (or reuse from ``previous``) every page into ``staging``; return what was done."""
-    templates = templates_hash()
-    keys, todo, reused = {}, [], 0
-    (staging / "reports").mkdir(parents=True, exist_ok=True)
-    for page in pages:
-        key = keys[page.name] = page.key(templates)
-        old = previous / page.name if previous else None
-        if old is not None and previous_keys.get(page.name) == key and old.is_file():
-            _link_or_copy(old, staging / page.name)
-            reused += 1
-        else:
-            todo.append((page.html.replace(DATE_TOKEN, date), str(staging / page.name)))
-    _render_all(todo, jobs, progress)
-    return {"rendered": len(todo), "reused": reused, "keys": keys}
+class PdfWriter:
+    """Renders pages as they come, over ``jobs`` processes, reusing unchanged ones.
+
+    A page whose key (its HTML less the run date, the templates and the tool version) matches
+    the previous run's is hard-linked from ``previous`` instead of rendered. At most a few
+    pages per process wait in the queue, so memory stays flat however many sites there are.
+    """
+
+    def __init__(self, staging: Path, previous: Path | None, previous_keys: dict[str, str],
+                 date: str, jobs: int, total: int, progress: bool = False):
+        self._staging, self._previous, self._previous_keys = staging, previous, previous_keys
+        self._date, self._jobs = date, jobs
+        self._templates = templates_hash()
+        self._report = _progress(total) if progress else (lambda: None)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: set = set()
+        self.keys: dict[str, str] = {}
+        self.rendered = self.reused = 0
+        (staging / "reports").mkdir(parents=True, exist_ok=True)
+
+    def add(self, pages: list[Page]) -> None:
+        for page in pages:
+            key = self.keys[page.name] = page.key(self._templates)
+            old = self._previous / page.name if self._previous else None
+            if old is not None and self._previous_keys.get(page.name) == key and old.is_file():
+                _link_or_copy(old, self._staging / page.name)
+                self.reused += 1
+                self._report()
+            else:
+                self._render(page.html.replace(DATE_TOKEN, self._date),
+                             str(self._staging / page.name))
+
+    def _render(self, html: str, target: str) -> None:
+        if self.rendered == 0:
+            load_weasyprint()  # fail here, once, with advice, rather than inside every worker
+        self.rendered += 1
+        if self._jobs <= 1:
+            _render(html, target)
+            self._report()
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self._jobs, initializer=_start_renderer)
+        self._pending.add(self._pool.submit(_render, html, target))
+        if len(self._pending) >= 4 * self._jobs:
+            self._collect(FIRST_COMPLETED)
+
+    def _collect(self, until: str) -> None:
+        done, self._pending = wait(self._pending, return_when=until)
+        for future in done:
+            future.result()
+            self._report()
+
+    def close(self) -> dict[str, Any]:
+        """Wait for every page; return how many were rendered and reused, and their keys."""
+        try:
+            if self._pending:
+                self._collect(ALL_COMPLETED)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+        return {"rendered": self.rendered, "reused": self.reused, "keys": self.keys}
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -207,26 +234,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-
-
-def _render_all(todo: list[tuple[str, str]], jobs: int, progress: bool) -> None:
-    if not todo:
-        return
-    load_weasyprint()  # fail here, once, with advice, rather than inside every worker
-    report = _progress(len(todo)) if progress else (lambda: None)
-    if jobs <= 1 or len(todo) == 1:
-        for html, target in todo:
-            _render(html, target)
-            report()
-        return
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_start_renderer)
-    try:
-        for future in as_completed([pool.submit(_render, html, target)
-                                    for html, target in todo]):
-            future.result()
-            report()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _progress(total: int) -> Callable[[], None]:
