@@ -15,7 +15,7 @@ import click
 
 from pipeline import __version__, run
 from pipeline.load import LoadError
-from pipeline.rules import RulesError, describe, load_rules, to_toml
+from pipeline.rules import RulesError, describe, load_rules, to_toml, with_settings
 from pipeline.template import write_template
 from pipeline.writers.pdf import PdfUnavailable
 
@@ -70,23 +70,41 @@ def cli() -> None:
                    "files write each into OUT/<file stem>/.")
 @click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A TOML rules file; the keys it sets replace the defaults.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="What-if: change one threshold for this run, e.g. "
+                   "power.training.pass_max_price_usd_per_kwh=0.06 (repeatable). whatif.csv "
+                   "lists the sites the change moves.")
+@click.option("--whatif", "whatif_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="What-if: a second rules file applied on top, compared like --set.")
+@click.option("--previous", type=click.Path(path_type=Path, exists=True),
+              help="An earlier output folder (or its results.csv) to report changes against. "
+                   "Default: the previous run in the output folder, or an earlier quarter's "
+                   "file beside the input (sites-2026Q3.xlsx before sites.xlsx).")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF reports.")
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="the number of cores", help="Processes that render PDFs.")
 @debug_option
-def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None, no_pdf: bool,
-             jobs: int, debug: bool) -> None:
+def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
+             settings: tuple[str, ...], whatif_file: Path | None, previous: Path | None,
+             no_pdf: bool, jobs: int, debug: bool) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
     signal.signal(signal.SIGTERM, _terminated)
     rules = _guard(debug, lambda: load_rules(rules_file))
+    baseline = None
+    if settings or whatif_file:
+        baseline = rules
+        rules = _guard(debug, lambda: with_settings(
+            load_rules(whatif_file, base=baseline) if whatif_file else baseline, list(settings)))
     inputs = _guard(debug, lambda: run.find_inputs(list(paths)))
     nested = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
     targets = _guard(debug, lambda: run.output_dirs(inputs, out, nested))
+    earlier = run.earlier_quarters(list(targets), targets)
     worst = run.OK
     for path, target in targets.items():
         try:
             outcome = _guard(debug, lambda: run.evaluate_file(
-                path, target, rules, pdfs=not no_pdf, jobs=jobs, progress=sys.stderr.isatty()))
+                path, target, rules, pdfs=not no_pdf, jobs=jobs, progress=sys.stderr.isatty(),
+                previous=previous or earlier.get(path), baseline=baseline))
         except Failure as failure:
             failure.show()
             worst = run.NOTHING_EVALUATED

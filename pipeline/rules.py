@@ -62,40 +62,73 @@ def default_rules() -> Rules:
     return Rules(tomllib.loads(text), DEFAULT_SOURCE)
 
 
-def load_rules(path: Path | None = None) -> Rules:
-    """The default rules, with the keys set in ``path`` (if given) replacing theirs."""
-    rules = default_rules()
+def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
+    """``base`` (the default rules unless given), with the keys set in ``path`` replacing
+    theirs."""
+    rules = base or default_rules()
     if path is None:
         return rules
     path = Path(path)
     try:
         override = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RulesError(f"rules file {path}: no such file") from None
+        raise RulesError(f"{_where(path)}: no such file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"rules file {path}: cannot be read as TOML ({exc})") from None
+        raise RulesError(f"{_where(path)}: cannot be read as TOML ({exc})") from None
     merged = _merge(rules.values, override, path, "")
     _check_order(merged, path)
     return Rules(merged, str(path))
 
 
-def _merge(default: dict, override: dict, path: Path, prefix: str) -> dict:
+def _where(path: Path | str) -> str:
+    return f"rules file {path}" if isinstance(path, Path) else str(path)
+
+
+def with_settings(rules: Rules, settings: list[str]) -> Rules:
+    """``rules`` with ``KEY=VALUE`` settings applied, as ``--set power.training.x=0.06`` gives.
+
+    A value is read as TOML (``0.06``, ``["N+1", "2N"]``, ``"text"``); a bare word is text.
+    """
+    override: dict[str, Any] = {}
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep or not key.strip():
+            raise RulesError(f"--set {setting!r}: write it as KEY=VALUE, like "
+                             "power.training.pass_max_price_usd_per_kwh=0.06")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        node = override
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    if not settings:
+        return rules
+    where = f"--set {' '.join(settings)}"
+    merged = _merge(rules.values, override, where, "")
+    _check_order(merged, where)
+    return Rules(merged, f"{rules.source} with {', '.join(settings)}")
+
+
+def _merge(default: dict, override: dict, path: Path | str, prefix: str) -> dict:
     merged = dict(default)
     for key, value in override.items():
         dotted = f"{prefix}{key}"
         if key not in default:
             known = ", ".join(sorted(default))
-            raise RulesError(f"rules file {path}: unknown key {dotted!r} (known here: {known})")
+            raise RulesError(f"{_where(path)}: unknown key {dotted!r} (known here: {known})")
         wanted = default[key]
         if isinstance(wanted, dict) and not _is_leaf_table(dotted):
             if not isinstance(value, dict):
-                raise RulesError(f"rules file {path}: {dotted} must be a table")
+                raise RulesError(f"{_where(path)}: {dotted} must be a table")
             merged[key] = _merge(wanted, value, path, dotted + ".")
         elif not _same_type(wanted, value):
-            raise RulesError(f"rules file {path}: {dotted} = {value!r}: expected "
+            raise RulesError(f"{_where(path)}: {dotted} = {value!r}: expected "
                              f"{_type_name(wanted)} like {wanted!r}")
         elif isinstance(value, (int, float)) and value < 0:
-            raise RulesError(f"rules file {path}: {dotted} = {value!r}: must not be negative")
+            raise RulesError(f"{_where(path)}: {dotted} = {value!r}: must not be negative")
         else:
             merged[key] = value
     return merged
@@ -129,16 +162,16 @@ _ORDER = [
 ]
 
 
-def _check_order(values: dict, path: Path) -> None:
+def _check_order(values: dict, path: Path | str) -> None:
     flat = Rules(values, str(path)).flat()
     smallest = flat["location.enrichment.metro_min_population"]
     if smallest < 500_000:
-        raise RulesError(f"rules file {path}: location.enrichment.metro_min_population = "
+        raise RulesError(f"{_where(path)}: location.enrichment.metro_min_population = "
                          f"{smallest}: the bundled metro table starts at 500,000 people")
     for looser, stricter, relation in _ORDER:
         a, b = flat[looser], flat[stricter]
         if (relation == ">=" and a < b) or (relation == "<=" and a > b):
-            raise RulesError(f"rules file {path}: {looser} = {a} must be {relation} "
+            raise RulesError(f"{_where(path)}: {looser} = {a} must be {relation} "
                              f"{stricter} = {b}, or the conditional band is empty")
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import io
+import re
 import json
 import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from pipeline import __version__, tabulate
+import pandas as pd
+
+from pipeline import __version__, compare, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import GATES, classify_site, gate_thresholds, site_records
+from pipeline.classify.flips import describe, gate_fix, what_would_flip
+from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.enrich import enrich
 from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
 from pipeline.rules import Rules
@@ -76,9 +82,11 @@ def find_inputs(paths: list[Path]) -> list[Path]:
 
 
 def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]:
-    """Where each input's outputs go; two inputs may never share a folder."""
+    """Where each input's outputs go, earlier quarters first; no two inputs share a folder."""
     if not nested:
         return {inputs[0]: out}
+    inputs = sorted(inputs, key=lambda p: (QUARTER_TAG.sub("", p.stem).lower(),
+                                          not QUARTER_TAG.search(p.stem), p.stem.lower()))
     targets: dict[Path, Path] = {}
     for path in inputs:
         target = out / path.stem
@@ -87,6 +95,31 @@ def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]
             raise LoadError(f"{clash} and {path} would both write to {target}; rename one")
         targets[path] = target
     return targets
+
+
+QUARTER_TAG = re.compile(r"[-_ ]*(\d{4}[-_ ]?q[1-4]|q[1-4][-_ ]?\d{4})$", re.IGNORECASE)
+
+
+def earlier_quarters(inputs: list[Path], targets: dict[Path, Path]) -> dict[Path, Path]:
+    """For each input, the output folder of the same portfolio's previous quarter, if any.
+
+    ``sites-2026Q3.xlsx`` and ``sites-2026Q4.xlsx`` are quarters of one portfolio; an
+    untagged ``sites.xlsx`` is its latest. Inputs are evaluated in the order given, so the
+    earlier quarter's output exists by the time the later one is compared with it.
+    """
+    def key(path: Path) -> tuple[str, str]:
+        match = QUARTER_TAG.search(path.stem)
+        tag = re.sub(r"\D", "", match.group(1)) if match else "~"  # untagged sorts last
+        if match and match.group(1).lower().startswith("q"):
+            tag = tag[1:] + tag[0]  # q3 2026 -> 20263
+        return (QUARTER_TAG.sub("", path.stem).lower(), tag)
+
+    found = {}
+    ordered = sorted(inputs, key=key)
+    for before, after in zip(ordered, ordered[1:]):
+        if key(before)[0] == key(after)[0]:
+            found[after] = targets[before]
+    return found
 
 
 def check(path: Path) -> Validated:
@@ -111,13 +144,24 @@ class _Clock:
 
 
 def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True, jobs: int = 1,
-                  progress: bool = False) -> FileOutcome:
+                  progress: bool = False, previous: Path | None = None,
+                  baseline: Rules | None = None) -> FileOutcome:
     """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once.
 
     With ``pdfs``, also a report per site and a portfolio summary, rendered over ``jobs``
-    processes; reports unchanged since the previous run in ``out_dir`` are reused.
+    processes; reports unchanged since the previous run in ``out_dir`` are reused. Changes
+    are reported against ``previous`` (an output folder or results.csv; by default the
+    previous run in ``out_dir``, if any), and with ``baseline`` rules, which sites the rules
+    in force move (what-if).
     """
     clock = _Clock()
+    if previous is None and (out_dir / "results.csv").is_file():
+        previous = out_dir
+    try:
+        before = compare.read_results(previous) if previous is not None else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise LoadError(f"--previous {previous}: cannot be read as sitefit results ({exc})") \
+            from exc
     table = load(path)
     clock.lap("load")
     checked = validate(table)
@@ -127,20 +171,48 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, len(sites),
                           len(checked.rejected_rows), clock.timings)
     outcome.exit_code, outcome.message = _verdict(outcome, checked)
+    run = _Run(checked, sites, rules, before, baseline, previous)
     try:
-        _write_outputs(out_dir, checked, sites, rules, outcome, clock, pdfs, jobs, progress)
+        _write_outputs(out_dir, run, outcome, clock, pdfs, jobs, progress)
     except OSError as exc:
         raise OutputError.from_os_error(exc, out_dir) from exc
+    if run.whatif is not None:
+        moved = int((run.whatif["bucket_before"] != run.whatif["bucket_after"]).sum())
+        outcome.message += (f"; what-if: {moved} sites change bucket, {len(run.whatif)} change "
+                            "some outcome (whatif.csv)")
     return outcome
 
 
-def _write_outputs(out_dir: Path, checked: Validated, sites, rules: Rules,
-                   outcome: FileOutcome, clock: _Clock, pdfs: bool, jobs: int,
-                   progress: bool) -> None:
+@dataclass
+class _Run:
+    checked: Validated
+    sites: pd.DataFrame
+    rules: Rules
+    before: pd.DataFrame | None  # the previous run's results, by site_id
+    baseline: Rules | None
+    previous: Path | None
+    changes: list[dict] = field(default_factory=list)
+    whatif: pd.DataFrame | None = None
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A results frame as results.csv holds it, so it compares with a previous run's file."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype=str, keep_default_na=False).set_index("site_id", drop=False)
+
+
+def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock, pdfs: bool,
+                   jobs: int, progress: bool) -> None:
     """Classify and write chunk by chunk into a staging folder that replaces ``out_dir``."""
+    checked, rules = run.checked, run.rules
     extras = checked.table.extras
     totals = tabulate.Tally()
     thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
+    base_thresholds = ({gate: gate_thresholds(gate, run.baseline) for gate in GATES}
+                       if run.baseline else None)
+    whatif, seen = [], set()
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -148,30 +220,64 @@ def _write_outputs(out_dir: Path, checked: Validated, sites, rules: Rules,
         book = ScorecardWriter(staging / "scorecard.xlsx",
                                list(tabulate.results_frame([], extras).columns),
                                list(tabulate.gate_detail_frame([]).columns))
-        reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress, len(sites)) \
-            if pdfs else None
-        records = site_records(sites)
+        reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
+                              len(run.sites)) if pdfs else None
+        records = site_records(run.sites)
         while chunk := list(islice(records, CHUNK)):
             results = [classify_site(values, rules, thresholds) for values in chunk]
             totals.add(results)
+            flips = {s.site_id: what_would_flip(s, rules) for s in results}
+            fixes = {(s.site_id, w, g): describe(s, gate_fix(s, w, g, rules))
+                     for s in results for w in WORKLOADS for g in GATE_NAMES}
             clock.lap("classify")
-            frame = tabulate.results_frame(results, extras)
+            frame = tabulate.results_frame(results, extras, flips)
             write_csv(frame, staging / "results.csv", append=True)
+            changed = {}
+            if run.before is not None or run.baseline is not None:
+                text = _as_text(frame)
+                seen.update(text.index)
+                if run.before is not None:
+                    found = compare.changes(run.before.loc[run.before.index.intersection(
+                        text.index)], text)
+                    run.changes.extend(found.to_dict("records"))
+                    changed = {c["site_id"]: c for c in run.changes[-len(found):]} \
+                        if len(found) else {}
+                if run.baseline is not None:
+                    base = [classify_site(v, run.baseline, base_thresholds) for v in chunk]
+                    whatif.append(compare.changes(_as_text(tabulate.results_frame(
+                        base, extras)), text))
             clock.lap("csv")
             book.add_sites(frame)
-            book.add_gate_detail(tabulate.gate_detail_frame(results))
+            book.add_gate_detail(tabulate.gate_detail_frame(results, fixes))
             clock.lap("excel")
             if reports:
-                reports.pdf.add(pdf.site_pages(results, reports.info, reports.names))
+                reports.pdf.add(pdf.site_pages(results, reports.info, reports.names, flips,
+                                               changed))
                 clock.lap("pdf")
-        book.close(summary=_summary(checked, rules, outcome), buckets=totals.buckets(),
-                   disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.flat())
+        more = []
+        if run.before is not None:
+            gone = run.before.loc[run.before.index.difference(list(seen), sort=False)]
+            run.changes.extend(compare.changes(gone, gone.iloc[0:0]).to_dict("records"))
+            changes = pd.DataFrame(run.changes, columns=compare.CHANGE_COLUMNS)
+            write_csv(changes, staging / "changes.csv")
+            more.append(("Changes", changes))
+        if run.baseline is not None:
+            run.whatif = (pd.concat(whatif) if whatif else
+                          pd.DataFrame(columns=compare.CHANGE_COLUMNS)).drop(
+                columns=["change", "inputs_changed"])
+            write_csv(run.whatif, staging / "whatif.csv")
+            more.append(("What-if", run.whatif))
+        book.close(summary=_summary(checked, rules, outcome, run), buckets=totals.buckets(),
+                   disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.flat(),
+                   more=more)
         clock.lap("excel")
         if reports:
-            reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected)])
+            # only a run with changes gets the section, so an unchanged re-run renders nothing
+            reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
+                                                run.changes or None)])
             outcome.pdfs = reports.pdf.close()
             clock.lap("pdf")
-        _write_manifest(staging / "manifest.json", checked, rules, totals, outcome)
+        _write_manifest(staging / "manifest.json", checked, rules, totals, outcome, run)
 
 
 @dataclass
@@ -212,7 +318,8 @@ def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
     return OK, f"{name}: {outcome.evaluated} sites evaluated"
 
 
-def _summary(checked: Validated, rules: Rules, outcome: FileOutcome) -> list[tuple[str, object]]:
+def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,
+             run: _Run) -> list[tuple[str, object]]:
     table = checked.table
     return [
         ("sitefit version", __version__),
@@ -224,6 +331,8 @@ def _summary(checked: Validated, rules: Rules, outcome: FileOutcome) -> list[tup
         ("Rows rejected", outcome.rejected),
         ("Rules", rules.source),
         ("Rules sha256", rules.sha256),
+        ("Compared with", str(run.previous) if run.previous else "no previous run"),
+        ("What-if baseline", run.baseline.source if run.baseline else "none"),
     ]
 
 
@@ -236,7 +345,7 @@ def _sha256(path: Path) -> str:
 
 
 def _write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulate.Tally,
-                    outcome: FileOutcome) -> None:
+                    outcome: FileOutcome, run: _Run) -> None:
     table = checked.table
     manifest = {
         "tool": "sitefit",
@@ -255,7 +364,13 @@ def _write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabula
         },
         "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
         "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
+        + (["changes.csv"] if run.before is not None else [])
+        + (["whatif.csv"] if run.baseline is not None else [])
         + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
+        "previous": {"path": str(run.previous), "changes": len(run.changes)}
+        if run.before is not None else None,
+        "what_if": {"baseline": run.baseline.source, "baseline_sha256": run.baseline.sha256,
+                    "sites_changed": len(run.whatif)} if run.baseline is not None else None,
         "pdfs": outcome.pdfs,
         "timings_s": outcome.timings,
         "exit_status": outcome.exit_code,

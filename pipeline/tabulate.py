@@ -20,13 +20,16 @@ IDENTITY = ("site_id", "site_name", "operator", "country", "region")
 GATE_COLUMNS = tuple(f"{w}_{g}" for w in WORKLOADS for g in GATE_NAMES)
 RESULT_COLUMNS = (*IDENTITY, "bucket", "readiness", "training_verdict", "inference_verdict",
                   "training_score", "inference_score", *GATE_COLUMNS, "disqualifiers",
-                  "next_actions", "data_gaps", "mullet_note", *ENRICHED_COLUMNS, "source_row")
+                  "next_actions", "what_would_flip_it", "data_gaps", "mullet_note",
+                  *ENRICHED_COLUMNS, "source_row")
 INPUT_COLUMNS = tuple(c.name for c in contract.COLUMNS if c.name not in IDENTITY)
 PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "problem")
 
 
-def results_frame(results: list[SiteResult], extras: list[str]) -> pd.DataFrame:
+def results_frame(results: list[SiteResult], extras: list[str],
+                  flips: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per evaluated site: the verdicts, every gate status, then the inputs."""
+    flips = flips or {}
     rows = []
     for site in results:
         v = site.values
@@ -41,6 +44,7 @@ def results_frame(results: list[SiteResult], extras: list[str]) -> pd.DataFrame:
         row.update(
             disqualifiers="; ".join(d.title for d in site.disqualifiers),
             next_actions=" | ".join(f"{a.workload} {a.gate}: {a.text}" for a in site.actions),
+            what_would_flip_it=flips.get(site.site_id, ""),
             data_gaps="; ".join(f"{c} ({', '.join(g)})" for c, g in site.data_gaps.items()),
             mullet_note=site.mullet_note or "",
             source_row=v["row"])
@@ -51,8 +55,11 @@ def results_frame(results: list[SiteResult], extras: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *INPUT_COLUMNS, *extras])
 
 
-def gate_detail_frame(results: list[SiteResult]) -> pd.DataFrame:
-    """One row per site, workload and gate, with the reason, the range and the action."""
+def gate_detail_frame(results: list[SiteResult],
+                      fixes: dict[tuple[str, str, str], str] | None = None) -> pd.DataFrame:
+    """One row per site, workload and gate, with the reason, the range, the action and the
+    input changes that would make it pass."""
+    fixes = fixes or {}
     rows = []
     for site in results:
         for workload in site.workloads:
@@ -61,14 +68,15 @@ def gate_detail_frame(results: list[SiteResult]) -> pd.DataFrame:
                     "site_id": site.site_id, "site_name": site.site_name,
                     "workload": workload.workload, "gate": name, "status": gate.status,
                     "range": gate.range_label, "reason": gate.reason, "action": gate.action or "",
+                    "to_pass": fixes.get((site.site_id, workload.workload, name), ""),
                     "inputs": "; ".join(f"{c}={contract.show_value(c, x)}"
                                         for c, x in gate.inputs.items()),
                     "missing": ", ".join(gate.missing),
                     "thresholds": "; ".join(f"{k}={x}" for k, x in gate.thresholds.items()),
                 })
     return pd.DataFrame(rows, columns=["site_id", "site_name", "workload", "gate", "status",
-                                       "range", "reason", "action", "inputs", "missing",
-                                       "thresholds"])
+                                       "range", "reason", "action", "to_pass", "inputs",
+                                       "missing", "thresholds"])
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Write input/sites.xlsx: the fictional sample portfolio that `make report` evaluates.
+"""Write input/sites.xlsx, the fictional sample portfolio that `make report` evaluates, and
+input/sites-2026Q3.xlsx, the same portfolio a quarter earlier, so the run reports changes.
 
 Run it again after changing the rows below: `.venv/bin/python scripts/make_sample.py`.
 """
@@ -129,21 +130,52 @@ SITES = [
 ]
 
 
-def main() -> None:
+# The quarter before: one site not yet acquired, one since sold, and inputs that improved.
+NEW_THIS_QUARTER = {"PY-03"}
+SOLD_SINCE = ("TX-05", "Pecos Valley Annex", "Ridgeline Digital", "US", "TX", 31.1, -103.2,
+              None, None, None, 8, None, 0.041, "N", 1, "no", 0, 8, "air", 10, "none", "no", 0,
+              None, None, 30, "no", 1, "no", "Sold in Q4")
+EARLIER_VALUES = {
+    "ON-01": {"fiber_carriers": 1},
+    "KZ-03": {"staffing_24x7": "no"},
+    "SE-01": {"liquid_cooling_path": "studied"},
+    "TX-04": {"power_redundancy": "N", "utility_feeds": 1},
+    "WTX-01": {"dc_ops_staff": 3},
+}
+
+
+def write(target: Path, sites: list[tuple]) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "Sites"
     sheet.append([label for _, label in HEADERS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for site in SITES:
+    for site in sites:
         assert len(site) == len(HEADERS), site[0]
         sheet.append(list(site))
     sheet.freeze_panes = "C2"
-    target = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
     target.parent.mkdir(exist_ok=True)
     book.save(target)
-    print(f"wrote {target} ({len(SITES)} sites)")
+    print(f"wrote {target} ({len(sites)} sites)")
+
+
+def earlier_quarter() -> list[tuple]:
+    names = [name for name, _ in HEADERS]
+    sites = []
+    for site in SITES:
+        if site[0] in NEW_THIS_QUARTER:
+            continue
+        values = dict(zip(names, site))
+        values.update(EARLIER_VALUES.get(site[0], {}))
+        sites.append(tuple(values[n] for n in names))
+    return sites + [SOLD_SINCE]
+
+
+def main() -> None:
+    folder = Path(__file__).resolve().parent.parent / "input"
+    write(folder / "sites.xlsx", SITES)
+    write(folder / "sites-2026Q3.xlsx", earlier_quarter())
 
 
 if __name__ == "__main__":

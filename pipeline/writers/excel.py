@@ -24,7 +24,8 @@ FILLS = {
 NUMBER_FORMATS = {"_mw": "#,##0.0", "_usd_per_kwh": "0.000", "_score": "0", "_miles": "#,##0",
                   "_ms": "0.0", "_kw": "#,##0.0", "_gbps": "#,##0", "_months": "0",
                   "_per_year": "#,##0"}
-WIDE = {"reason": 80, "action": 60, "next_actions": 80, "data_gaps": 50, "inputs": 60,
+WIDE = {"reason": 80, "action": 60, "to_pass": 50, "what_would_flip_it": 60,
+        "what_changed": 60, "inputs_changed": 60, "next_actions": 80, "data_gaps": 50, "inputs": 60,
         "thresholds": 60, "problem": 60, "notes": 40, "disqualifiers": 40, "mullet_note": 40,
         "site_name": 28, "value": 24}
 EXCEL_MAX_ROWS = 1_048_576
@@ -79,10 +80,16 @@ class ScorecardWriter:
 
     def close(self, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
               disqualifiers: list[tuple[str, int]], rejected: pd.DataFrame,
-              rules: dict[str, Any]) -> None:
+              rules: dict[str, Any], more: list[tuple[str, pd.DataFrame]] = ()) -> None:
+        """Finish the workbook; ``more`` are further (title, table) sheets after Gate detail."""
         self._write_summary(summary, buckets, disqualifiers)
         self._scorecard.close()
         self._detail.close()
+        for title, frame in more:
+            table = _Table(self._book, self._styles, title, list(frame.columns), (1, 2),
+                           wrap=[c for c in frame.columns if c in WIDE])
+            table.append(frame)
+            table.close()
         table = _Table(self._book, self._styles, "Rejected", list(rejected.columns), (1, 0),
                        wrap=("problem",))
         table.append(rejected)

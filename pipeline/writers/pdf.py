@@ -102,16 +102,21 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str]) -> list[Page]:
-    """One page per site; ``names`` maps every site_id of the run to its file name."""
+def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
+               flips: dict[str, str], changes: dict[str, dict]) -> list[Page]:
+    """One page per site; ``names`` maps every site_id of the run to its file name, ``flips``
+    says what would make a site ready, ``changes`` what changed since the previous run."""
     template = _environment().get_template("site.html")
     info = _undated(run)
     return [Page(f"reports/{names[site.site_id]}", template.render(
         site=site, v=site.values, run=info, headline=_headline(site),
-        explanation=EXPLANATIONS[site.bucket])) for site in results]
+        explanation=EXPLANATIONS[site.bucket], flip=flips.get(site.site_id, ""),
+        change=changes.get(site.site_id))) for site in results]
 
 
-def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int) -> Page:
+def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
+                   changes: list[dict] | None) -> Page:
+    """The executive summary; ``changes`` (None without a previous run) lists what changed."""
     buckets = totals.buckets()
     html = _environment().get_template("portfolio.html").render(
         run=_undated(run), evaluated=int(buckets.iloc[-1]["sites"]), rejected=rejected,
@@ -120,7 +125,8 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int) -> Page:
         buckets=buckets.to_dict("records"), chart=_bucket_chart(buckets.iloc[:-1]),
         best_training=totals.ranked("training"), best_inference=totals.ranked("inference"),
         disqualifiers=totals.disqualifiers(), blockers=totals.blockers.most_common(),
-        not_yet=totals.not_yet_listed)
+        not_yet=totals.not_yet_listed, changes=changes,
+        top_blocker=totals.blockers.most_common(1)[0] if totals.blockers else None)
     return Page("portfolio.pdf", html)
 
 

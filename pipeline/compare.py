@@ -1,0 +1,67 @@
+"""Compare two sets of results, site by site: a previous run (changes since last quarter) or
+the same sites under other rules (what-if). Both read results.csv files, so any earlier
+output folder can serve as the baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS
+
+OUTCOME_COLUMNS = ("bucket", "readiness", "training_verdict", "inference_verdict",
+                   "training_score", "inference_score", *GATE_COLUMNS)
+CHANGE_COLUMNS = ["site_id", "site_name", "change", "bucket_before", "bucket_after",
+                  "readiness_before", "readiness_after", "what_changed", "inputs_changed"]
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """A results.csv as text, keyed by site_id; a folder means its results.csv."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.set_index("site_id", drop=False)
+
+
+def changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Sites added, removed, or whose outcome changed, with the input values that changed."""
+    rows = []
+    for site_id in after.index.difference(before.index, sort=False):
+        new = after.loc[site_id]
+        rows.append(_row(new, "added", None, new, "new in this portfolio", ""))
+    for site_id in before.index.difference(after.index, sort=False):
+        old = before.loc[site_id]
+        rows.append(_row(old, "removed", old, None, "no longer in this portfolio", ""))
+    for site_id in after.index.intersection(before.index, sort=False):
+        old, new = before.loc[site_id], after.loc[site_id]
+        outcome = [f"{_label(c)} {_shown(old[c])} → {_shown(new[c])}"
+                   for c in OUTCOME_COLUMNS if c in old and c in new and old[c] != new[c]]
+        if outcome:
+            inputs = [f"{c} {_shown(old.get(c, ''))} → {_shown(new.get(c, ''))}"
+                      for c in INPUT_COLUMNS if old.get(c, "") != new.get(c, "")]
+            rows.append(_row(new, "changed", old, new, "; ".join(outcome), "; ".join(inputs)))
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+def _row(site, change, old, new, what, inputs) -> dict:
+    return {"site_id": site["site_id"], "site_name": site["site_name"], "change": change,
+            "bucket_before": old["bucket"] if old is not None else "",
+            "bucket_after": new["bucket"] if new is not None else "",
+            "readiness_before": old["readiness"] if old is not None else "",
+            "readiness_after": new["readiness"] if new is not None else "",
+            "what_changed": what, "inputs_changed": inputs}
+
+
+def _label(column: str) -> str:
+    return column.replace("_", " ", 1) if column in GATE_COLUMNS else column.replace("_", " ")
+
+
+def _shown(value: str) -> str:
+    """A results.csv cell as people read it: 2 not 2.0, yes/no, blank."""
+    if value == "":
+        return "blank"
+    if value in ("True", "False"):
+        return "yes" if value == "True" else "no"
+    return value[:-2] if value.endswith(".0") and value[:-2].lstrip("-").isdigit() else value

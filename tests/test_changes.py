@@ -1,0 +1,151 @@
+"""Quarter over quarter, what would flip a site, and what-if rules."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from pipeline.classify import classify
+from pipeline.classify.flips import fix_for, targets, workload_fix
+from pipeline.cli import cli
+from pipeline.enrich import enrich
+from pipeline.rules import default_rules
+from pipeline.run import check
+
+INPUT = Path(__file__).resolve().parent.parent / "input"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def rows(path):
+    with open(path, encoding="utf-8") as handle:
+        return {r["site_id"]: r for r in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def quarters(tmp_path_factory):
+    out = tmp_path_factory.mktemp("q")
+    result = invoke("evaluate", INPUT, "--out", out, "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_two_quarters_give_a_change_report(quarters):
+    assert not (quarters / "sites-2026Q3" / "changes.csv").exists()  # nothing before Q3
+    changes = rows(quarters / "sites" / "changes.csv")
+    assert {k: v["change"] for k, v in changes.items()} == {
+        "PY-03": "added", "TX-05": "removed", "WTX-01": "changed", "SE-01": "changed",
+        "KZ-03": "changed", "TX-04": "changed", "ON-01": "changed"}
+    kz = changes["KZ-03"]
+    assert (kz["bucket_before"], kz["bucket_after"]) == ("Neither", "Inference")
+    assert "inference operations fail → conditional" in kz["what_changed"]
+    assert kz["inputs_changed"] == "staffing_24x7 no → yes"
+    assert changes["ON-01"]["inputs_changed"] == "fiber_carriers 1 → 3"
+    assert changes["TX-04"]["readiness_after"] == "ready"
+    manifest = json.loads((quarters / "sites" / "manifest.json").read_text())
+    assert manifest["previous"]["path"].endswith("sites-2026Q3")
+    book = load_workbook(quarters / "sites" / "scorecard.xlsx")
+    assert book.sheetnames[3] == "Changes" and book["Changes"].max_row == 8
+
+
+def test_changes_reach_the_pdfs(quarters):
+    def text(path):
+        words = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+        return re.sub(r"(\w[-/]) (\w)", r"\1\2", words)
+
+    portfolio = text(quarters / "sites" / "portfolio.pdf")
+    assert "Since last quarter" in portfolio and "Pecos Valley Annex" in portfolio
+    site = text(quarters / "sites" / "reports" / "KZ-03.pdf")
+    assert "Since the previous run" in site and "staffing_24x7 no → yes" in site
+    assert "Since the previous run" not in text(quarters / "sites" / "reports" / "VA-01.pdf")
+
+
+def test_flip_suggestions_work_when_applied():
+    rules = default_rules()
+    results = classify(enrich(check(INPUT / "sites.xlsx").sites, rules), rules)
+    checked = 0
+    for site in results:
+        if site.readiness == "ready":
+            continue
+        if site.bucket == "Neither":
+            for workload in ("training", "inference"):
+                fix = workload_fix(site, workload, rules)
+                if fix is not None:
+                    again = classify(_frame({**site.values, **fix}), rules)[0]
+                    assert getattr(again, workload).verdict == "fit", site.site_id
+            continue
+        fix = fix_for(site, targets(site), rules)
+        assert fix, site.site_id
+        again = classify(_frame({**site.values, **fix}), rules)[0]
+        assert again.readiness == "ready" and again.bucket == site.bucket, site.site_id
+        checked += 1
+    assert checked >= 15
+
+
+def _frame(values):
+    import pandas as pd
+    frame = pd.DataFrame([values]).set_index(pd.Index([values["row"]]))
+    return frame.drop(columns=["row"])
+
+
+def test_results_say_what_would_flip_each_site(quarters):
+    sites = rows(quarters / "sites" / "results.csv")
+    assert sites["FI-01"]["what_would_flip_it"] == "Ready with: uplink_gbps not given → 10 Gbit/s."
+    assert sites["PA-01"]["what_would_flip_it"] == ""  # already ready
+    assert sites["PY-01"]["what_would_flip_it"].startswith("Training becomes fit with:")
+    book = load_workbook(quarters / "sites" / "scorecard.xlsx")
+    detail = list(book["Gate detail"].values)
+    header = detail[0]
+    fixes = {(r[0], r[2], r[3]): r[header.index("to_pass")] for r in detail[1:]}
+    assert fixes[("FI-01", "training", "networking")] == "uplink_gbps not given → 10 Gbit/s"
+    assert fixes[("FI-01", "training", "power")] in (None, "")
+    portfolio = " ".join(" ".join(p.extract_text() for p in PdfReader(
+        quarters / "sites" / "portfolio.pdf").pages).split())
+    assert "The gate that holds back the most sites:" in portfolio
+
+
+def test_what_if_reports_the_sites_that_move(tmp_path):
+    result = invoke("evaluate", INPUT / "sites.xlsx", "--out", tmp_path, "--no-pdf",
+                    "--set", "power.training.pass_max_price_usd_per_kwh=0.035",
+                    "--set", "power.training.conditional_max_price_usd_per_kwh=0.04")
+    assert result.exit_code == 0
+    assert re.search(r"what-if: \d+ sites change bucket", result.stderr)
+    moved = rows(tmp_path / "whatif.csv")
+    assert (moved["SE-01"]["bucket_before"], moved["SE-01"]["bucket_after"]) == (
+        "Training", "Neither")
+    assert rows(tmp_path / "results.csv")["SE-01"]["training_power"] == "fail"
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["what_if"]["baseline"] == "sitefit default rules"
+    assert manifest["rules"]["values"]["power"]["training"]["pass_max_price_usd_per_kwh"] == 0.035
+    assert "What-if" in load_workbook(tmp_path / "scorecard.xlsx").sheetnames
+
+
+def test_what_if_from_a_second_rules_file(tmp_path):
+    whatif = tmp_path / "w.toml"
+    whatif.write_text("[location.inference]\npass_max_distance_miles = 200.0\n"
+                      "conditional_max_distance_miles = 250.0\n")
+    result = invoke("evaluate", INPUT / "sites.xlsx", "--out", tmp_path / "o", "--no-pdf",
+                    "--whatif", whatif)
+    assert result.exit_code == 0
+    moved = rows(tmp_path / "o" / "whatif.csv")
+    assert (moved["KZ-01"]["bucket_before"], moved["KZ-01"]["bucket_after"]) == ("Training", "Hybrid")
+    assert moved["WA-01"]["readiness_after"] == "ready"
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("power.training.nope=1", "unknown key 'power.training.nope'"),
+    ("power.training.pass_min_capacity_mw=lots", "expected a number"),
+    ("novalue", "write it as KEY=VALUE"),
+])
+def test_bad_settings_exit_2(tmp_path, setting, message):
+    result = invoke("evaluate", INPUT / "sites.xlsx", "--out", tmp_path, "--set", setting)
+    assert result.exit_code == 2 and message in result.stderr
