@@ -13,6 +13,11 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+# Synthetic portfolios of 100, 1,000 and 10,000 sites through the real pipeline, against
+# floors measured in the same run; writes output/bench/report.md. Takes several minutes.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
+
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
