@@ -164,6 +164,12 @@ _ORDER = [
 
 def _check_order(values: dict, path: Path | str) -> None:
     flat = Rules(values, str(path)).flat()
+    for key, value in flat.items():
+        if key.startswith("economics.") and isinstance(value, list) and (
+                len(value) != 3 or not all(isinstance(x, (int, float)) for x in value)
+                or sorted(value) != value):
+            raise RulesError(f"{_where(path)}: {key} = {value!r}: give [low, base, high] "
+                             "numbers, in that order")
     smallest = flat["location.enrichment.metro_min_population"]
     if smallest < 500_000:
         raise RulesError(f"{_where(path)}: location.enrichment.metro_min_population = "
@@ -178,7 +184,9 @@ def _check_order(values: dict, path: Path | str) -> None:
 # How each rule reads to a person: its unit (from the key's ending) and where the default
 # comes from (by the longest matching key prefix). Documentation only: values live in
 # rules.toml.
-UNITS = {"_population": "people", "_per_km": "us/km", "_ms": "ms", "_miles": "miles", "_mw": "MW", "_usd_per_kwh": "USD/kWh", "_kw": "kW",
+UNITS = {"_musd_per_it_mw": "M USD per MW of IT", "_musd_per_mw": "M USD per MW",
+         "_per_kw_month": "USD per kW-month", "_per_ph_day": "USD per PH/s-day",
+         "_j_per_th": "J/TH", "_population": "people", "_per_km": "us/km", "_ms": "ms", "_miles": "miles", "_mw": "MW", "_usd_per_kwh": "USD/kWh", "_kw": "kW",
          "_gbps": "Gbit/s", "_months": "months", "_feeds": "feeds", "_carriers": "carriers",
          "_staff": "people"}
 SOURCES = {
@@ -197,8 +205,12 @@ SOURCES = {
                   "fiber routes take six months to two years",
     "operations": "Hashrate Index: 24x7 operations with escalation, or a qualified team",
     "scores": "sitefit: 20 points a gate, an unknown at its least favourable status",
+    "economics": "Public figures: AI/HPC build-out 8-11 M USD per MW vs 0.3-0.8 for mining; "
+                 "AI leases ~120-185 USD per kW-month; hashprice 30-40 USD/PH/s per day; a "
+                 "conversion of 244 MW gross to 168 MW critical IT; liquid-cooled PUE ~1.2",
 }
-GATE_SECTIONS = ("location", "power", "cooling", "networking", "operations", "scores")
+GATE_SECTIONS = ("location", "power", "cooling", "networking", "operations", "scores",
+                 "economics")
 
 
 def _unit(key: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__, compare, tabulate
+from pipeline import __version__, compare, economics, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import GATES, classify_site, gate_thresholds, site_records
 from pipeline.classify.flips import describe, gate_fix, what_would_flip
@@ -212,7 +212,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
     thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
     base_thresholds = ({gate: gate_thresholds(gate, run.baseline) for gate in GATES}
                        if run.baseline else None)
-    whatif, seen = [], set()
+    whatif, seen, money_rows = [], set(), []
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -227,10 +227,15 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
             results = [classify_site(values, rules, thresholds) for values in chunk]
             totals.add(results)
             flips = {s.site_id: what_would_flip(s, rules) for s in results}
+            money = {s.site_id: economics.evaluate(s, rules) for s in results}
+            money_rows.extend({"site_id": s.site_id, "site_name": s.site_name,
+                               "bucket": s.bucket, "readiness": s.readiness,
+                               **money[s.site_id].row()}
+                              for s in results if money[s.site_id] is not None)
             fixes = {(s.site_id, w, g): describe(s, gate_fix(s, w, g, rules))
                      for s in results for w in WORKLOADS for g in GATE_NAMES}
             clock.lap("classify")
-            frame = tabulate.results_frame(results, extras, flips)
+            frame = tabulate.results_frame(results, extras, flips, money)
             write_csv(frame, staging / "results.csv", append=True)
             changed = {}
             if run.before is not None or run.baseline is not None:
@@ -252,9 +257,10 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
             clock.lap("excel")
             if reports:
                 reports.pdf.add(pdf.site_pages(results, reports.info, reports.names, flips,
-                                               changed))
+                                               changed, money))
                 clock.lap("pdf")
-        more = []
+        ranked = tabulate.economics_frame(money_rows, rules.values)
+        more = [("Economics", ranked)]
         if run.before is not None:
             gone = run.before.loc[run.before.index.difference(list(seen), sort=False)]
             run.changes.extend(compare.changes(gone, gone.iloc[0:0]).to_dict("records"))
@@ -274,7 +280,9 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
         if reports:
             # only a run with changes gets the section, so an unchanged re-run renders nothing
             reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
-                                                run.changes or None)])
+                                                run.changes or None,
+                                                ranked[ranked["site_id"].notna()].head(10),
+                                                rules["economics"]["as_of"])])
             outcome.pdfs = reports.pdf.close()
             clock.lap("pdf")
         _write_manifest(staging / "manifest.json", checked, rules, totals, outcome, run)

@@ -13,6 +13,8 @@ from pipeline import contract
 from pipeline.classify import BUCKETS, SiteResult
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
+from pipeline.economics import COLUMNS as ECONOMICS_COLUMNS
+from pipeline.economics import Economics
 from pipeline.enrich import ENRICHED_COLUMNS
 from pipeline.validate import Problem
 
@@ -21,15 +23,16 @@ GATE_COLUMNS = tuple(f"{w}_{g}" for w in WORKLOADS for g in GATE_NAMES)
 RESULT_COLUMNS = (*IDENTITY, "bucket", "readiness", "training_verdict", "inference_verdict",
                   "training_score", "inference_score", *GATE_COLUMNS, "disqualifiers",
                   "next_actions", "what_would_flip_it", "data_gaps", "mullet_note",
-                  *ENRICHED_COLUMNS, "source_row")
+                  *ENRICHED_COLUMNS, *ECONOMICS_COLUMNS, "source_row")
 INPUT_COLUMNS = tuple(c.name for c in contract.COLUMNS if c.name not in IDENTITY)
 PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "problem")
 
 
 def results_frame(results: list[SiteResult], extras: list[str],
-                  flips: dict[str, str] | None = None) -> pd.DataFrame:
+                  flips: dict[str, str] | None = None,
+                  economics: dict[str, Economics | None] | None = None) -> pd.DataFrame:
     """One row per evaluated site: the verdicts, every gate status, then the inputs."""
-    flips = flips or {}
+    flips, economics = flips or {}, economics or {}
     rows = []
     for site in results:
         v = site.values
@@ -49,6 +52,8 @@ def results_frame(results: list[SiteResult], extras: list[str],
             mullet_note=site.mullet_note or "",
             source_row=v["row"])
         row.update({c: v.get(c) for c in ENRICHED_COLUMNS})
+        if (money := economics.get(site.site_id)) is not None:
+            row.update(money.row())
         row.update({c: v.get(c) for c in INPUT_COLUMNS})
         row.update({c: v.get(c) for c in extras})
         rows.append(row)
@@ -77,6 +82,22 @@ def gate_detail_frame(results: list[SiteResult],
     return pd.DataFrame(rows, columns=["site_id", "site_name", "workload", "gate", "status",
                                        "range", "reason", "action", "to_pass", "inputs",
                                        "missing", "thresholds"])
+
+
+def economics_frame(rows: list[dict[str, Any]], rules_values: dict[str, Any]) -> pd.DataFrame:
+    """The Economics sheet: sites ranked by payback, the assumptions listed beside them."""
+    columns = ["rank", "site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS]
+    ranked = sorted(rows, key=lambda r: (r["econ_payback_years"] is None,
+                                         r["econ_payback_years"] or 0.0, r["site_id"]))
+    frame = pd.DataFrame(ranked, columns=columns[1:])
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    assumptions = [(f"economics.{k}", ", ".join(map(str, v)) if isinstance(v, list) else v)
+                   for k, v in rules_values["economics"].items()]
+    size = max(len(frame), len(assumptions))
+    frame = frame.reindex(range(size))
+    frame["assumption"] = [a for a, _ in assumptions] + [None] * (size - len(assumptions))
+    frame["assumption_value"] = [v for _, v in assumptions] + [None] * (size - len(assumptions))
+    return frame.astype({"rank": "Int64"}) if len(frame) else frame
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -21,10 +21,11 @@ FILLS = {
     "fail": "#FFC7CE", "unfit": "#FFC7CE",
     "Training": "#DDEBF7", "Inference": "#E2EFDA", "Hybrid": "#FCE4D6", "Neither": "#EDEDED",
 }
-NUMBER_FORMATS = {"_mw": "#,##0.0", "_usd_per_kwh": "0.000", "_score": "0", "_miles": "#,##0",
+NUMBER_FORMATS = {"_musd": '"$"#,##0.0"M"', "_musd_per_year": '"$"#,##0.0"M"',
+                  "_years": "0.0", "_mw": "#,##0.0", "_usd_per_kwh": "0.000", "_score": "0", "_miles": "#,##0",
                   "_ms": "0.0", "_kw": "#,##0.0", "_gbps": "#,##0", "_months": "0",
                   "_per_year": "#,##0"}
-WIDE = {"reason": 80, "action": 60, "to_pass": 50, "what_would_flip_it": 60,
+WIDE = {"econ_basis": 80, "assumption": 40, "reason": 80, "action": 60, "to_pass": 50, "what_would_flip_it": 60,
         "what_changed": 60, "inputs_changed": 60, "next_actions": 80, "data_gaps": 50, "inputs": 60,
         "thresholds": 60, "problem": 60, "notes": 40, "disqualifiers": 40, "mullet_note": 40,
         "site_name": 28, "value": 24}

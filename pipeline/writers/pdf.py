@@ -103,7 +103,8 @@ def _environment() -> jinja2.Environment:
 
 
 def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
-               flips: dict[str, str], changes: dict[str, dict]) -> list[Page]:
+               flips: dict[str, str], changes: dict[str, dict],
+               money: dict[str, Any] | None = None) -> list[Page]:
     """One page per site; ``names`` maps every site_id of the run to its file name, ``flips``
     says what would make a site ready, ``changes`` what changed since the previous run."""
     template = _environment().get_template("site.html")
@@ -111,11 +112,12 @@ def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
     return [Page(f"reports/{names[site.site_id]}", template.render(
         site=site, v=site.values, run=info, headline=_headline(site),
         explanation=EXPLANATIONS[site.bucket], flip=flips.get(site.site_id, ""),
-        change=changes.get(site.site_id))) for site in results]
+        change=changes.get(site.site_id), money=(money or {}).get(site.site_id)))
+        for site in results]
 
 
 def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
-                   changes: list[dict] | None) -> Page:
+                   changes: list[dict] | None, economics=None, as_of: str = "") -> Page:
     """The executive summary; ``changes`` (None without a previous run) lists what changed."""
     buckets = totals.buckets()
     html = _environment().get_template("portfolio.html").render(
@@ -126,6 +128,8 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
         best_training=totals.ranked("training"), best_inference=totals.ranked("inference"),
         disqualifiers=totals.disqualifiers(), blockers=totals.blockers.most_common(),
         not_yet=totals.not_yet_listed, changes=changes,
+        economics=economics.to_dict("records") if economics is not None else [],
+        as_of=as_of,
         top_blocker=totals.blockers.most_common(1)[0] if totals.blockers else None)
     return Page("portfolio.pdf", html)
 
