@@ -256,8 +256,10 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
             book.add_gate_detail(tabulate.gate_detail_frame(results, fixes))
             clock.lap("excel")
             if reports:
-                reports.pdf.add(pdf.site_pages(results, reports.info, reports.names, flips,
-                                               changed, money))
+                pages = pdf.site_pages(results, reports.info, reports.names, flips, changed,
+                                       money)
+                clock.lap("pdf_html")
+                reports.pdf.add(pages)
                 clock.lap("pdf")
         ranked = tabulate.economics_frame(money_rows, rules.values)
         more = [("Economics", ranked)]

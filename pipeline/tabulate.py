@@ -62,8 +62,9 @@ def results_frame(results: list[SiteResult], extras: list[str],
 
 def gate_detail_frame(results: list[SiteResult],
                       fixes: dict[tuple[str, str, str], str] | None = None) -> pd.DataFrame:
-    """One row per site, workload and gate, with the reason, the range, the action and the
-    input changes that would make it pass."""
+    """One row per site, workload and gate, with the reason, the action, the input changes
+    that would make it pass, and for an unknown its range and missing inputs. (Thresholds
+    are named in each reason and listed on the Rules sheet.)"""
     fixes = fixes or {}
     rows = []
     for site in results:
@@ -72,16 +73,16 @@ def gate_detail_frame(results: list[SiteResult],
                 rows.append({
                     "site_id": site.site_id, "site_name": site.site_name,
                     "workload": workload.workload, "gate": name, "status": gate.status,
-                    "range": gate.range_label, "reason": gate.reason, "action": gate.action or "",
+                    "range": gate.range_label if gate.status == "unknown" else "",
+                    "reason": gate.reason, "action": gate.action or "",
                     "to_pass": fixes.get((site.site_id, workload.workload, name), ""),
                     "inputs": "; ".join(f"{c}={contract.show_value(c, x)}"
                                         for c, x in gate.inputs.items()),
                     "missing": ", ".join(gate.missing),
-                    "thresholds": "; ".join(f"{k}={x}" for k, x in gate.thresholds.items()),
                 })
     return pd.DataFrame(rows, columns=["site_id", "site_name", "workload", "gate", "status",
                                        "range", "reason", "action", "to_pass", "inputs",
-                                       "missing", "thresholds"])
+                                       "missing"])
 
 
 def economics_frame(rows: list[dict[str, Any]], rules_values: dict[str, Any]) -> pd.DataFrame:

@@ -81,11 +81,10 @@ class SiteResult:
         return getattr(self, workload).gates[gate]
 
 
-def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules,
-                  thresholds: dict[str, Any] | None = None) -> GateResult:
-    """Evaluate one gate, exploring the extremes of every missing value it needs."""
+def _explore(gate: Gate, values: dict[str, Any], rules: Rules, read: set[str] | None = None):
+    """Every outcome of ``gate`` over the extremes of the missing values it reads, with the
+    values assumed for each."""
     outcomes = []
-    read: set[str] = set()
 
     def explore(assumed: dict[str, Any]) -> None:
         facts = Facts(values, assumed)
@@ -96,9 +95,28 @@ def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules,
             explore({**assumed, need.column: least})
             explore({**assumed, need.column: most})
         finally:
-            read.update(facts.read)
+            if read is not None:
+                read.update(facts.read)
 
     explore({})
+    return outcomes
+
+
+def gate_statuses(values: dict[str, Any], rules: Rules) -> dict[tuple[str, str], str]:
+    """Every gate's status for a site, without the sentences: for checking many what-ifs."""
+    statuses = {}
+    for gate in GATES:
+        found = {verdict.status for verdict, _ in _explore(gate, values, rules)}
+        statuses[(gate.workload, gate.name)] = (
+            next(iter(found)).label if len(found) == 1 else UNKNOWN)
+    return statuses
+
+
+def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules,
+                  thresholds: dict[str, Any] | None = None) -> GateResult:
+    """Evaluate one gate, exploring the extremes of every missing value it needs."""
+    read: set[str] = set()
+    outcomes = _explore(gate, values, rules, read)
     low = min(v.status for v, _ in outcomes)
     high = max(v.status for v, _ in outcomes)
     missing = tuple(sorted({c for _, assumed in outcomes for c in assumed}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pipeline.classify import SiteResult, classify_site
+from pipeline.classify import SiteResult, gate_statuses
 from pipeline.classify.gates import GATE_NAMES
 from pipeline.contract import show_value
 from pipeline.rules import Rules
@@ -107,15 +107,19 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...], rules: Rules) -> dict[
 
     Each workload's fix is read off the site as already changed for the ones before it, so
     two workloads never ask for conflicting values (training's in_progress path already
-    satisfies inference's planned one).
+    satisfies inference's planned one). The result is checked by evaluating every gate of
+    the changed site again.
     """
     change: dict[str, Any] = {}
-    current = site
+    values = site.values
+    statuses = {(w, g): site.gate(w, g).status for w in workloads for g in GATE_NAMES}
     for workload in workloads:
         for gate in GATE_NAMES:
-            change.update(gate_fix(current, workload, gate, rules))
-        current = classify_site({**site.values, **change}, rules)
-    if all(getattr(current, w).verdict == "fit" for w in workloads):
+            if statuses[(workload, gate)] != "pass":
+                change.update(FIXES[gate](values, rules.values, workload))
+        values = {**site.values, **change}
+        statuses = gate_statuses(values, rules)
+    if all(statuses[(w, g)] == "pass" for w in workloads for g in GATE_NAMES):
         return change
     return None
 
