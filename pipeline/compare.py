@@ -4,11 +4,14 @@ output folder can serve as the baseline."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS
+from pipeline.classify import GATES, classify_site, gate_thresholds
+from pipeline.rules import Rules
+from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS, results_frame
 
 OUTCOME_COLUMNS = ("bucket", "readiness", "training_verdict", "inference_verdict",
                    "training_score", "inference_score", *GATE_COLUMNS)
@@ -65,3 +68,56 @@ def _shown(value: str) -> str:
     if value in ("True", "False"):
         return "yes" if value == "True" else "no"
     return value[:-2] if value.endswith(".0") and value[:-2].lstrip("-").isdigit() else value
+
+
+class Tracker:
+    """Changes against a previous run, and what-if against baseline rules, chunk by chunk."""
+
+    def __init__(self, before: pd.DataFrame | None, baseline: Rules | None, extras: list[str]):
+        self.before, self.baseline, self._extras = before, baseline, extras
+        self._thresholds = ({gate: gate_thresholds(gate, baseline) for gate in GATES}
+                            if baseline else None)
+        self._seen: set[str] = set()
+        self.changes: list[dict] = []
+        self._whatif: list[pd.DataFrame] = []
+
+    def add(self, frame: pd.DataFrame, chunk: list[dict]) -> dict[str, dict]:
+        """Take one chunk's results (and the site values behind them); return its changes
+        since the previous run, by site_id."""
+        if self.before is None and self.baseline is None:
+            return {}
+        text = _as_text(frame)
+        self._seen.update(text.index)
+        found: list[dict] = []
+        if self.before is not None:
+            found = changes(self.before.loc[self.before.index.intersection(text.index)],
+                            text).to_dict("records")
+            self.changes.extend(found)
+        if self.baseline is not None:
+            base = [classify_site(v, self.baseline, self._thresholds) for v in chunk]
+            self._whatif.append(changes(_as_text(results_frame(base, self._extras)), text))
+        return {c["site_id"]: c for c in found}
+
+    def finish_changes(self) -> pd.DataFrame | None:
+        """Every change since the previous run, sites removed included; None without one."""
+        if self.before is None:
+            return None
+        gone = self.before.loc[self.before.index.difference(list(self._seen), sort=False)]
+        self.changes.extend(changes(gone, gone.iloc[0:0]).to_dict("records"))
+        return pd.DataFrame(self.changes, columns=CHANGE_COLUMNS)
+
+    def finish_whatif(self) -> pd.DataFrame | None:
+        """The sites the rules in force move against the baseline rules; None without one."""
+        if self.baseline is None:
+            return None
+        moved = (pd.concat(self._whatif) if self._whatif
+                 else pd.DataFrame(columns=CHANGE_COLUMNS))
+        return moved.drop(columns=["change", "inputs_changed"])
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A results frame as results.csv holds it, so it compares with a previous run's file."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype=str, keep_default_na=False).set_index("site_id", drop=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
-import io
 import re
 import json
 import time
@@ -195,14 +194,6 @@ class _Run:
     whatif: pd.DataFrame | None = None
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A results frame as results.csv holds it, so it compares with a previous run's file."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    buffer.seek(0)
-    return pd.read_csv(buffer, dtype=str, keep_default_na=False).set_index("site_id", drop=False)
-
-
 def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock, pdfs: bool,
                    jobs: int, progress: bool) -> None:
     """Classify and write chunk by chunk into a staging folder that replaces ``out_dir``."""
@@ -210,9 +201,8 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
     extras = checked.table.extras
     totals = tabulate.Tally()
     thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
-    base_thresholds = ({gate: gate_thresholds(gate, run.baseline) for gate in GATES}
-                       if run.baseline else None)
-    whatif, seen, money_rows = [], set(), []
+    tracker = compare.Tracker(run.before, run.baseline, extras)
+    money_rows: list[dict] = []
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -237,20 +227,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
             clock.lap("classify")
             frame = tabulate.results_frame(results, extras, flips, money)
             write_csv(frame, staging / "results.csv", append=True)
-            changed = {}
-            if run.before is not None or run.baseline is not None:
-                text = _as_text(frame)
-                seen.update(text.index)
-                if run.before is not None:
-                    found = compare.changes(run.before.loc[run.before.index.intersection(
-                        text.index)], text)
-                    run.changes.extend(found.to_dict("records"))
-                    changed = {c["site_id"]: c for c in run.changes[-len(found):]} \
-                        if len(found) else {}
-                if run.baseline is not None:
-                    base = [classify_site(v, run.baseline, base_thresholds) for v in chunk]
-                    whatif.append(compare.changes(_as_text(tabulate.results_frame(
-                        base, extras)), text))
+            changed = tracker.add(frame, chunk)
             clock.lap("csv")
             book.add_sites(frame)
             book.add_gate_detail(tabulate.gate_detail_frame(results, fixes))
@@ -263,18 +240,13 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
                 clock.lap("pdf")
         ranked = tabulate.economics_frame(money_rows, rules.values)
         more = [("Economics", ranked)]
-        if run.before is not None:
-            gone = run.before.loc[run.before.index.difference(list(seen), sort=False)]
-            run.changes.extend(compare.changes(gone, gone.iloc[0:0]).to_dict("records"))
-            changes = pd.DataFrame(run.changes, columns=compare.CHANGE_COLUMNS)
-            write_csv(changes, staging / "changes.csv")
-            more.append(("Changes", changes))
-        if run.baseline is not None:
-            run.whatif = (pd.concat(whatif) if whatif else
-                          pd.DataFrame(columns=compare.CHANGE_COLUMNS)).drop(
-                columns=["change", "inputs_changed"])
-            write_csv(run.whatif, staging / "whatif.csv")
-            more.append(("What-if", run.whatif))
+        changes, run.whatif = tracker.finish_changes(), tracker.finish_whatif()
+        run.changes = tracker.changes
+        for name, title, table in (("changes.csv", "Changes", changes),
+                                   ("whatif.csv", "What-if", run.whatif)):
+            if table is not None:
+                write_csv(table, staging / name)
+                more.append((title, table))
         book.close(summary=_summary(checked, rules, outcome, run), buckets=totals.buckets(),
                    disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.flat(),
                    more=more)

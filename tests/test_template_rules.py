@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
