@@ -161,8 +161,3 @@ class Tally:
                  "readiness": readiness}
                 for score, sid, name, bucket, readiness in self.best[workload]]
 
-
-def tally(results: list[SiteResult]) -> Tally:
-    totals = Tally()
-    totals.add(results)
-    return totals
