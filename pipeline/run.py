@@ -215,8 +215,8 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
         records = site_records(run.sites)
         while chunk := list(islice(records, CHUNK)):
             results = [classify_site(values, rules, thresholds) for values in chunk]
-            totals.add(results)
             flips = {s.site_id: what_would_flip(s, rules) for s in results}
+            totals.add(results, flips)
             money = {s.site_id: economics.evaluate(s, rules) for s in results}
             money_rows.extend({"site_id": s.site_id, "site_name": s.site_name,
                                "bucket": s.bucket, "readiness": s.readiness,

@@ -121,7 +121,9 @@ class Tally:
         self.not_yet_listed: list[dict[str, Any]] = []
         self.best: dict[str, list[tuple]] = {w: [] for w in WORKLOADS}
 
-    def add(self, results: list[SiteResult]) -> None:
+    def add(self, results: list[SiteResult], flips: dict[str, str] | None = None) -> None:
+        """Count a chunk of results; ``flips`` says what would make each site ready."""
+        flips = flips or {}
         for site in results:
             self.sites[site.bucket] += 1
             self.ready[site.bucket] += site.readiness == "ready"
@@ -139,7 +141,8 @@ class Tally:
                 if len(self.not_yet_listed) < self.LISTED:
                     self.not_yet_listed.append({
                         "site_id": site.site_id, "site_name": site.site_name,
-                        "bucket": site.bucket, "blocked_by": ", ".join(held)})
+                        "bucket": site.bucket, "blocked_by": ", ".join(held),
+                        "flip": flips.get(site.site_id, "")})
         for workload in WORKLOADS:
             self.best[workload] = heapq.nsmallest(self.TOP, self.best[workload])
 

@@ -111,6 +111,7 @@ def test_results_say_what_would_flip_each_site(quarters):
     portfolio = " ".join(" ".join(p.extract_text() for p in PdfReader(
         quarters / "sites" / "portfolio.pdf").pages).split())
     assert "The gate that holds back the most sites:" in portfolio
+    assert "Ready with: uplink_gbps not given → 10 Gbit/s." in portfolio  # FI-01's flip
 
 
 def test_what_if_reports_the_sites_that_move(tmp_path):
