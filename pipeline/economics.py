@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.classify import SiteResult
+from pipeline.classify import SiteResult, bucket_workloads
 from pipeline.contract import show_number
 from pipeline.rules import Rules
 
@@ -108,9 +108,7 @@ def for_workload(site: SiteResult, workload: str, rules: Rules) -> Economics:
 def evaluate(site: SiteResult, rules: Rules) -> Economics | None:
     """The site's economics for its bucket's workload (the faster payback for a Hybrid);
     None for a Neither site."""
-    workloads = {"Training": ("training",), "Inference": ("inference",),
-                 "Hybrid": ("training", "inference")}.get(site.bucket, ())
-    options = [for_workload(site, w, rules) for w in workloads]
+    options = [for_workload(site, w, rules) for w in bucket_workloads(site.bucket)]
     if not options:
         return None
     return min(options, key=lambda o: (o.payback_base is None, o.payback_base or 0.0))

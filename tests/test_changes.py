@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from pipeline.classify import classify
-from pipeline.classify.flips import fix_for, targets, workload_fix
+from pipeline.classify import bucket_workloads
+from pipeline.classify.flips import fix_for, workload_fix
 from pipeline.cli import cli
 from pipeline.enrich import enrich
 from pipeline.rules import default_rules
@@ -83,7 +84,7 @@ def test_flip_suggestions_work_when_applied():
                     again = classify(_frame({**site.values, **fix}), rules)[0]
                     assert getattr(again, workload).verdict == "fit", site.site_id
             continue
-        fix = fix_for(site, targets(site), rules)
+        fix = fix_for(site, bucket_workloads(site.bucket), rules)
         assert fix, site.site_id
         again = classify(_frame({**site.values, **fix}), rules)[0]
         assert again.readiness == "ready" and again.bucket == site.bucket, site.site_id

@@ -173,8 +173,15 @@ def bucket_of(training: str, inference: str) -> str:
     return "Neither"
 
 
-_TARGETS = {"Training": ("training",), "Inference": ("inference",),
-            "Hybrid": WORKLOADS, "Neither": WORKLOADS}
+BUCKET_WORKLOADS = {"Training": ("training",), "Inference": ("inference",),
+                    "Hybrid": WORKLOADS, "Neither": ()}
+
+
+def bucket_workloads(bucket: str) -> tuple[str, ...]:
+    """The workloads a site of ``bucket`` must make fit to be ready (none for Neither)."""
+    return BUCKET_WORKLOADS[bucket]
+
+
 _ACTION_ORDER = {FAIL.label: 0, CONDITIONAL.label: 1, UNKNOWN: 2}
 
 
@@ -188,12 +195,12 @@ def classify_site(values: dict[str, Any], rules: Rules,
     training = _workload("training", results["training"], rules)
     inference = _workload("inference", results["inference"], rules)
     bucket = bucket_of(training.verdict, inference.verdict)
-    targets = _TARGETS[bucket]
-    ready = bucket != "Neither" and all(
+    targets = bucket_workloads(bucket)
+    ready = bool(targets) and all(
         (training, inference)[WORKLOADS.index(w)].verdict == "fit" for w in targets)
     statuses = {(w, g): results[w][g].status for w in WORKLOADS for g in GATE_NAMES}
     actions = []
-    for workload in targets:
+    for workload in targets or WORKLOADS:  # a Neither site hears what both would need
         for name in GATE_NAMES:
             result = results[workload][name]
             if result.action:

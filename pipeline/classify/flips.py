@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pipeline.classify import SiteResult, gate_statuses
+from pipeline.classify import SiteResult, bucket_workloads, gate_statuses
 from pipeline.classify.gates import GATE_NAMES
 from pipeline.contract import show_value
 from pipeline.rules import Rules
@@ -129,12 +129,6 @@ def describe(site: SiteResult, change: dict[str, Any]) -> str:
                      for c, v in change.items())
 
 
-def targets(site: SiteResult) -> tuple[str, ...]:
-    """The workloads a site must make fit to be ready: its bucket's."""
-    return {"Training": ("training",), "Inference": ("inference",),
-            "Hybrid": ("training", "inference")}.get(site.bucket, ())
-
-
 def what_would_flip(site: SiteResult, rules: Rules) -> str:
     """The smallest verified change to ``ready`` for the bucket's workloads, in a sentence;
     for a Neither site, the workload that needs the fewest changes to become fit."""
@@ -147,7 +141,7 @@ def what_would_flip(site: SiteResult, rules: Rules) -> str:
             return "No change to the inputs alone makes either workload fit."
         workload, change = min(options, key=lambda o: len(o[1]))
         return f"{workload.capitalize()} becomes fit with: {describe(site, change)}."
-    change = fix_for(site, targets(site), rules)
+    change = fix_for(site, bucket_workloads(site.bucket), rules)
     if change is None:
         return "No change to the inputs alone makes this site ready."
     return f"Ready with: {describe(site, change)}."
