@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.classify import SiteResult, bucket_workloads
+from pipeline.classify.gates import advanced_path, stated_path
 from pipeline.contract import show_number
 from pipeline.rules import Rules
 
@@ -61,9 +62,8 @@ def for_workload(site: SiteResult, workload: str, rules: Rules) -> Economics:
     gross = v["power_capacity_mw"]
     kept = min(gross, (v.get("mining_load_mw") or 0.0) * e["mining_kept_share"])
     facility = gross - kept
-    path = v.get("liquid_cooling_path") or c["default_path_by_cooling_type"].get(
-        v["cooling_type"])
-    liquid = v["cooling_type"] in c["advanced_cooling_types"] or path in c["advanced_paths"]
+    liquid = advanced_path(v["cooling_type"],
+                           stated_path(v["cooling_type"], v.get("liquid_cooling_path"), c), c)
     pue = e["pue_liquid"] if liquid else e["pue_air"]
     after_pue = facility / pue
     reserve = e[f"redundancy_reserve_{workload}"]

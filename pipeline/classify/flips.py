@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from pipeline.classify import SiteResult, bucket_workloads, gate_statuses
-from pipeline.classify.gates import GATE_NAMES
+from pipeline.classify.gates import (GATE_NAMES, advanced_path, credible_path,
+                                     redundant_supply, stated_path)
 from pipeline.contract import show_value
 from pipeline.rules import Rules
 
@@ -43,10 +44,7 @@ def _power(v: dict, r: dict, workload: str) -> dict:
     change = {**_raise(v, "power_capacity_mw", t["pass_min_capacity_mw"]),
               **_lower(v, "power_cost_usd_per_kwh", t["pass_max_price_usd_per_kwh"])}
     if workload == "inference":
-        redundancy = v.get("power_redundancy")
-        redundant = (redundancy in t["redundant_levels"] if redundancy is not None
-                     else (v.get("utility_feeds") or 0) >= t["redundant_min_utility_feeds"])
-        if not redundant:
+        if not redundant_supply(v.get("power_redundancy"), v.get("utility_feeds") or 0, t):
             change["power_redundancy"] = t["redundant_levels"][0]
         change.update(_true(v, "backup_generation"))
         if (v.get("curtailment_hours_per_year") is None
@@ -57,11 +55,11 @@ def _power(v: dict, r: dict, workload: str) -> dict:
 
 def _cooling(v: dict, r: dict, workload: str) -> dict:
     c = r["cooling"]
-    levels = c["advanced_paths"] if workload == "training" else c["credible_paths"]
-    path = v.get("liquid_cooling_path") or c["default_path_by_cooling_type"].get(
-        v["cooling_type"])
+    path = stated_path(v["cooling_type"], v.get("liquid_cooling_path"), c)
+    counts = advanced_path if workload == "training" else credible_path
     change = _raise(v, "rack_density_kw", c[workload]["pass_min_rack_density_kw"])
-    if v["cooling_type"] not in c["advanced_cooling_types"] and path not in levels:
+    if not counts(v["cooling_type"], path, c):
+        levels = c["advanced_paths"] if workload == "training" else c["credible_paths"]
         change["liquid_cooling_path"] = levels[0]
     return change
 

@@ -208,11 +208,11 @@ def power_inference(f: Facts, r: dict) -> Verdict:
 
 def _reliability(f: Facts, t: dict) -> Part:
     redundancy = f.given("power_redundancy")
+    feeds = f["utility_feeds"] if redundancy is None else None  # read only when it decides
+    redundant = redundant_supply(redundancy, feeds, t)
     if redundancy is not None:
-        redundant = redundancy in t["redundant_levels"]
         supply = f"power_redundancy {redundancy}"
     else:
-        redundant = f["utility_feeds"] >= t["redundant_min_utility_feeds"]
         supply = "power_redundancy not given, {feeds} utility feed(s) (redundant at >= {need})"
     backup = f["backup_generation"]
     status = PASS if redundant and backup else CONDITIONAL if redundant or backup else FAIL
@@ -245,19 +245,38 @@ def _reliability(f: Facts, t: dict) -> Part:
 # ---------------------------------------------------------------- cooling
 
 
+def stated_path(cooling_type: str, path: str | None, c: dict) -> str | None:
+    """liquid_cooling_path as given, or the rules' default for the cooling type when blank."""
+    return path if path is not None else c["default_path_by_cooling_type"].get(cooling_type)
+
+
+def advanced_path(cooling_type: str, path: str | None, c: dict) -> bool:
+    return cooling_type in c["advanced_cooling_types"] or path in c["advanced_paths"]
+
+
+def credible_path(cooling_type: str, path: str | None, c: dict) -> bool:
+    return advanced_path(cooling_type, path, c) or path in c["credible_paths"]
+
+
+def redundant_supply(redundancy: str | None, feeds: float | None, t: dict) -> bool:
+    """N+1 or 2N; with power_redundancy blank, enough independent utility feeds."""
+    if redundancy is not None:
+        return redundancy in t["redundant_levels"]
+    return feeds >= t["redundant_min_utility_feeds"]
+
+
 def _cooling_path(f: Facts, c: dict) -> tuple[str, bool, bool, bool, str]:
     """(path, advanced, credible, no path, how the path was found) for a site."""
     cooling = f["cooling_type"]
-    path = f.given("liquid_cooling_path")
-    how = f"liquid_cooling_path {path}"
+    given = f.given("liquid_cooling_path")
+    path = stated_path(cooling, given, c)
+    how = (f"liquid_cooling_path {given}" if given is not None else
+           f"liquid_cooling_path blank, taken as {path} for {cooling} cooling")
     if path is None:
-        path = c["default_path_by_cooling_type"].get(cooling)
-        how = f"liquid_cooling_path blank, taken as {path} for {cooling} cooling"
-        if path is None:
-            path = f["liquid_cooling_path"]
-            how = "liquid_cooling_path not given"
-    advanced = cooling in c["advanced_cooling_types"] or path in c["advanced_paths"]
-    credible = advanced or path in c["credible_paths"]
+        path = f["liquid_cooling_path"]
+        how = "liquid_cooling_path not given"
+    advanced = advanced_path(cooling, path, c)
+    credible = credible_path(cooling, path, c)
     no_path = path == "none" and not advanced
     return path, advanced, credible, no_path, f"{cooling} cooling, {how}"
 
