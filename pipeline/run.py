@@ -84,8 +84,7 @@ def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]
     """Where each input's outputs go, earlier quarters first; no two inputs share a folder."""
     if not nested:
         return {inputs[0]: out}
-    inputs = sorted(inputs, key=lambda p: (QUARTER_TAG.sub("", p.stem).lower(),
-                                          not QUARTER_TAG.search(p.stem), p.stem.lower()))
+    inputs = sorted(inputs, key=_quarter_order)
     targets: dict[Path, Path] = {}
     for path in inputs:
         target = out / path.stem
@@ -106,19 +105,22 @@ def earlier_quarters(inputs: list[Path], targets: dict[Path, Path]) -> dict[Path
     untagged ``sites.xlsx`` is its latest. Inputs are evaluated in the order given, so the
     earlier quarter's output exists by the time the later one is compared with it.
     """
-    def key(path: Path) -> tuple[str, str]:
-        match = QUARTER_TAG.search(path.stem)
-        tag = re.sub(r"\D", "", match.group(1)) if match else "~"  # untagged sorts last
-        if match and match.group(1).lower().startswith("q"):
-            tag = tag[1:] + tag[0]  # q3 2026 -> 20263
-        return (QUARTER_TAG.sub("", path.stem).lower(), tag)
-
     found = {}
-    ordered = sorted(inputs, key=key)
+    ordered = sorted(inputs, key=_quarter_order)
     for before, after in zip(ordered, ordered[1:]):
-        if key(before)[0] == key(after)[0]:
+        if _quarter_order(before)[0] == _quarter_order(after)[0]:
             found[after] = targets[before]
     return found
+
+
+def _quarter_order(path: Path) -> tuple[str, str]:
+    """(portfolio, quarter) for sorting: ``sites-2026Q3`` -> ("sites", "20263"); an untagged
+    file is its portfolio's latest."""
+    match = QUARTER_TAG.search(path.stem)
+    tag = re.sub(r"\D", "", match.group(1)) if match else "~"  # untagged sorts last
+    if match and match.group(1).lower().startswith("q"):
+        tag = tag[1:] + tag[0]  # q3 2026 -> 20263
+    return QUARTER_TAG.sub("", path.stem).lower(), tag
 
 
 def check(path: Path) -> Validated:
@@ -206,9 +208,9 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
-        write_csv(tabulate.results_frame([], extras), staging / "results.csv")
-        book = ScorecardWriter(staging / "scorecard.xlsx",
-                               list(tabulate.results_frame([], extras).columns),
+        empty = tabulate.results_frame([], extras)
+        write_csv(empty, staging / "results.csv")
+        book = ScorecardWriter(staging / "scorecard.xlsx", list(empty.columns),
                                list(tabulate.gate_detail_frame([]).columns))
         reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
                               len(run.sites)) if pdfs else None
