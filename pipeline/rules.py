@@ -37,6 +37,11 @@ class Rules:
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.values[section]
 
+    def cells(self) -> dict[str, Any]:
+        """Every value under its dotted key, lists and tables as text and numbers as numbers:
+        what a spreadsheet cell holds."""
+        return {key: as_cell(value) for key, value in self.flat().items()}
+
     def flat(self) -> dict[str, Any]:
         """Every value under its dotted key: ``power.training.pass_min_capacity_mw``."""
         out: dict[str, Any] = {}
@@ -239,12 +244,17 @@ def describe(rules: Rules) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _shown(value: Any) -> str:
+def as_cell(value: Any) -> Any:
+    """A rule value for a table cell: a list or table as one line of text, else as it is."""
     if isinstance(value, list):
         return ", ".join(map(str, value))
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return value
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(as_cell(value))
 
 
 def to_toml(rules: Rules) -> str:

@@ -240,7 +240,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
                 clock.lap("pdf_html")
                 reports.pdf.add(pages)
                 clock.lap("pdf")
-        ranked = tabulate.economics_frame(money_rows, rules.values)
+        ranked = tabulate.economics_frame(money_rows, rules)
         more = [("Economics", ranked)]
         changes, run.whatif = tracker.finish_changes(), tracker.finish_whatif()
         run.changes = tracker.changes
@@ -250,7 +250,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
                 write_csv(table, staging / name)
                 more.append((title, table))
         book.close(summary=_summary(checked, rules, outcome, run), buckets=totals.buckets(),
-                   disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.flat(),
+                   disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.cells(),
                    more=more)
         clock.lap("excel")
         if reports:

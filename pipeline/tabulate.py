@@ -16,6 +16,7 @@ from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.economics import COLUMNS as ECONOMICS_COLUMNS
 from pipeline.economics import Economics
 from pipeline.enrich import ENRICHED_COLUMNS
+from pipeline.rules import Rules
 from pipeline.validate import Problem
 
 IDENTITY = ("site_id", "site_name", "operator", "country", "region")
@@ -85,15 +86,14 @@ def gate_detail_frame(results: list[SiteResult],
                                        "missing"])
 
 
-def economics_frame(rows: list[dict[str, Any]], rules_values: dict[str, Any]) -> pd.DataFrame:
+def economics_frame(rows: list[dict[str, Any]], rules: Rules) -> pd.DataFrame:
     """The Economics sheet: sites ranked by payback, the assumptions listed beside them."""
     columns = ["rank", "site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS]
     ranked = sorted(rows, key=lambda r: (r["econ_payback_years"] is None,
                                          r["econ_payback_years"] or 0.0, r["site_id"]))
     frame = pd.DataFrame(ranked, columns=columns[1:])
     frame.insert(0, "rank", range(1, len(frame) + 1))
-    assumptions = [(f"economics.{k}", ", ".join(map(str, v)) if isinstance(v, list) else v)
-                   for k, v in rules_values["economics"].items()]
+    assumptions = [(k, v) for k, v in rules.cells().items() if k.startswith("economics.")]
     size = max(len(frame), len(assumptions))
     frame = frame.reindex(range(size))
     frame["assumption"] = [a for a, _ in assumptions] + [None] * (size - len(assumptions))

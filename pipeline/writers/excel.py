@@ -82,7 +82,8 @@ class ScorecardWriter:
     def close(self, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
               disqualifiers: list[tuple[str, int]], rejected: pd.DataFrame,
               rules: dict[str, Any], more: list[tuple[str, pd.DataFrame]] = ()) -> None:
-        """Finish the workbook; ``more`` are further (title, table) sheets after Gate detail."""
+        """Finish the workbook. ``rules`` maps each dotted rule key to its cell value;
+        ``more`` are further (title, table) sheets, placed after Gate detail."""
         self._write_summary(summary, buckets, disqualifiers)
         self._scorecard.close()
         self._detail.close()
@@ -96,10 +97,7 @@ class ScorecardWriter:
         table.append(rejected)
         table.close()
         table = _Table(self._book, self._styles, "Rules", ["rule", "value"], (1, 0))
-        table.append(pd.DataFrame({"rule": list(rules), "value": [
-            ", ".join(map(str, v)) if isinstance(v, list) else
-            "; ".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else v
-            for v in rules.values()]}))
+        table.append(pd.DataFrame({"rule": list(rules), "value": list(rules.values())}))
         table.close()
         self._book.close()
 
