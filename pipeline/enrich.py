@@ -36,23 +36,29 @@ def enrich(sites: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     where = out.index[located]
     found = geo.nearest_metros(out.loc[where, "latitude"], out.loc[where, "longitude"],
                                t["metro_min_population"])
-    for row, (metro, miles) in zip(where, found):
-        miles = round(miles, 1)
-        out.at[row, "computed_metro"] = metro.name
-        out.at[row, "computed_metro_distance_miles"] = miles
-        out.at[row, "estimated_rtt_ms"] = round(geo.estimated_rtt_ms(
-            miles, t["fiber_route_factor"], t["fiber_us_per_km"]), 2)
-        if not given_metro[row]:
-            out.at[row, "nearest_metro"] = metro.name
-            out.at[row, "nearest_metro_source"] = COMPUTED
-        if not given_distance[row]:
-            out.at[row, "metro_distance_miles"] = miles
-            out.at[row, "metro_distance_source"] = COMPUTED
-        else:
-            given = out.at[row, "metro_distance_miles"]
-            if abs(given - miles) > t["max_distance_disagreement"] * max(miles, 1.0):
-                out.at[row, "location_check"] = (
-                    f"given {show_number(given)} miles to {out.at[row, 'nearest_metro'] or 'a metro'}"
-                    f", but the coordinates put {metro.name} {show_number(miles)} miles away; "
-                    "the given distance is used: check it")
+    metros = [metro.name for metro, _ in found]
+    miles = [round(distance, 1) for _, distance in found]
+    out.loc[where, "computed_metro"] = metros
+    out.loc[where, "computed_metro_distance_miles"] = miles
+    out.loc[where, "estimated_rtt_ms"] = [
+        round(geo.estimated_rtt_ms(m, t["fiber_route_factor"], t["fiber_us_per_km"]), 2)
+        for m in miles]
+    fill_metro = where[~given_metro[where].to_numpy()]
+    out.loc[fill_metro, "nearest_metro"] = out.loc[fill_metro, "computed_metro"]
+    out.loc[fill_metro, "nearest_metro_source"] = COMPUTED
+    fill_distance = where[~given_distance[where].to_numpy()]
+    out.loc[fill_distance, "metro_distance_miles"] = pd.Series(miles, index=where,
+                                                               dtype=float)[fill_distance]
+    out.loc[fill_distance, "metro_distance_source"] = COMPUTED
+    checks = {}
+    for row, is_given, given, named, metro, computed in zip(
+            where, given_distance[where], out.loc[where, "metro_distance_miles"],
+            out.loc[where, "nearest_metro"], metros, miles):
+        if is_given and abs(given - computed) > t["max_distance_disagreement"] * max(computed, 1.0):
+            named = named if isinstance(named, str) and named else "a metro"
+            checks[row] = (
+                f"given {show_number(given)} miles to {named}, but the coordinates put "
+                f"{metro} {show_number(computed)} miles away; the given distance is used: "
+                "check it")
+    out.loc[list(checks), "location_check"] = list(checks.values())
     return out
