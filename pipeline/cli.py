@@ -82,7 +82,9 @@ def cli() -> None:
                    "file beside the input (sites-2026Q3.xlsx before sites.xlsx).")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF reports.")
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default="the number of cores", help="Processes that render PDFs.")
+              show_default="the number of cores",
+              help="Processes to use: PDF renderers, and with more than one, a second process "
+                   "that writes the tables while sites are classified.")
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
              settings: tuple[str, ...], whatif_file: Path | None, previous: Path | None,

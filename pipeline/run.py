@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
-import re
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from pipeline.enrich import enrich
 from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
-from pipeline.writers.csv import write_csv
 from pipeline.writers import pdf
+from pipeline.writers.background import Background, InProcess
+from pipeline.writers.csv import write_csv
 from pipeline.writers.excel import ScorecardWriter
 
 OK, SOME_REJECTED, NOTHING_EVALUATED = 0, 1, 2
@@ -143,6 +145,10 @@ class _Clock:
         self.timings[stage] = round(self.timings.get(stage, 0.0) + now - self._last, 4)
         self._last = now
 
+    def skip(self) -> None:
+        """Count the time since the last lap for no stage."""
+        self._last = time.perf_counter()
+
 
 def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True, jobs: int = 1,
                   progress: bool = False, previous: Path | None = None,
@@ -196,9 +202,37 @@ class _Run:
     whatif: pd.DataFrame | None = None
 
 
+class _Tables:
+    """results.csv and scorecard.xlsx, written a chunk at a time, with the seconds each took."""
+
+    def __init__(self, staging: Path, columns: list[str], detail_columns: list[str]):
+        self._csv = staging / "results.csv"
+        write_csv(pd.DataFrame(columns=columns), self._csv)
+        self._book = ScorecardWriter(staging / "scorecard.xlsx", columns, detail_columns)
+        self._clock = _Clock()
+
+    def add(self, sites: pd.DataFrame, gate_detail: pd.DataFrame) -> None:
+        self._clock.skip()
+        write_csv(sites, self._csv, append=True)
+        self._clock.lap("csv")
+        self._book.add_sites(sites)
+        self._book.add_gate_detail(gate_detail)
+        self._clock.lap("excel")
+
+    def close(self, **sheets) -> dict[str, float]:
+        """Finish the workbook (see ScorecardWriter.close); the seconds spent per file."""
+        self._clock.skip()
+        self._book.close(**sheets)
+        self._clock.lap("excel")
+        return self._clock.timings
+
+
 def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock, pdfs: bool,
                    jobs: int, progress: bool) -> None:
-    """Classify and write chunk by chunk into a staging folder that replaces ``out_dir``."""
+    """Classify and write chunk by chunk into a staging folder that replaces ``out_dir``.
+
+    With more than one job, the tables are written by a second process while the next chunk
+    is classified."""
     checked, rules = run.checked, run.rules
     extras = checked.table.extras
     totals = tabulate.Tally()
@@ -208,59 +242,65 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
-        empty = tabulate.results_frame([], extras)
-        write_csv(empty, staging / "results.csv")
-        book = ScorecardWriter(staging / "scorecard.xlsx", list(empty.columns),
-                               list(tabulate.gate_detail_frame([]).columns))
-        reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
-                              len(run.sites)) if pdfs else None
-        records = site_records(run.sites)
-        while chunk := list(islice(records, CHUNK)):
-            results = [classify_site(values, rules, thresholds) for values in chunk]
-            flips = {s.site_id: what_would_flip(s, rules) for s in results}
-            totals.add(results, flips)
-            money = {s.site_id: economics.evaluate(s, rules) for s in results}
-            money_rows.extend({"site_id": s.site_id, "site_name": s.site_name,
-                               "bucket": s.bucket, "readiness": s.readiness,
-                               **money[s.site_id].row()}
-                              for s in results if money[s.site_id] is not None)
-            fixes = {(s.site_id, w, g): describe(s, gate_fix(s, w, g, rules))
-                     for s in results for w in WORKLOADS for g in GATE_NAMES}
-            clock.lap("classify")
-            frame = tabulate.results_frame(results, extras, flips, money)
-            write_csv(frame, staging / "results.csv", append=True)
-            changed = tracker.add(frame, chunk)
-            clock.lap("csv")
-            book.add_sites(frame)
-            book.add_gate_detail(tabulate.gate_detail_frame(results, fixes))
-            clock.lap("excel")
+        columns = list(tabulate.results_frame([], extras).columns)
+        detail_columns = list(tabulate.gate_detail_frame([]).columns)
+        make = partial(_Tables, staging, columns, detail_columns)
+        tables = Background(make) if jobs > 1 else InProcess(make)
+        try:
+            reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
+                                  len(run.sites)) if pdfs else None
+            records = site_records(run.sites)
+            while chunk := list(islice(records, CHUNK)):
+                results = [classify_site(values, rules, thresholds) for values in chunk]
+                flips = {s.site_id: what_would_flip(s, rules) for s in results}
+                totals.add(results, flips)
+                money = {s.site_id: economics.evaluate(s, rules) for s in results}
+                money_rows.extend({"site_id": s.site_id, "site_name": s.site_name,
+                                   "bucket": s.bucket, "readiness": s.readiness,
+                                   **money[s.site_id].row()}
+                                  for s in results if money[s.site_id] is not None)
+                fixes = {(s.site_id, w, g): describe(s, gate_fix(s, w, g, rules))
+                         for s in results for w in WORKLOADS for g in GATE_NAMES}
+                clock.lap("classify")
+                frame = tabulate.results_frame(results, extras, flips, money)
+                detail = tabulate.gate_detail_frame(results, fixes)
+                changed = tracker.add(frame, chunk)
+                clock.lap("tables")
+                tables.call("add", frame, detail)
+                clock.lap("write")
+                if reports:
+                    pages = pdf.site_pages(results, reports.info, reports.names, flips, changed,
+                                           money)
+                    clock.lap("pdf_html")
+                    reports.pdf.add(pages)
+                    clock.lap("pdf")
+            ranked = tabulate.economics_frame(money_rows, rules)
+            more = [("Economics", ranked)]
+            changes, run.whatif = tracker.finish_changes(), tracker.finish_whatif()
+            run.changes = tracker.changes
+            for name, title, table in (("changes.csv", "Changes", changes),
+                                       ("whatif.csv", "What-if", run.whatif)):
+                if table is not None:
+                    write_csv(table, staging / name)
+                    more.append((title, table))
+            clock.lap("tables")
             if reports:
-                pages = pdf.site_pages(results, reports.info, reports.names, flips, changed,
-                                       money)
-                clock.lap("pdf_html")
-                reports.pdf.add(pages)
+                # only a run with changes gets the section: an unchanged re-run renders nothing
+                reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
+                                                    run.changes or None,
+                                                    ranked[ranked["site_id"].notna()].head(10),
+                                                    rules["economics"]["as_of"])])
+                outcome.pdfs = reports.pdf.close()
                 clock.lap("pdf")
-        ranked = tabulate.economics_frame(money_rows, rules)
-        more = [("Economics", ranked)]
-        changes, run.whatif = tracker.finish_changes(), tracker.finish_whatif()
-        run.changes = tracker.changes
-        for name, title, table in (("changes.csv", "Changes", changes),
-                                   ("whatif.csv", "What-if", run.whatif)):
-            if table is not None:
-                write_csv(table, staging / name)
-                more.append((title, table))
-        book.close(summary=_summary(checked, rules, outcome, run), buckets=totals.buckets(),
-                   disqualifiers=totals.disqualifiers(), rejected=problems, rules=rules.cells(),
-                   more=more)
-        clock.lap("excel")
-        if reports:
-            # only a run with changes gets the section, so an unchanged re-run renders nothing
-            reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
-                                                run.changes or None,
-                                                ranked[ranked["site_id"].notna()].head(10),
-                                                rules["economics"]["as_of"])])
-            outcome.pdfs = reports.pdf.close()
-            clock.lap("pdf")
+            writing = tables.finish(
+                "close", summary=_summary(checked, rules, outcome, run),
+                buckets=totals.buckets(), disqualifiers=totals.disqualifiers(),
+                rejected=problems, rules=rules.cells(), more=more)
+            clock.lap("write")
+            clock.timings.update(writing)
+        except BaseException:
+            tables.abort()
+            raise
         _write_manifest(staging / "manifest.json", checked, rules, totals, outcome, run)
 
 

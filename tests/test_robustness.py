@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import HEADER, ROW, write_xlsx
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import HEADER, ROW, write_xlsx
 from pipeline.cli import cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
@@ -119,6 +119,22 @@ def test_write_failures_exit_2_and_keep_the_previous_output(tmp_path, monkeypatc
     monkeypatch.setattr("pipeline.run.write_csv", failing)
     result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
     assert result.exit_code == 2 and message in result.stderr
+    assert snapshot(out) == before and staging_left(tmp_path) == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failure_while_writing_the_workbook_exits_2(tmp_path, monkeypatch, jobs):
+    out = tmp_path / "out"
+    invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    before = snapshot(out)
+
+    def failing(self, frame):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "scorecard.xlsx")
+
+    monkeypatch.setattr("pipeline.writers.excel.ScorecardWriter.add_sites", failing)
+    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf", "--jobs", jobs)
+    assert result.exit_code == 2
+    assert "no space left on the device while writing scorecard.xlsx" in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
 
 

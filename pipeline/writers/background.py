@@ -1,0 +1,110 @@
+"""A writer run in a second process, so that writing one chunk overlaps computing the next.
+
+The writer is made in the child from a function given here, and its methods are called
+there in the order they were asked for. A call returns as soon as the child has taken its
+arguments (one call can be under way while the parent works on); an error raised in the
+child comes back from the next call or from :meth:`Background.finish`, with the child's
+traceback as a note.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import traceback
+from typing import Any, Callable
+
+
+class WriterDied(OSError):
+    """The writer process ended without saying why (it was killed, or ran out of memory)."""
+
+
+class Background:
+    """The object ``make()`` returns, living in a forked child process."""
+
+    def __init__(self, make: Callable[[], Any]):
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        self._process = context.Process(target=_serve, args=(make, child_end, self._conn),
+                                        name="sitefit-writer", daemon=True)
+        self._process.start()
+        child_end.close()
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """Have the writer run ``method(*args, **kwargs)``; its result is dropped."""
+        self._send(method, args, kwargs, last=False)
+
+    def finish(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``method`` last, wait for everything, and return its result."""
+        self._send(method, args, kwargs, last=True)
+        try:
+            result = self._reply()
+        finally:
+            self._process.join()
+        return result
+
+    def abort(self) -> None:
+        """Stop the writer at once, whatever it was doing."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._conn.close()
+
+    def _send(self, method: str, args: tuple, kwargs: dict, last: bool) -> None:
+        if self._conn.poll():  # the writer failed on an earlier call
+            self._reply()
+        try:
+            self._conn.send((method, args, kwargs, last))
+        except (BrokenPipeError, ConnectionResetError):
+            self._reply()
+
+    def _reply(self) -> Any:
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, ConnectionResetError):
+            self._process.join()
+            raise WriterDied(f"the writer process ended unexpectedly (exit code "
+                             f"{self._process.exitcode})") from None
+        if status == "failed":
+            raise value
+        return value
+
+
+def _serve(make: Callable[[], Any], conn, parent_end) -> None:
+    """The child: make the writer, then run each call sent until the last one."""
+    parent_end.close()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent decides when we stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        writer = make()
+        while True:
+            method, args, kwargs, last = conn.recv()
+            result = getattr(writer, method)(*args, **kwargs)
+            if last:
+                conn.send(("done", result))
+                return
+    except EOFError:  # the parent is gone: nobody wants what we would write
+        return
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        exc.add_note("in the writer process:\n" + traceback.format_exc())
+        try:
+            conn.send(("failed", exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+            conn.send(("failed", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class InProcess:
+    """The same calls as :class:`Background`, made here and now: for a single job."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self._writer = make()
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> None:
+        getattr(self._writer, method)(*args, **kwargs)
+
+    def finish(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._writer, method)(*args, **kwargs)
+
+    def abort(self) -> None:
+        """Nothing runs on: the staging folder's removal takes what was written."""
+
