@@ -102,10 +102,12 @@ def _explore(gate: Gate, values: dict[str, Any], rules: Rules, read: set[str] | 
     return outcomes
 
 
-def gate_statuses(values: dict[str, Any], rules: Rules) -> dict[tuple[str, str], str]:
-    """Every gate's status for a site, without the sentences: for checking many what-ifs."""
+def gate_statuses(values: dict[str, Any], rules: Rules,
+                  workloads: tuple[str, ...] = WORKLOADS) -> dict[tuple[str, str], str]:
+    """The status of every gate of ``workloads`` for a site, without the sentences: for
+    checking many what-ifs."""
     statuses = {}
-    for gate in GATES:
+    for gate in (g for g in GATES if g.workload in workloads):
         found = {verdict.status for verdict, _ in _explore(gate, values, rules)}
         statuses[(gate.workload, gate.name)] = (
             next(iter(found)).label if len(found) == 1 else UNKNOWN)

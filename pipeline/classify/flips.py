@@ -116,7 +116,7 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...], rules: Rules) -> dict[
             if statuses[(workload, gate)] != "pass":
                 change.update(FIXES[gate](values, rules.values, workload))
         values = {**site.values, **change}
-        statuses = gate_statuses(values, rules)
+        statuses = gate_statuses(values, rules, workloads)
     if all(statuses[(w, g)] == "pass" for w in workloads for g in GATE_NAMES):
         return change
     return None
