@@ -20,7 +20,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
-from xml.sax.saxutils import quoteattr
 
 import pandas as pd
 
@@ -157,13 +156,13 @@ class Workbook:
               'Target="styles.xml"/></Relationships>')
         filters = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-            f"{_xml_text(sheet.quoted_title)}!{sheet.filter_range(absolute=True)}</definedName>"
+            f"{escape_markup(sheet.quoted_title)}!{sheet.filter_range(absolute=True)}</definedName>"
             for n, sheet in enumerate(self._sheets) if sheet.filter_columns)
         yield "xl/workbook.xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<workbook xmlns="{_MAIN}" xmlns:r="{_OFFICE_RELS}"><bookViews><workbookView/>'
             "</bookViews><sheets>"
-            + "".join(f"<sheet name={quoteattr(s.title)} sheetId=\"{n}\" r:id=\"rId{n}\"/>"
+            + "".join(f'<sheet name="{_attribute(s.title)}" sheetId="{n}" r:id="rId{n}"/>'
                       for n, s in enumerate(self._sheets, 1))
             + "</sheets>" + (f"<definedNames>{filters}</definedNames>" if filters else "")
             + "</workbook>")
@@ -316,8 +315,9 @@ def _cell(value: Any, opening: str) -> str:
     return f'{opening} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _attribute(text: str) -> str:
+    """Text for a double-quoted XML attribute (Excel writes them all with double quotes)."""
+    return escape_markup(text).replace('"', "&quot;")
 
 
 def _styles_xml(styles: list[Style]) -> str:
@@ -351,7 +351,7 @@ def _styles_xml(styles: list[Style]) -> str:
         else:
             xfs.append(f'<xf numFmtId="{number}" fontId="{font}" fillId="{fill}" borderId="0" '
                        f'xfId="0"{applied}/>')
-    formats = "".join(f'<numFmt numFmtId="{i}" formatCode={quoteattr(f)}/>'
+    formats = "".join(f'<numFmt numFmtId="{i}" formatCode="{_attribute(f)}"/>'
                       for f, i in number_ids.items())
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<styleSheet xmlns="{_MAIN}">'
