@@ -238,7 +238,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
     totals = tabulate.Tally()
     thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
     tracker = compare.Tracker(run.before, run.baseline, extras)
-    money_rows: list[dict] = []
+    money_rows: list[pd.DataFrame] = []
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -255,10 +255,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
                 flips = {s.site_id: what_would_flip(s, rules) for s in results}
                 totals.add(results, flips)
                 money = {s.site_id: economics.evaluate(s, rules) for s in results}
-                money_rows.extend({"site_id": s.site_id, "site_name": s.site_name,
-                                   "bucket": s.bucket, "readiness": s.readiness,
-                                   **money[s.site_id].row()}
-                                  for s in results if money[s.site_id] is not None)
+                money_rows.append(tabulate.economics_rows(results, money))
                 fixes = {(s.site_id, w, g): describe(s, gate_fix(s, w, g, rules))
                          for s in results for w in WORKLOADS for g in GATE_NAMES}
                 clock.lap("classify")

@@ -86,12 +86,29 @@ def gate_detail_frame(results: list[SiteResult],
                                        "missing"])
 
 
-def economics_frame(rows: list[dict[str, Any]], rules: Rules) -> pd.DataFrame:
-    """The Economics sheet: sites ranked by payback, the assumptions listed beside them."""
-    columns = ["rank", "site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS]
-    ranked = sorted(rows, key=lambda r: (r["econ_payback_years"] is None,
-                                         r["econ_payback_years"] or 0.0, r["site_id"]))
-    frame = pd.DataFrame(ranked, columns=columns[1:])
+ECONOMICS_SITE_COLUMNS = ("site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS)
+
+
+def economics_rows(results: list[SiteResult],
+                   economics: dict[str, Economics | None]) -> pd.DataFrame:
+    """A chunk's sites that have economics, one row each (a frame: compact to keep)."""
+    return pd.DataFrame([{"site_id": s.site_id, "site_name": s.site_name, "bucket": s.bucket,
+                          "readiness": s.readiness, **money.row()}
+                         for s in results if (money := economics.get(s.site_id)) is not None],
+                        columns=list(ECONOMICS_SITE_COLUMNS))
+
+
+def economics_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
+    """The Economics sheet from every chunk's economics rows: sites ranked by payback
+    (none last, then by site_id), the assumptions listed beside them."""
+    parts = [part for part in parts if len(part)]
+    frame = (pd.concat(parts, ignore_index=True) if parts
+             else pd.DataFrame(columns=list(ECONOMICS_SITE_COLUMNS)))
+    payback = frame["econ_payback_years"]
+    order = pd.DataFrame({"none": payback.isna(), "payback": payback.fillna(0.0),
+                          "site_id": frame["site_id"]}).sort_values(
+        ["none", "payback", "site_id"], kind="mergesort").index
+    frame = frame.loc[order].reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     assumptions = [(k, v) for k, v in rules.cells().items() if k.startswith("economics.")]
     size = max(len(frame), len(assumptions))
