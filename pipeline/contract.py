@@ -233,6 +233,16 @@ for _column in COLUMNS:
         HEADER_KEYS.setdefault(header_key(_spelling), _column.name)
 
 
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column: 0 -> A, 25 -> Z, 27 -> AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def show_number(value: float) -> str:
     """A number as people read it: 1,200 / 12 / 0.045 / 2.5."""
     if value == float("inf"):

@@ -209,8 +209,10 @@ def _from_rows(path: Path, sheet: str, rows: list[list],
     seen: dict[str, int] = {}
     for index, name in matches.items():
         if name in seen:
-            raise LoadError(f"{where}: columns {_letter(seen[name])} ({header[seen[name]]!r}) and "
-                            f"{_letter(index)} ({header[index]!r}) both mean {name}; keep one")
+            first, again = seen[name], index
+            raise LoadError(f"{where}: columns {contract.column_letter(first)} "
+                            f"({header[first]!r}) and {contract.column_letter(again)} "
+                            f"({header[again]!r}) both mean {name}; keep one")
         seen[name] = index
     missing = [c for c in contract.REQUIRED if c not in seen]
     if missing:
@@ -227,7 +229,8 @@ def _from_rows(path: Path, sheet: str, rows: list[list],
         has_data = any(index < len(r) and not _is_blank(r[index]) for r in rows[header_at + 1:])
         if label is None and not has_data:
             continue
-        label = str(label).strip() if label is not None else f"column {_letter(index)}"
+        label = (str(label).strip() if label is not None
+                 else f"column {contract.column_letter(index)}")
         while label in names.values() or label in contract.BY_NAME:
             label += " (input)"
         names[index] = label
@@ -276,13 +279,3 @@ def _header_units(where: str, header: list, seen: dict[str, int]) -> dict[str, s
                             f"unit, but {name} takes {wanted} ({column.unit_label})")
         units[name] = token
     return units
-
-
-def _letter(index: int) -> str:
-    """Spreadsheet column letter of a 0-based index: 0 -> A, 27 -> AB."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters

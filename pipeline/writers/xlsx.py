@@ -23,6 +23,8 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from pipeline.contract import column_letter
+
 MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767  # Excel's limit on the characters in a cell
 ZIP_LEVEL = 1  # deflate's fastest: the file half again as large, zipped twice as fast
@@ -68,16 +70,6 @@ def escape_controls(text: str) -> str:
     """Control characters as Excel's ``_xHHHH_``, and text that looks like one kept as it is."""
     text = LITERAL_ESCAPE.sub(r"_x005F\1", text)
     return CONTROL_CHARACTER.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def excel_width(characters: float) -> float:
