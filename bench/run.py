@@ -211,7 +211,8 @@ def report(sizes: list[dict], pdfs: dict | None) -> str:
             pdfs["size"] - pdfs["small"]["size"])
         lines += ["", f"## PDFs, {pdfs['size']:,} sites (+1 portfolio report)", "",
                   "| measure | seconds | ratio | target |", "|---|---:|---:|---|",
-                  f"| serial floor: WeasyPrint defaults, one after another | {floor:.1f} | 1.00 | |",
+                  "| serial floor: WeasyPrint defaults, one after another | "
+                  f"{floor:.1f} | 1.00 | |",
                   f"| sitefit, 1 job (render stage; HTML made before, as in the floor) | "
                   f"{j1['render']:.1f} | {r1:.2f}x floor | "
                   f"<= 0.9x {'met' if r1 <= 0.9 else 'MISSED'} |",

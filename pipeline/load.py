@@ -11,9 +11,9 @@ import csv
 import io
 import re
 import zipfile
-from xml.etree import ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 

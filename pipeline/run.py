@@ -333,8 +333,8 @@ def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
         return NOTHING_EVALUATED, (f"{name}: all {outcome.rejected} rows rejected; first: "
                                    f"{checked.problems[0]}")
     if outcome.rejected:
-        return SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows evaluated, "
-                               f"{outcome.rejected} rejected (see rejected.csv); first: "
+        return SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows "
+                               f"evaluated, {outcome.rejected} rejected (see rejected.csv); first: "
                                f"{checked.problems[0]}")
     return OK, f"{name}: {outcome.evaluated} sites evaluated"
 

@@ -172,7 +172,6 @@ class Sheet:
         self._file = spool.open("w", encoding="utf-8", errors="replace", newline="")
         self._file.write(self._head())
         self.rows = 0
-        self.columns = 0
         self.filter_columns = 0
         self.size = 0
 
@@ -211,7 +210,6 @@ class Sheet:
             f'<row r="{number}">{"".join(row)}</row>'
             for number, row in enumerate(zip(*cells), first)))
         self.rows += count
-        self.columns = max(self.columns, len(columns))
 
     def finish(self) -> None:
         """Close the rows and the sheet."""
