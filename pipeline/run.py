@@ -245,7 +245,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
         columns = list(tabulate.results_frame([], extras).columns)
         detail_columns = list(tabulate.gate_detail_frame([]).columns)
         make = partial(_Tables, staging, columns, detail_columns)
-        tables = Background(make) if jobs > 1 else InProcess(make)
+        tables = Background(make) if jobs > 1 and Background.available() else InProcess(make)
         try:
             reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
                                   len(run.sites)) if pdfs else None

@@ -81,3 +81,16 @@ def test_abort_stops_the_writer():
     writer.call("add", "a")
     writer.abort()
     assert not writer._process.is_alive()
+
+
+def test_without_fork_a_run_writes_in_one_process(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from test_cli import SAMPLE
+
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(Background, "__init__", lambda *a: pytest.fail("forked anyway"))
+    result = CliRunner().invoke(cli, ["evaluate", str(SAMPLE), "--out", str(tmp_path),
+                                      "--no-pdf", "--jobs", "2"])
+    assert result.exit_code == 0 and (tmp_path / "scorecard.xlsx").is_file()

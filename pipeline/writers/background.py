@@ -22,6 +22,11 @@ class WriterDied(OSError):
 class Background:
     """The object ``make()`` returns, living in a forked child process."""
 
+    @staticmethod
+    def available() -> bool:
+        """Whether this platform can fork (Linux and macOS can; Windows cannot)."""
+        return "fork" in multiprocessing.get_all_start_methods()
+
     def __init__(self, make: Callable[[], Any]):
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe()
