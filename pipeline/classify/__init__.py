@@ -83,22 +83,20 @@ class SiteResult:
 
 def _explore(gate: Gate, values: dict[str, Any], rules: Rules, read: set[str] | None = None):
     """Every outcome of ``gate`` over the extremes of the missing values it reads, with the
-    values assumed for each."""
+    values assumed for each: the least favourable extreme of each missing value first."""
     outcomes = []
-
-    def explore(assumed: dict[str, Any]) -> None:
+    pending: list[dict[str, Any]] = [{}]
+    while pending:
+        assumed = pending.pop()
         facts = Facts(values, assumed)
         try:
             outcomes.append((gate.decide(facts, rules.values), assumed))
         except Missing as need:
             least, most = EXTREMES[need.column]
-            explore({**assumed, need.column: least})
-            explore({**assumed, need.column: most})
-        finally:
-            if read is not None:
-                read.update(facts.read)
-
-    explore({})
+            pending.append({**assumed, need.column: most})
+            pending.append({**assumed, need.column: least})  # taken next
+        if read is not None:
+            read.update(facts.read)
     return outcomes
 
 
