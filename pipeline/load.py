@@ -74,9 +74,17 @@ def _read_csv(path: Path) -> list[list]:
 
 
 def _from_workbook(path: Path) -> RawTable:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):  # not a zip (.xls) or unreadable: calamine says why
+        return _read_workbook(path, None)
+    with archive:
+        return _read_workbook(path, archive)
+
+
+def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
     import python_calamine
 
-    archive = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else None
     if archive is not None:
         expanded = sum(info.file_size for info in archive.infolist())
         if expanded > MAX_UNCOMPRESSED_BYTES:
@@ -237,6 +245,7 @@ def _from_rows(path: Path, sheet: str, rows: list[list],
         extras.append(label)
     records, numbers, skipped = [], [], {}
     header_cells = [str(c).strip().lower() if not _is_blank(c) else "" for c in header]
+    id_index = seen["site_id"]
     for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
         if all(_is_blank(c) for c in row):
             continue
@@ -244,7 +253,6 @@ def _from_rows(path: Path, sheet: str, rows: list[list],
         if cells[:len(header_cells)] == header_cells:
             skipped[offset] = "the header repeated"
             continue
-        id_index = seen["site_id"]
         if (id_index >= len(row) or _is_blank(row[id_index])) and any(
                 isinstance(c, str) and TOTALS.match(c) for c in row):
             skipped[offset] = "a totals row"
