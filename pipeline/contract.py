@@ -78,6 +78,11 @@ class Column:
         return UNIT_LABELS.get(self.unit or "", "")
 
     @property
+    def label(self) -> str:
+        """The meaning as a heading or a sentence starts: ``Contracted power capacity``."""
+        return self.meaning[:1].upper() + self.meaning[1:]
+
+    @property
     def expected(self) -> str:
         """What a valid value looks like, in words, for error messages."""
         if self.kind == BOOL:

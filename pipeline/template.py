@@ -66,7 +66,7 @@ def write_template(path: Path) -> None:
 
 def _note(column: contract.Column) -> str:
     kind = "Required" if column.required else "Optional"
-    return f"{kind}. {column.meaning[:1].upper()}{column.meaning[1:]}. Expected: {column.expected}."
+    return f"{kind}. {column.label}. Expected: {column.expected}."
 
 
 def _validation(column: contract.Column) -> dict | None:

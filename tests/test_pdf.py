@@ -139,8 +139,7 @@ def test_hostile_text_prints_as_text(tmp_path):
 
 
 def test_renderer_fetches_nothing_outside_the_templates(tmp_path):
-    import weasyprint
-    fetcher = pdf._templates_only_fetcher(weasyprint)
+    fetcher = pdf._templates_only_fetcher()
     for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", "file:///etc/passwd",
                 (pdf.TEMPLATES / ".." / "README.md").resolve().as_uri(), "data:text/plain,hi"):
         with pytest.raises(ValueError):

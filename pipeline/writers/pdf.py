@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -93,12 +94,14 @@ def report_names(site_ids: list[str]) -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """The templates' environment, made once per process (each chunk renders with it)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.globals.update(number=contract.show_number, gates=GATE_NAMES, colours=STATUS_COLOURS,
-                       labels={c.name: c.meaning[:1].upper() + c.meaning[1:] for c in contract.COLUMNS})
+                       labels={c.name: c.label for c in contract.COLUMNS})
     return env
 
 
@@ -274,7 +277,7 @@ def _start_renderer() -> None:
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    fetcher = _templates_only_fetcher(weasy)
+    fetcher = _templates_only_fetcher()
     css = weasy.CSS(filename=str(TEMPLATES / "report.css"), font_config=fonts,
                     url_fetcher=fetcher)
     _RENDERER.update(weasy=weasy, fonts=fonts, fetcher=fetcher, css=css)
@@ -302,7 +305,7 @@ def load_weasyprint():
     return weasyprint
 
 
-def _templates_only_fetcher(weasy):
+def _templates_only_fetcher():
     from weasyprint.urls import URLFetcher
 
     root = TEMPLATES.resolve()
