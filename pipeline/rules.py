@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.geo import TABLE_MIN_POPULATION
+
 DEFAULT_SOURCE = "sitefit default rules"
 
 
@@ -176,9 +178,10 @@ def _check_order(values: dict, path: Path | str) -> None:
             raise RulesError(f"{_where(path)}: {key} = {value!r}: give [low, base, high] "
                              "numbers, in that order")
     smallest = flat["location.enrichment.metro_min_population"]
-    if smallest < 500_000:
+    if smallest < TABLE_MIN_POPULATION:
         raise RulesError(f"{_where(path)}: location.enrichment.metro_min_population = "
-                         f"{smallest}: the bundled metro table starts at 500,000 people")
+                         f"{smallest}: the bundled metro table starts at "
+                         f"{TABLE_MIN_POPULATION:,} people")
     for looser, stricter, relation in _ORDER:
         a, b = flat[looser], flat[stricter]
         if (relation == ">=" and a < b) or (relation == "<=" and a > b):
