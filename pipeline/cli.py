@@ -100,7 +100,7 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
     inputs = _guard(debug, lambda: run.find_inputs(list(paths)))
     nested = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
     targets = _guard(debug, lambda: run.output_dirs(inputs, out, nested))
-    earlier = run.earlier_quarters(list(targets), targets)
+    earlier = run.earlier_quarters(targets)
     worst = run.OK
     for path, target in targets.items():
         try:

@@ -100,19 +100,17 @@ def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]
 QUARTER_TAG = re.compile(r"[-_ ]*(\d{4}[-_ ]?q[1-4]|q[1-4][-_ ]?\d{4})$", re.IGNORECASE)
 
 
-def earlier_quarters(inputs: list[Path], targets: dict[Path, Path]) -> dict[Path, Path]:
-    """For each input, the output folder of the same portfolio's previous quarter, if any.
+def earlier_quarters(targets: dict[Path, Path]) -> dict[Path, Path]:
+    """For each input of ``targets`` (as ``output_dirs`` ordered them, earlier quarters
+    first), the output folder of the same portfolio's previous quarter, if any.
 
     ``sites-2026Q3.xlsx`` and ``sites-2026Q4.xlsx`` are quarters of one portfolio; an
-    untagged ``sites.xlsx`` is its latest. Inputs are evaluated in the order given, so the
+    untagged ``sites.xlsx`` is its latest. Inputs are evaluated in that order, so the
     earlier quarter's output exists by the time the later one is compared with it.
     """
-    found = {}
-    ordered = sorted(inputs, key=_quarter_order)
-    for before, after in zip(ordered, ordered[1:]):
-        if _quarter_order(before)[0] == _quarter_order(after)[0]:
-            found[after] = targets[before]
-    return found
+    ordered = list(targets)
+    return {after: targets[before] for before, after in zip(ordered, ordered[1:])
+            if _quarter_order(before)[0] == _quarter_order(after)[0]}
 
 
 def _quarter_order(path: Path) -> tuple[str, str]:
