@@ -113,16 +113,15 @@ def gate_statuses(values: dict[str, Any], rules: Rules,
 
 
 def evaluate_gate(gate: Gate, values: dict[str, Any], rules: Rules,
-                  thresholds: dict[str, Any] | None = None) -> GateResult:
-    """Evaluate one gate, exploring the extremes of every missing value it needs."""
+                  thresholds: dict[str, Any]) -> GateResult:
+    """Evaluate one gate, exploring the extremes of every missing value it needs;
+    ``thresholds`` are the gate's own (``gate_thresholds``), worked out once per run."""
     read: set[str] = set()
     outcomes = _explore(gate, values, rules, read)
     low = min(v.status for v, _ in outcomes)
     high = max(v.status for v, _ in outcomes)
     missing = tuple(sorted({c for _, assumed in outcomes for c in assumed}))
     inputs = {c: values.get(c) for c in sorted(read)}
-    if thresholds is None:
-        thresholds = gate_thresholds(gate, rules)
     if low == high:
         verdict = outcomes[0][0]
         return GateResult(gate.name, gate.workload, low.label, low, high, verdict.reason,
