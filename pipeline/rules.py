@@ -7,10 +7,12 @@ silently falls back to a default. A run records the values in force and their ha
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,19 @@ DEFAULT_SOURCE = "sitefit default rules"
 
 class RulesError(Exception):
     """The rules file cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class About:
+    """What a rule value is, from its ``[about."<dotted.key>"]`` table in rules.toml."""
+
+    unit: str
+    source: str
+    as_of: str
+    means: str
+
+
+ABOUT_FIELDS = ("unit", "source", "as_of", "means")
 
 
 @dataclass(frozen=True)
@@ -46,27 +61,67 @@ class Rules:
 
     def flat(self) -> dict[str, Any]:
         """Every value under its dotted key: ``power.training.pass_min_capacity_mw``."""
-        out: dict[str, Any] = {}
+        return _flatten(self.values, about_entries())
 
-        def walk(prefix: str, node: Any) -> None:
-            if isinstance(node, dict) and not _is_leaf_table(prefix):
-                for key, value in node.items():
-                    walk(f"{prefix}.{key}" if prefix else key, value)
-            else:
-                out[prefix] = node
+    def about(self, key: str) -> About:
+        """The unit, source, as-of date and meaning of the default at dotted ``key``."""
+        return about_entries()[key]
 
-        walk("", self.values)
-        return out
+
+def _flatten(values: dict, leaves: dict[str, Any]) -> dict[str, Any]:
+    """Values under dotted keys; a table is one value (replaced whole) when ``leaves`` has
+    an about entry for it, else a section."""
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict) and prefix not in leaves:
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else key, value)
+        else:
+            out[prefix] = node
+
+    walk("", values)
+    return out
 
 
 def _is_leaf_table(key: str) -> bool:
     """Tables that are one value (a mapping a user replaces whole), not a section."""
-    return key == "cooling.default_path_by_cooling_type"
+    return key in about_entries()
+
+
+@cache
+def _shipped() -> tuple[dict[str, Any], dict[str, About]]:
+    return parse_defaults(
+        resources.files("pipeline").joinpath("rules.toml").read_text(encoding="utf-8"))
+
+
+def parse_defaults(text: str) -> tuple[dict[str, Any], dict[str, About]]:
+    """A defaults file's values, and its about tables, checked to describe every value."""
+    values = tomllib.loads(text)
+    tables = values.pop("about", {})
+    where = "pipeline/rules.toml"
+    keys = _flatten(values, tables)
+    if missing := [key for key in keys if key not in tables]:
+        raise RulesError(f"{where}: no [about.\"KEY\"] table (unit, source, as_of, means) "
+                         f"for {', '.join(missing)}")
+    if orphans := [key for key in tables if key not in keys]:
+        raise RulesError(f"{where}: [about] tables for keys that hold no value: "
+                         f"{', '.join(orphans)}")
+    for key, table in tables.items():
+        if sorted(table) != sorted(ABOUT_FIELDS) or not all(
+                isinstance(v, str) and v.strip() for v in table.values()):
+            raise RulesError(f"{where}: [about.\"{key}\"] needs exactly "
+                             f"{', '.join(ABOUT_FIELDS)}, each non-empty text")
+    return values, {key: About(**table) for key, table in tables.items()}
+
+
+def about_entries() -> dict[str, About]:
+    """Every default rule's unit, source, as-of date and meaning, by dotted key."""
+    return _shipped()[1]
 
 
 def default_rules() -> Rules:
-    text = resources.files("pipeline").joinpath("rules.toml").read_text(encoding="utf-8")
-    return Rules(tomllib.loads(text), DEFAULT_SOURCE)
+    return Rules(copy.deepcopy(_shipped()[0]), DEFAULT_SOURCE)
 
 
 def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
@@ -82,9 +137,22 @@ def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
         raise RulesError(f"{_where(path)}: no such file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"{_where(path)}: cannot be read as TOML ({exc})") from None
+    _check_about_unchanged(override.pop("about", {}), path)
     merged = _merge(rules.values, override, path, "")
     _check_order(merged, path)
     return Rules(merged, str(path))
+
+
+def _check_about_unchanged(tables: Any, path: Path) -> None:
+    """A rules file may carry the shipped ``[about]`` tables (a copy of rules.toml does), but
+    not change them: they describe sitefit's defaults, and a run must never report a source
+    for a value that its author edited."""
+    shipped = about_entries()
+    for key, table in (tables.items() if isinstance(tables, dict) else [("", tables)]):
+        if key not in shipped or table != vars(shipped[key]):
+            raise RulesError(f"{_where(path)}: [about.\"{key}\"] differs from sitefit's own: "
+                             "about tables describe the defaults and cannot be set; say where "
+                             "your value comes from in a comment")
 
 
 def _where(path: Path | str) -> str:
@@ -106,6 +174,9 @@ def with_settings(rules: Rules, settings: list[str]) -> Rules:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
+        if key.strip().split(".")[0] == "about":
+            raise RulesError(f"--set {setting!r}: about tables describe the defaults and "
+                             "cannot be set")
         node = override
         *parents, leaf = key.strip().split(".")
         for part in parents:
@@ -189,61 +260,22 @@ def _check_order(values: dict, path: Path | str) -> None:
                              f"{stricter} = {b}, or the conditional band is empty")
 
 
-# How each rule reads to a person: its unit (from the key's ending) and where the default
-# comes from (by the longest matching key prefix). Documentation only: values live in
-# rules.toml.
-UNITS = {"_musd_per_it_mw": "M USD per MW of IT", "_musd_per_mw": "M USD per MW",
-         "_per_kw_month": "USD per kW-month", "_per_ph_day": "USD per PH/s-day",
-         "_j_per_th": "J/TH", "_population": "people", "_per_km": "us/km", "_ms": "ms", "_miles": "miles", "_mw": "MW", "_usd_per_kwh": "USD/kWh", "_kw": "kW",
-         "_gbps": "Gbit/s", "_months": "months", "_feeds": "feeds", "_carriers": "carriers",
-         "_staff": "people"}
-SOURCES = {
-    "location.enrichment": "Metro populations: US Census Bureau 2019 metro estimates and "
-                           "GeoNames agglomerations (pipeline/data/METROS-SOURCE.md); fiber "
-                           "routes 1.3-2.1x the straight line (arXiv 1811.10737)",
-    "location": "Hashrate Index: an edge band of about 100 miles of a major metro; fiber adds "
-                "~5 us/km one way over routes 1.3-2.1x the straight line (arXiv 1811.10737)",
-    "power.training": "CBRE H1 2023: AI tenants seek 5-25 MW; miners' bar is power under "
-                      "50 USD/MWh",
-    "power.inference": "Inference trades price for reliability: US industrial average ~0.08 "
-                       "USD/kWh (EIA 2023); Uptime tiers tie availability to N+1 and 2N",
-    "cooling": "Room air tops out near 10-20 kW a rack; direct-to-chip runs 50-150 kW; a GB200 "
-               "NVL72 rack draws ~120-132 kW",
-    "networking": "Hashrate Index: inference needs diverse carriers and a path to 100GE; new "
-                  "fiber routes take six months to two years",
-    "operations": "Hashrate Index: 24x7 operations with escalation, or a qualified team",
-    "scores": "sitefit: 20 points a gate, an unknown at its least favourable status",
-    "economics": "Public figures: AI/HPC build-out 8-11 M USD per MW vs 0.3-0.8 for mining; "
-                 "AI leases ~120-185 USD per kW-month; hashprice 30-40 USD/PH/s per day; a "
-                 "conversion of 244 MW gross to 168 MW critical IT; liquid-cooled PUE ~1.2",
-}
-GATE_SECTIONS = ("location", "power", "cooling", "networking", "operations", "scores",
-                 "economics")
-
-
-def _unit(key: str) -> str:
-    return next((u for suffix, u in UNITS.items() if key.endswith(suffix)), "")
-
-
-def _source(key: str) -> str:
-    prefixes = sorted((p for p in SOURCES if key.startswith(p)), key=len, reverse=True)
-    return SOURCES[prefixes[0]] if prefixes else ""
-
-
 def describe(rules: Rules) -> str:
-    """The rules in force, grouped by gate, with units and the source of each default."""
+    """The rules in force, section by section: each value with its unit, what it means, and
+    where the default comes from (or which file or setting replaced it)."""
     lines = [f"Rules in force: {rules.source} (sha256 {rules.sha256})"]
-    flat = rules.flat()
-    for section in GATE_SECTIONS:
-        lines += ["", section.capitalize()]
-        sources: list[str] = []
-        for key, value in flat.items():
-            if key.split(".")[0] != section:
-                continue
-            lines.append(f"  {key.split('.', 1)[1]:<52} {_shown(value)} {_unit(key)}".rstrip())
-            if (source := _source(key)) and source not in sources:
-                sources.append(source)
-        lines += [f"  source: {source}" for source in sources]
+    defaults = default_rules().flat()
+    section = None
+    for key, value in rules.flat().items():
+        head, rest = key.split(".", 1)
+        if head != section:
+            section = head
+            lines += ["", head.capitalize()]
+        info = rules.about(key)
+        source = (f"{info.source} (as of {info.as_of})" if value == defaults[key]
+                  else f"set by {rules.source}; the default is {_shown(defaults[key])}")
+        lines += [f"  {rest:<52} {_shown(value)} {info.unit}".rstrip(),
+                  f"      {info.means}", f"      source: {source}"]
     return "\n".join(lines) + "\n"
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
+
+import pytest
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from pipeline import contract
 from pipeline.cli import cli
-from pipeline.rules import default_rules
+from pipeline.rules import RulesError, default_rules, parse_defaults
 
 
 def invoke(*args):
@@ -64,3 +67,49 @@ def test_rules_toml_round_trips(tmp_path):
     path.write_text(edited)
     changed = invoke("rules", "--rules", path, "--format", "toml").stdout
     assert "pass_min_capacity_mw = 30.0" in changed
+
+
+SHIPPED = (Path(__file__).parent.parent / "pipeline" / "rules.toml").read_text()
+
+
+def test_every_default_value_has_an_about_table():
+    values, about = parse_defaults(SHIPPED)
+    assert set(about) == set(default_rules().flat())
+    assert about["power.training.pass_min_capacity_mw"].unit == "MW"
+
+
+def test_a_default_without_an_about_table_is_refused():
+    start = SHIPPED.index('[about."scores.fail"]')
+    end = SHIPPED.index("[about.", start + 1)
+    with pytest.raises(RulesError, match="scores.fail"):
+        parse_defaults(SHIPPED[:start] + SHIPPED[end:])
+
+
+def test_an_about_table_for_no_value_is_refused():
+    extra = SHIPPED + '\n[about."scores.bonus"]\nunit = "points"\nsource = "x"\nas_of = "2024"\nmeans = "y"\n'
+    with pytest.raises(RulesError, match="scores.bonus"):
+        parse_defaults(extra)
+
+
+def test_a_copy_of_the_shipped_file_is_accepted_but_its_about_tables_cannot_change(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(SHIPPED.replace("pass_min_capacity_mw = 20.0", "pass_min_capacity_mw = 30.0"))
+    shown = invoke("rules", "--rules", path)
+    assert shown.exit_code == 0
+    assert "set by " + str(path) + "; the default is 20" in shown.stdout
+    path.write_text(SHIPPED.replace('unit = "MW"', 'unit = "GW"', 1))
+    refused = invoke("rules", "--rules", path)
+    assert refused.exit_code == 2
+    assert 'about."power.training.pass_min_capacity_mw"' in refused.stderr
+
+
+def test_about_cannot_be_set_from_the_command_line(tmp_path):
+    result = invoke("evaluate", Path(__file__).parent.parent / "input" / "sites.xlsx", "--out", tmp_path / "o", "--no-pdf",
+                    "--set", "about.scores.pass.unit=GW")
+    assert result.exit_code == 2 and "about tables describe the defaults" in result.stderr
+
+
+def test_rules_text_shows_what_each_value_means_and_when_its_source_was_current():
+    out = invoke("rules").stdout
+    assert "training power passes on capacity at this many MW or more" in out
+    assert "CBRE H1 2023: AI tenants seek 5-25 MW (as of 2023-06)" in out
