@@ -4,14 +4,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The full dependency set, every package pinned with its hashes; `make lock` re-resolves it.
+LOCK := requirements.lock
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 
-.PHONY: report test bench setup system-libs sample clean
+.PHONY: report test test-quick bench setup system-libs sample lock clean
 
 report: $(STAMP)
 	$(BIN)/sitefit evaluate input --out output $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# The tests without the slow ones (wheel build, long renders): under a minute.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 # Synthetic portfolios of 100, 1,000 and 10,000 sites through the real pipeline, against
 # floors measured in the same run; writes output/bench/report.md. Takes several minutes.
@@ -20,13 +28,21 @@ bench: $(STAMP)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sitefit needs Python 3.11+"'
 	@$(MAKE) --no-print-directory system-libs
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve requirements.lock from the pins in pyproject.toml (run after changing one).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+	  --quiet -o $(LOCK)
 
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes its font subsetting ~4x faster. Installed
 # with apt-get where we may (root on Debian/Ubuntu), otherwise named in a note.

@@ -17,7 +17,7 @@ import pandera.pandas as pa
 
 from pipeline import contract
 from pipeline.load import RawTable
-from schemas.sites import DTYPES, SITE_SCHEMA
+from pipeline.schemas.sites import DTYPES, SITE_SCHEMA
 
 NUMBER = re.compile(
     r"^(?P<cur>\$)?\s*(?P<num>[+-]?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?)"

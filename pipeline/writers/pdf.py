@@ -18,6 +18,7 @@ from collections import Counter
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -29,7 +30,8 @@ from pipeline import __version__, contract, tabulate
 from pipeline.classify import SiteResult
 from pipeline.classify.gates import GATE_NAMES
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+# templates/ in the repository, pipeline/templates/ in the wheel: the package knows where.
+TEMPLATES = Path(str(resources.files("pipeline.templates")))
 DATE_TOKEN = "@@SITEFIT_RUN_DATE@@"
 STATUS_COLOURS = {"pass": "#c6efce", "conditional": "#ffeb9c", "unknown": "#d9e1f2",
                   "fail": "#ffc7ce"}
@@ -172,8 +174,10 @@ def _bucket_chart(buckets) -> str:
 
 
 def templates_hash() -> str:
+    """A hash of what the reports are drawn from: every template asset, not Python files."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in TEMPLATES.rglob("*") if p.is_file()):
+    for path in sorted(p for p in TEMPLATES.rglob("*") if p.is_file()
+                       and p.suffix not in (".py", ".pyc")):
         digest.update(path.relative_to(TEMPLATES).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""Report templates, stylesheet and fonts: package data, shipped as ``pipeline.templates``."""
