@@ -6,7 +6,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import contract
+from pipeline import contract, labels
 
 EXAMPLE = {
     "site_id": "EX-01", "site_name": "Example site (replace this row)",
@@ -27,8 +27,10 @@ def write_template(path: Path) -> None:
     """Write the template workbook: a Sites sheet to fill in and a Columns sheet that explains."""
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
                                            "strings_to_formulas": False})
-    required = book.add_format({"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF"})
-    optional = book.add_format({"bold": True, "bg_color": "#D9E1F2"})
+    required = book.add_format({"bold": True, "bg_color": labels.HEADER.fill,
+                               "font_color": labels.HEADER.ink})
+    optional = book.add_format({"bold": True, "bg_color": labels.OPTIONAL_HEADER.fill,
+                               "font_color": labels.OPTIONAL_HEADER.ink})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     sites = book.add_worksheet("Sites")
     sites.freeze_panes(1, 2)

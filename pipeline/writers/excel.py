@@ -11,16 +11,11 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from pipeline import labels
 from pipeline.writers import xlsx
 from pipeline.writers.xlsx import ColumnStyle, Style
 
-FILLS = {
-    "pass": "#C6EFCE", "fit": "#C6EFCE", "ready": "#C6EFCE",
-    "conditional": "#FFEB9C", "not yet": "#FFEB9C",
-    "unknown": "#D9E1F2",
-    "fail": "#FFC7CE", "unfit": "#FFC7CE",
-    "Training": "#DDEBF7", "Inference": "#E2EFDA", "Hybrid": "#FCE4D6", "Neither": "#EDEDED",
-}
+FILLS = {value: colour.fill for value, colour in labels.PALETTE.items()}
 NUMBER_FORMATS = {"_musd": '"$"#,##0.0"M"', "_musd_per_year": '"$"#,##0.0"M"',
                   "_years": "0.0", "_mw": "#,##0.0", "_usd_per_kwh": "0.000", "_score": "0",
                   "_miles": "#,##0", "_ms": "0.0", "_kw": "#,##0.0", "_gbps": "#,##0",
@@ -30,7 +25,7 @@ WIDE = {"econ_basis": 80, "assumption": 40, "reason": 80, "action": 60, "to_pass
         "data_gaps": 50, "inputs": 60, "thresholds": 60, "problem": 60, "notes": 40,
         "disqualifiers": 40, "mullet_note": 40, "site_name": 28, "value": 24}
 EXCEL_MAX_ROWS = xlsx.MAX_ROWS
-HEADER = Style(bold=True, color="#FFFFFF", fill="#1F3864")
+HEADER = Style(bold=True, color=labels.HEADER.ink, fill=labels.HEADER.fill)
 BOLD = Style(bold=True)
 
 

@@ -1,0 +1,135 @@
+"""Readable column labels with their units, and the one palette of statuses and buckets.
+
+Machine names (``power_capacity_mw``) stay in ``results.csv``; people read labels
+(``Power capacity (MW)``) in the workbook, the PDFs and the template. An input column's
+unit comes from :mod:`pipeline.contract`; a derived column's from its name's unit suffix.
+Colours for statuses, verdicts, readiness and buckets live here only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline import contract
+
+# Unit suffixes of derived column names and how they are shown, longest first.
+UNIT_SUFFIXES = (
+    ("_musd_per_year", "M USD/yr"), ("_usd_per_kwh", "USD/kWh"), ("_per_year", "/yr"),
+    ("_musd", "M USD"), ("_years", "years"), ("_months", "months"), ("_miles", "miles"),
+    ("_gbps", "Gbit/s"), ("_mw", "MW"), ("_kw", "kW"), ("_ms", "ms"),
+)
+
+# Words a plain ``_`` -> space rewrite would get wrong, and headings said better in full.
+WORDS = {"id": "ID", "rtt": "round trip", "dc": "DC", "sla": "SLA", "24x7": "24x7",
+         "100g": "100G", "it": "IT", "econ": "", "pue": "PUE", "mw": "MW"}
+NAMED = {
+    "site_id": "Site ID", "source_row": "Input row", "rank": "Rank",
+    "training_score": "Training score (0-100)", "inference_score": "Inference score (0-100)",
+    "what_would_flip_it": "What would make it ready", "mullet_note": "Mullet mining",
+    "curtailment_hours_per_year": "Curtailment per year (hours)",
+    "staffing_24x7": "Staffed 24x7", "path_to_100g": "Path to 100G uplink",
+    "metro_rtt_ms": "Round trip to metro (ms)",
+    "estimated_rtt_ms": "Estimated round trip (ms)",
+    "econ_workload": "Economics workload", "econ_it_mw": "Critical IT (MW)",
+    "econ_lease_musd_per_year": "Lease income (M USD/yr)",
+    "econ_net_musd_per_year": "Net cash (M USD/yr)",
+    "econ_binding_constraint": "Binding constraint",
+    "econ_payback_best_years": "Payback, best case (years)",
+    "econ_payback_worst_years": "Payback, worst case (years)",
+    "econ_basis": "How the economics were worked out",
+    "assumption_value": "Value",
+}
+
+
+def label(name: str) -> str:
+    """The heading people read for a column: ``power_capacity_mw`` -> ``Power capacity (MW)``,
+    ``training_power`` -> ``Training power``; an unknown column is tidied the same way."""
+    name = str(name)
+    if name in NAMED:
+        return NAMED[name]
+    column = contract.BY_NAME.get(name)
+    unit = column.unit_label if column else ""
+    stem = name
+    for suffix, shown in UNIT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            stem, unit = name[: -len(suffix)], unit or shown
+            break
+    words = [WORDS.get(word.lower(), word) for word in re.split(r"[_\s]+", stem)]
+    text = " ".join(word for word in words if word) or name
+    text = text[:1].upper() + text[1:]
+    return f"{text} ({unit})" if unit and unit != "degrees" else text
+
+
+def unit(name: str) -> str:
+    """The unit a column's numbers are in, "" for none."""
+    column = contract.BY_NAME.get(name)
+    if column is not None:
+        return column.unit_label
+    return next((shown for suffix, shown in UNIT_SUFFIXES if name.endswith(suffix)), "")
+
+
+def meaning(name: str) -> str:
+    """What a column holds, in a sentence: the contract's words for an input column."""
+    column = contract.BY_NAME.get(name)
+    if column is not None:
+        return f"{column.label} (input; {column.expected})."
+    return DERIVED_MEANINGS.get(name, "")
+
+
+DERIVED_MEANINGS = {
+    "bucket": "Training, Inference, Hybrid (both) or Neither.",
+    "readiness": "ready: every gate of its workload(s) passes today; not yet: a gate is "
+                 "conditional or unknown.",
+    "training_verdict": "fit, conditional or unfit for AI training.",
+    "inference_verdict": "fit, conditional or unfit for AI inference.",
+    "training_score": "0-100, from the training gates' statuses.",
+    "inference_score": "0-100, from the inference gates' statuses.",
+    "disqualifiers": "Portfolio-level disqualifiers that fired for the site.",
+    "next_actions": "What to do next, gate by gate.",
+    "what_would_flip_it": "The smallest input changes that would make the site ready.",
+    "data_gaps": "Inputs that were missing, and the gates they leave unknown.",
+    "source_row": "The row of the input sheet the site came from.",
+    "report": "The site's PDF report, relative to this workbook.",
+}
+
+
+@dataclass(frozen=True)
+class Colour:
+    """A value's colours: ``fill`` behind it, ``ink`` for its text on that fill, and
+    ``strong`` for marks (chart bars, map dots)."""
+
+    fill: str
+    ink: str
+    strong: str
+
+
+GOOD = Colour("#C6EFCE", "#205C28", "#4E9A5B")
+FAIR = Colour("#FFEB9C", "#6B5200", "#D9A400")
+OPEN = Colour("#D9E1F2", "#1F3864", "#7F96C4")
+BAD = Colour("#FFC7CE", "#8C1B24", "#C0392B")
+
+PALETTE: dict[str, Colour] = {
+    # gate statuses, workload verdicts, readiness
+    "pass": GOOD, "fit": GOOD, "ready": GOOD,
+    "conditional": FAIR, "not yet": FAIR,
+    "unknown": OPEN,
+    "fail": BAD, "unfit": BAD,
+    # buckets
+    "Training": Colour("#DDEBF7", "#1F3864", "#5B9BD5"),
+    "Inference": Colour("#E2EFDA", "#375623", "#70AD47"),
+    "Hybrid": Colour("#FCE4D6", "#843C0C", "#ED7D31"),
+    "Neither": Colour("#EDEDED", "#3A3A3A", "#A5A5A5"),
+}
+STATUSES = ("pass", "conditional", "unknown", "fail")
+BUCKETS = ("Training", "Inference", "Hybrid", "Neither")
+HEADER = Colour("#1F3864", "#FFFFFF", "#1F3864")  # headings: white on navy
+OPTIONAL_HEADER = Colour("#D9E1F2", "#1B1B1B", "#1F3864")
+
+
+def palette_css() -> str:
+    """The palette as CSS classes, ``.s-<status>`` and ``.b-<bucket>``, for HTML reports."""
+    rules = [f".s-{s.replace(' ', '-')} {{ background: {PALETTE[s].fill}; "
+             f"color: {PALETTE[s].ink}; }}" for s in STATUSES]
+    rules += [f".b-{b} {{ background: {PALETTE[b].fill}; }}" for b in BUCKETS]
+    return "\n".join(rules) + "\n"
