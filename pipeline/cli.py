@@ -1,7 +1,7 @@
 """The ``sitefit`` command: a thin Click layer over ``pipeline.run``.
 
-Exit codes: 0 every row evaluated; 1 finished, some rows rejected; 2 nothing could be
-evaluated (unreadable file, missing required column, bad option or rules file).
+Errors become one line on stderr and an exit code in one place, ``Sitefit.invoke``; the
+codes are those of ``pipeline.errors.Exit``.
 """
 
 from __future__ import annotations
@@ -14,49 +14,49 @@ from pathlib import Path
 import click
 
 from pipeline import __version__, run
-from pipeline.load import LoadError
-from pipeline.rules import RulesError, describe, load_rules, to_toml, with_settings
+from pipeline.errors import Exit, InputError, UsageError, as_sitefit_error
+from pipeline.rules import describe, load_rules, to_toml, with_settings
 from pipeline.template import write_template
-from pipeline.writers.pdf import PdfUnavailable
-
-
-class Failure(click.ClickException):
-    """A run that could not go on: one line on stderr and exit code 2."""
-
-    exit_code = run.NOTHING_EVALUATED
-
-    def show(self, file=None) -> None:
-        click.echo(f"sitefit: {self.message}", err=True)
-
-
-def _guard(debug: bool, action):
-    """Run ``action``; known failures and, without --debug, any other error end in one line."""
-    try:
-        return action()
-    except (LoadError, RulesError, PdfUnavailable, run.OutputError) as exc:
-        if debug:
-            raise
-        raise Failure(str(exc)) from None
-    except OSError as exc:
-        if debug:
-            raise
-        raise Failure(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
-    except Exception as exc:  # noqa: BLE001 - a scheduler reads one line, not a traceback
-        if debug:
-            raise
-        raise Failure(f"internal error: {type(exc).__name__}: {exc} "
-                      "(run again with --debug for the traceback)") from None
 
 
 def _terminated(signum, frame) -> None:
     """SIGTERM unwinds like Ctrl-C, so a half-written output folder is removed at once."""
-    raise SystemExit(128 + signum)
+    raise SystemExit(Exit.TERMINATED)
 
 
-debug_option = click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["sitefit.debug"] = value
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+debug_option = click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug,
+                            help="Show tracebacks on errors.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"sitefit: {message}", err=True)
+
+
+class Sitefit(click.Group):
+    """The one place where errors become a line on stderr and an exit code (see errors.py)."""
+
+    def invoke(self, ctx: click.Context):
+        signal.signal(signal.SIGTERM, _terminated)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _fail("interrupted; the previous output is untouched")
+            ctx.exit(int(Exit.INTERRUPTED))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("sitefit.debug"):
+                raise
+            error = as_sitefit_error(exc)
+            _fail(str(error))
+            ctx.exit(int(error.exit_code))
+
+
+@click.group(cls=Sitefit, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitefit")
 def cli() -> None:
     """Classify mining sites for AI training, AI inference, both or neither."""
@@ -88,48 +88,50 @@ def cli() -> None:
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
              settings: tuple[str, ...], whatif_file: Path | None, previous: Path | None,
-             no_pdf: bool, jobs: int, debug: bool) -> None:
+             no_pdf: bool, jobs: int) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
-    signal.signal(signal.SIGTERM, _terminated)
-    rules = _guard(debug, lambda: load_rules(rules_file))
+    rules = load_rules(rules_file)
     baseline = None
     if settings or whatif_file:
         baseline = rules
-        rules = _guard(debug, lambda: with_settings(
-            load_rules(whatif_file, base=baseline) if whatif_file else baseline, list(settings)))
-    inputs = _guard(debug, lambda: run.find_inputs(list(paths)))
+        rules = with_settings(load_rules(whatif_file, base=baseline) if whatif_file else baseline,
+                              list(settings))
+    inputs = run.find_inputs(list(paths))
     nested = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
-    targets = _guard(debug, lambda: run.output_dirs(inputs, out, nested))
+    targets = run.output_dirs(inputs, out, nested)
     earlier = run.earlier_quarters(targets)
-    worst = run.OK
+    worst = Exit.OK
     for path, target in targets.items():
         try:
-            outcome = _guard(debug, lambda: run.evaluate_file(
+            outcome = run.evaluate_file(
                 path, target, rules, pdfs=not no_pdf, jobs=jobs, progress=sys.stderr.isatty(),
-                previous=previous or earlier.get(path), baseline=baseline))
-        except Failure as failure:
-            failure.show()
-            worst = run.NOTHING_EVALUATED
+                previous=previous or earlier.get(path), baseline=baseline)
+        except Exception as exc:  # one file's failure does not stop the next file's run
+            if click.get_current_context().meta.get("sitefit.debug"):
+                raise
+            error = as_sitefit_error(exc)
+            _fail(str(error))
+            worst = max(worst, error.exit_code)
             continue
         click.echo(f"sitefit: {outcome.message} -> {target}", err=True)
         worst = max(worst, outcome.exit_code)
-    sys.exit(worst)
+    sys.exit(int(worst))
 
 
 @cli.command(name="validate")
 @click.argument("path", type=click.Path(path_type=Path))
 @debug_option
-def validate_command(path: Path, debug: bool) -> None:
+def validate_command(path: Path) -> None:
     """Check the spreadsheet at PATH against the input contract; write nothing."""
-    checked = _guard(debug, lambda: run.check(path))
+    checked = run.check(path)
     for problem in checked.problems:
         click.echo(str(problem))
     valid, rejected = len(checked.sites), len(checked.rejected_rows)
     if checked.data_rows == 0:
-        raise Failure(f"{path}: no data rows below the header")
+        raise InputError(f"{path}: no data rows below the header")
     click.echo(f"sitefit: {path}: {checked.data_rows} data rows, {valid} valid, "
                f"{rejected} rejected", err=True)
-    sys.exit(run.NOTHING_EVALUATED if valid == 0 else run.SOME_REJECTED if rejected else run.OK)
+    sys.exit(int(Exit.UNUSABLE if valid == 0 else Exit.SOME_REJECTED if rejected else Exit.OK))
 
 
 @cli.command()
@@ -138,20 +140,20 @@ def validate_command(path: Path, debug: bool) -> None:
 @click.option("--format", "form", type=click.Choice(["text", "toml"]), default="text",
               show_default=True, help="text for people; toml for a file to edit and pass back.")
 @debug_option
-def rules(rules_file: Path | None, form: str, debug: bool) -> None:
+def rules(rules_file: Path | None, form: str) -> None:
     """Print the thresholds in force, grouped by gate, with units and sources."""
-    loaded = _guard(debug, lambda: load_rules(rules_file))
+    loaded = load_rules(rules_file)
     click.echo(describe(loaded) if form == "text" else to_toml(loaded), nl=False)
 
 
 @cli.command()
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @debug_option
-def template(out: Path, debug: bool) -> None:
+def template(out: Path) -> None:
     """Write a blank input workbook to OUT (.xlsx) with drop-downs, checks and one example."""
     if out.suffix.lower() != ".xlsx":
-        raise Failure(f"{out}: the template is an .xlsx workbook; name it like template.xlsx")
-    _guard(debug, lambda: write_template(out))
+        raise UsageError(f"{out}: the template is an .xlsx workbook; name it like template.xlsx")
+    write_template(out)
     click.echo(f"sitefit: wrote {out}", err=True)
 
 

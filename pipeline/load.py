@@ -18,13 +18,14 @@ from xml.etree import ElementTree
 import pandas as pd
 
 from pipeline import contract
+from pipeline.errors import InputError
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 HEADER_SEARCH_ROWS = 30
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 
 
-class LoadError(Exception):
+class LoadError(InputError):
     """The file cannot be read as a portfolio at all; the message says why and what to do."""
 
 

@@ -17,13 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import RulesError
 from pipeline.geo import TABLE_MIN_POPULATION
 
 DEFAULT_SOURCE = "sitefit default rules"
-
-
-class RulesError(Exception):
-    """The rules file cannot be used; the message names the file and key."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
 import re
@@ -21,32 +20,14 @@ from pipeline.classify import GATES, classify_site, gate_thresholds, site_record
 from pipeline.classify.flips import describe, gate_fix, what_would_flip
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.enrich import enrich
-from pipeline.load import SPREADSHEET_SUFFIXES, LoadError, load
+from pipeline.errors import Exit, InputError, UsageError, writing_failed
+from pipeline.load import SPREADSHEET_SUFFIXES, load
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
 from pipeline.writers import pdf
 from pipeline.writers.background import Background, InProcess
 from pipeline.writers.csv import write_csv
 from pipeline.writers.excel import ScorecardWriter
-
-OK, SOME_REJECTED, NOTHING_EVALUATED = 0, 1, 2
-
-
-class OutputError(Exception):
-    """The outputs could not be written; the message says what to do."""
-
-    @classmethod
-    def from_os_error(cls, exc: OSError, out_dir: Path) -> "OutputError":
-        where = exc.filename or out_dir
-        if exc.errno == errno.ENOSPC:
-            return cls(f"no space left on the device while writing {where}; free some space and "
-                       f"run again (the previous output in {out_dir} is untouched)")
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return cls(f"cannot write to {where} ({exc.strerror}); choose another --out or fix "
-                       "the folder's permissions")
-        return cls(f"cannot write the outputs to {where} ({exc.strerror or exc}); the previous "
-                   f"output in {out_dir} is untouched")
-
 
 @dataclass
 class FileOutcome:
@@ -72,13 +53,13 @@ def find_inputs(paths: list[Path]) -> list[Path]:
                             and p.suffix.lower() in SPREADSHEET_SUFFIXES
                             and not p.name.startswith(("~$", ".")))
             if not inside:
-                raise LoadError(f"{path}: no spreadsheets here "
+                raise InputError(f"{path}: no spreadsheets here "
                                 f"(looked for {', '.join(SPREADSHEET_SUFFIXES)})")
             found.extend(inside)
         elif path.exists():
             found.append(path)
         else:
-            raise LoadError(f"{path}: no such file or folder")
+            raise InputError(f"{path}: no such file or folder")
     return found
 
 
@@ -92,7 +73,7 @@ def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]
         target = out / path.stem
         clash = next((p for p, t in targets.items() if t == target), None)
         if clash is not None:
-            raise LoadError(f"{clash} and {path} would both write to {target}; rename one")
+            raise UsageError(f"{clash} and {path} would both write to {target}; rename one")
         targets[path] = target
     return targets
 
@@ -165,7 +146,7 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     try:
         before = compare.read_results(previous) if previous is not None else None
     except (OSError, ValueError, KeyError) as exc:
-        raise LoadError(f"--previous {previous}: cannot be read as sitefit results ({exc})") \
+        raise UsageError(f"--previous {previous}: cannot be read as sitefit results ({exc})") \
             from exc
     table = load(path)
     clock.lap("load")
@@ -180,7 +161,7 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     try:
         _write_outputs(out_dir, run, outcome, clock, pdfs, jobs, progress)
     except OSError as exc:
-        raise OutputError.from_os_error(exc, out_dir) from exc
+        raise writing_failed(exc, out_dir) from exc
     if run.whatif is not None:
         moved = int((run.whatif["bucket_before"] != run.whatif["bucket_after"]).sum())
         outcome.message += (f"; what-if: {moved} sites change bucket, {len(run.whatif)} change "
@@ -326,15 +307,15 @@ def _previous_pdf_keys(out_dir: Path) -> dict[str, str]:
 def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
     name = outcome.input
     if outcome.data_rows == 0:
-        return NOTHING_EVALUATED, f"{name}: no data rows below the header; nothing to evaluate"
+        return Exit.UNUSABLE, f"{name}: no data rows below the header; nothing to evaluate"
     if outcome.evaluated == 0:
-        return NOTHING_EVALUATED, (f"{name}: all {outcome.rejected} rows rejected; first: "
+        return Exit.UNUSABLE, (f"{name}: all {outcome.rejected} rows rejected; first: "
                                    f"{checked.problems[0]}")
     if outcome.rejected:
-        return SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows "
+        return Exit.SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows "
                                f"evaluated, {outcome.rejected} rejected (see rejected.csv); first: "
                                f"{checked.problems[0]}")
-    return OK, f"{name}: {outcome.evaluated} sites evaluated"
+    return Exit.OK, f"{name}: {outcome.evaluated} sites evaluated"
 
 
 def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,

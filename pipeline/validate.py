@@ -26,7 +26,13 @@ NUMBER = re.compile(
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a row was rejected, located as a person finds it in the spreadsheet."""
+    """One reason a row was rejected, located as a person finds it in the spreadsheet.
+
+    ``code`` names the kind of problem and stays stable while the words may change:
+    ``type-error`` (not the column's kind of value), ``unit-error``, ``ambiguous-decimal``,
+    ``text-too-long``, ``constraint-error`` (out of range, not one of the choices),
+    ``required-missing``, ``duplicate-id``, ``formula-without-value``.
+    """
 
     file: str
     sheet: str
@@ -35,6 +41,7 @@ class Problem:
     column: str
     value: str
     problem: str
+    code: str
 
     def __str__(self) -> str:
         where = f"{self.file}, sheet {self.sheet}" if self.sheet != "csv" else self.file
@@ -58,6 +65,10 @@ class Validated:
 class CellError(ValueError):
     """A cell that cannot be read as its column's kind; the message says what was expected."""
 
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
 
 def parse_cell(column: contract.Column, value, header_unit: str | None = None):
     """Turn one raw cell into its contract value (None when blank), or raise CellError."""
@@ -70,7 +81,8 @@ def parse_cell(column: contract.Column, value, header_unit: str | None = None):
     if column.kind == contract.TEXT:
         text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
         if len(text) > column.max_length:
-            raise CellError(f"text of {len(text):,} characters; at most {column.max_length:,}")
+            raise CellError("text-too-long",
+                            f"text of {len(text):,} characters; at most {column.max_length:,}")
         return text
     if column.kind == contract.BOOL:
         if isinstance(value, bool):
@@ -78,7 +90,7 @@ def parse_cell(column: contract.Column, value, header_unit: str | None = None):
         word = _plain_number_text(value).lower()
         if word in contract.BOOL_WORDS:
             return contract.BOOL_WORDS[word]
-        raise CellError(f"expected {column.expected} (also y/n, true/false, 1/0)")
+        raise CellError("type-error", f"expected {column.expected} (also y/n, true/false, 1/0)")
     if column.kind == contract.ENUM:
         text = _plain_number_text(value)
         folded = contract.fold_choice(text)
@@ -96,9 +108,10 @@ def _plain_number_text(value) -> str:
 
 def _parse_number(column: contract.Column, value, header_unit: str | None) -> float:
     if isinstance(value, bool):
-        raise CellError(f"a true/false value; expected {column.expected}")
+        raise CellError("type-error", f"a true/false value; expected {column.expected}")
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
-        raise CellError(f"a date or time; expected {column.expected} (format the cell as a number)")
+        raise CellError("type-error", f"a date or time; expected {column.expected} "
+                        "(format the cell as a number)")
     if isinstance(value, (int, float)):
         number = float(value)
         unit = header_unit
@@ -106,24 +119,25 @@ def _parse_number(column: contract.Column, value, header_unit: str | None) -> fl
         text = str(value).replace("\u00a0", " ").strip()
         match = NUMBER.match(text)
         if not match or not re.search(r"\d", match["num"]):
-            raise CellError(f"not a number; expected {column.expected}")
+            raise CellError("type-error", f"not a number; expected {column.expected}")
         if match["unit"].startswith(","):
-            raise CellError(f"ambiguous decimal comma; expected {column.expected} "
-                            "(write 0.045, or 1,200 with groups of three)")
+            raise CellError("ambiguous-decimal", f"ambiguous decimal comma; expected "
+                            f"{column.expected} (write 0.045, or 1,200 with groups of three)")
         number = float(match["num"].replace(",", ""))
         unit = contract.normalize_unit(match["unit"]) if match["unit"].strip() else header_unit
         if unit is not None and column.unit is None:
-            raise CellError(f"has a unit; expected {column.expected}")
+            raise CellError("unit-error", f"has a unit; expected {column.expected}")
     if not math.isfinite(number):
-        raise CellError(f"not a finite number; expected {column.expected}")
+        raise CellError("type-error", f"not a finite number; expected {column.expected}")
     if unit is None or column.unit is None:
         return number
     found = contract.UNITS.get(unit)
     wanted = contract.UNITS[column.unit]
     if found is None:
-        raise CellError(f"unknown unit {unit!r}; expected {column.expected}")
+        raise CellError("unit-error", f"unknown unit {unit!r}; expected {column.expected}")
     if found.kind != wanted.kind:
-        raise CellError(f"{unit!r} is a {found.kind} unit; expected {column.expected}")
+        raise CellError("unit-error",
+                        f"{unit!r} is a {found.kind} unit; expected {column.expected}")
     return number * found.factor / wanted.factor
 
 
@@ -131,7 +145,7 @@ def validate(table: RawTable) -> Validated:
     """Parse and check every row of ``table``; return the valid rows and all problems."""
     raw = table.frame
     where = dict(file=table.path.name, sheet=table.sheet)
-    errors: dict[tuple[int, str], str] = {}
+    errors: dict[tuple[int, str], tuple[str, str]] = {}  # (row, column) -> (code, text)
     parsed: dict[str, list] = {}
     for column in contract.COLUMNS:
         if column.name not in raw.columns:
@@ -140,15 +154,15 @@ def validate(table: RawTable) -> Validated:
         values = []
         for row, cell in zip(raw.index, raw[column.name]):
             if cell is None and (row, column.name) in table.formulas:
-                errors[(row, column.name)] = (
+                errors[(row, column.name)] = ("formula-without-value", (
                     f"a formula ({table.formulas[(row, column.name)]}) with no saved value; open "
-                    "the file in Excel and save it, or paste the values, so they can be read")
+                    "the file in Excel and save it, or paste the values, so they can be read"))
                 values.append(None)
                 continue
             try:
                 values.append(parse_cell(column, cell, table.units.get(column.name)))
             except CellError as exc:
-                errors[(row, column.name)] = str(exc)
+                errors[(row, column.name)] = (exc.code, str(exc))
                 values.append(None)
         parsed[column.name] = values
     typed = pd.DataFrame(
@@ -162,8 +176,8 @@ def validate(table: RawTable) -> Validated:
 
     problems = [Problem(**where, row=row, site_id=_site_id(typed, row), column=name,
                         value=table.formulas.get((row, name)) or _shown(raw, row, name),
-                        problem=text)
-                for (row, name), text in sorted(errors.items(),
+                        problem=text, code=code)
+                for (row, name), (code, text) in sorted(errors.items(),
                                                 key=lambda item: (item[0][0], _order(item[0][1])))]
     rejected = sorted({p.row for p in problems})
     sites = typed.drop(index=rejected)
@@ -173,7 +187,7 @@ def validate(table: RawTable) -> Validated:
 
 
 def _collect_schema_errors(cases: pd.DataFrame, typed: pd.DataFrame,
-                           errors: dict[tuple[int, str], str]) -> None:
+                           errors: dict[tuple[int, str], tuple[str, str]]) -> None:
     for case in cases.itertuples(index=False):
         if case.index is None or pd.isna(case.index):
             raise AssertionError(f"schema error without a row: {case}")  # a bug, not bad input
@@ -181,13 +195,14 @@ def _collect_schema_errors(cases: pd.DataFrame, typed: pd.DataFrame,
         if (row, name) in errors:
             continue  # the parser already explained this cell
         if case.check == "not_nullable":
-            errors[(row, name)] = "required, but the cell is blank"
+            errors[(row, name)] = ("required-missing", "required, but the cell is blank")
         elif case.check == "field_uniqueness":
             others = [r for r in typed.index[typed["site_id"] == case.failure_case] if r != row]
-            errors[(row, name)] = (f"duplicate site_id, also in row{'s' if len(others) > 1 else ''} "
-                                   f"{', '.join(map(str, others))}; every copy is rejected")
+            rows = f"row{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
+            errors[(row, name)] = ("duplicate-id",
+                                   f"duplicate site_id, also in {rows}; every copy is rejected")
         else:
-            errors[(row, name)] = case.check
+            errors[(row, name)] = ("constraint-error", case.check)
 
 
 def _site_id(typed: pd.DataFrame, row: int) -> str:

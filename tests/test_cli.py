@@ -12,6 +12,11 @@ from openpyxl import load_workbook
 
 from conftest import HEADER, ROW, write_csv, write_xlsx
 from pipeline.cli import cli
+from pipeline.errors import OutputError, SitefitError, UsageError
+from pipeline.load import LoadError
+from pipeline.rules import RulesError
+from pipeline.writers.background import WriterDied
+from pipeline.writers.pdf import PdfUnavailable
 
 SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
 
@@ -208,3 +213,12 @@ def test_module_entry_point_matches_the_console_script():
     result = subprocess.run([sys.executable, "-m", "pipeline", "--version"],
                             capture_output=True, text=True, check=True)
     assert result.stdout.startswith("sitefit, version ")
+
+
+@pytest.mark.parametrize("error, exit_code, code", [
+    (LoadError, 2, "input-error"), (RulesError, 2, "rules-error"), (UsageError, 2, "usage-error"),
+    (OutputError, 2, "output-error"), (PdfUnavailable, 3, "environment-failure"),
+    (WriterDied, 3, "environment-failure")])
+def test_a_library_caller_catches_every_failure_as_one_family(error, exit_code, code):
+    assert issubclass(error, SitefitError)
+    assert (error.exit_code, error.code) == (exit_code, code)

@@ -205,3 +205,22 @@ def test_unreadable_files_stop_with_a_clear_message(tmp_path, name, content, mes
     (tmp_path / name).write_bytes(content)
     with pytest.raises(LoadError, match=message):
         load(tmp_path / name)
+
+
+def test_each_kind_of_problem_has_a_stable_code(tmp_path):
+    rows = [HEADER, ["A-1", "Alpha", "12 ms", 0.04, "air", "yes", "yes"],
+            ["A-2", "Beta", "lots", 0.04, "air", "yes", "yes"],
+            ["A-3", "Gamma", 30, "0,04", "air", "yes", "yes"],
+            ["A-4", "Delta", -5, 0.04, "air", "yes", "yes"],
+            ["A-5", "Eps", None, 0.04, "air", "yes", "yes"],
+            ["A-6", "Zeta", 30, 0.04, "air", "yes", "yes"],
+            ["A-6", "Eta", 30, 0.04, "air", "yes", "yes"]]
+    result = check(write_xlsx(tmp_path / "in.xlsx", rows))
+    assert [(p.site_id, p.column, p.code) for p in result.problems] == [
+        ("A-1", "power_capacity_mw", "unit-error"),
+        ("A-2", "power_capacity_mw", "type-error"),
+        ("A-3", "power_cost_usd_per_kwh", "ambiguous-decimal"),
+        ("A-4", "power_capacity_mw", "constraint-error"),
+        ("A-5", "power_capacity_mw", "required-missing"),
+        ("A-6", "site_id", "duplicate-id"),
+        ("A-6", "site_id", "duplicate-id")]

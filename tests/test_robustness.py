@@ -90,7 +90,7 @@ def test_missing_pdf_library_says_what_to_install(tmp_path, monkeypatch):
     before = snapshot(out)
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint now fails
     result = invoke("evaluate", SAMPLE, "--out", out)
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # the machine lacks a library: not the input's fault
     assert "PDF reports need WeasyPrint and its system libraries" in result.stderr
     assert "apt-get install" in result.stderr and "--no-pdf" in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
@@ -107,7 +107,7 @@ def test_output_under_a_file_exits_2(tmp_path):
     (errno.ENOSPC, "no space left on the device while writing"),
     (errno.EACCES, "choose another --out or fix the folder's permissions"),
 ])
-def test_write_failures_exit_2_and_keep_the_previous_output(tmp_path, monkeypatch, code,
+def test_write_failures_exit_3_and_keep_the_previous_output(tmp_path, monkeypatch, code,
                                                             message):
     out = tmp_path / "out"
     invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
@@ -118,12 +118,12 @@ def test_write_failures_exit_2_and_keep_the_previous_output(tmp_path, monkeypatc
 
     monkeypatch.setattr("pipeline.run.write_csv", failing)
     result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
-    assert result.exit_code == 2 and message in result.stderr
+    assert result.exit_code == 3 and message in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_failure_while_writing_the_workbook_exits_2(tmp_path, monkeypatch, jobs):
+def test_a_failure_while_writing_the_workbook_exits_3(tmp_path, monkeypatch, jobs):
     out = tmp_path / "out"
     invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
     before = snapshot(out)
@@ -133,7 +133,7 @@ def test_a_failure_while_writing_the_workbook_exits_2(tmp_path, monkeypatch, job
 
     monkeypatch.setattr("pipeline.writers.excel.ScorecardWriter.add_sites", failing)
     result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf", "--jobs", jobs)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "no space left on the device while writing scorecard.xlsx" in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
 

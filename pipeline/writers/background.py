@@ -14,8 +14,10 @@ import signal
 import traceback
 from typing import Any, Callable
 
+from pipeline.errors import EnvironmentFailure
 
-class WriterDied(OSError):
+
+class WriterDied(EnvironmentFailure):
     """The writer process ended without saying why (it was killed, or ran out of memory)."""
 
 

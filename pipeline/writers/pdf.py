@@ -29,6 +29,7 @@ import jinja2
 from pipeline import __version__, contract, tabulate
 from pipeline.classify import SiteResult
 from pipeline.classify.gates import GATE_NAMES
+from pipeline.errors import EnvironmentFailure
 
 # templates/ in the repository, pipeline/templates/ in the wheel: the package knows where.
 TEMPLATES = Path(str(resources.files("pipeline.templates")))
@@ -52,7 +53,7 @@ RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10))
                   *(f"LPT{i}" for i in range(1, 10))}
 
 
-class PdfUnavailable(RuntimeError):
+class PdfUnavailable(EnvironmentFailure):
     """WeasyPrint or a system library it needs is missing; the message says what to install."""
 
 
