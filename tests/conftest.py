@@ -1,4 +1,5 @@
-"""Shared builders: a good site to vary, and real spreadsheet files written to tmp_path."""
+"""Shared builders: a good site to vary, real spreadsheet files written to tmp_path, the
+sample portfolio and the command line as a test runs it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ import csv
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from openpyxl import Workbook
 
+from pipeline.cli import cli
 from pipeline.rules import default_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "input" / "sites.xlsx"  # the 32-site sample portfolio
 
 # A site that passes every gate for both workloads: vary one thing at a time from here.
 GOOD_SITE = {
@@ -54,3 +60,19 @@ def write_csv(path: Path, rows: list[list], **options) -> Path:
     with path.open("w", newline="", encoding=options.pop("encoding", "utf-8")) as handle:
         csv.writer(handle, **options).writerows(rows)
     return path
+
+
+def invoke(*args, **options):
+    """Run ``sitefit ARGS`` in-process; ``options`` go to CliRunner.invoke (env=, input=)."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **options)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes, to compare before and after a run."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def staging_left(parent: Path) -> list[str]:
+    """Hidden names in ``parent``: where an unfinished run stages its outputs."""
+    return [p.name for p in parent.iterdir() if p.name.startswith(".")]

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from conftest import HEADER, ROW, write_csv, write_xlsx
-from pipeline.cli import cli
+from conftest import (HEADER, ROOT, ROW, SAMPLE, invoke, snapshot, staging_left, write_csv,
+                      write_xlsx)
 from pipeline.errors import OutputError, SitefitError, UsageError
 from pipeline.load import LoadError
 from pipeline.rules import RulesError
 from pipeline.writers.background import WriterDied
 from pipeline.writers.pdf import PdfUnavailable
-
-SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
 
 def read_csv(path):
     with open(path, newline="", encoding="utf-8") as handle:
@@ -222,3 +218,61 @@ def test_module_entry_point_matches_the_console_script():
 def test_a_library_caller_catches_every_failure_as_one_family(error, exit_code, code):
     assert issubclass(error, SitefitError)
     assert (error.exit_code, error.code) == (exit_code, code)
+
+
+def _good(tmp_path):
+    return write_xlsx(tmp_path / "q.xlsx", [HEADER, ROW])
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (lambda d: [_good(d)], 0, "1 sites evaluated"),
+    (lambda d: [write_xlsx(d / "q.xlsx", [HEADER, ROW, ["B", "Beta", "x", 0.04, "air", "yes",
+                                                       "yes"]])], 1, "1 rejected"),
+    (lambda d: [d / "missing.xlsx"], 2, "no such file"),
+    (lambda d: [_good(d), "--set", "power.training.nope=1"], 2, "unknown key"),
+    (lambda d: [_good(d), "--jobs", "0"], 2, "Invalid value for '--jobs'"),
+    (lambda d: [_good(d), "--out", (d / "a-file").write_text("") or d / "a-file" / "out"], 2,
+     "cannot write the outputs to"),
+])
+def test_the_exit_code_says_what_a_scheduler_should_do(tmp_path, args, code, message):
+    arguments = args(tmp_path)
+    if "--out" not in arguments:
+        arguments += ["--out", tmp_path / "out"]
+    result = invoke("evaluate", *arguments, "--no-pdf")
+    assert result.exit_code == code and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_system_library_exits_3(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if Pango could not be loaded
+    result = invoke("evaluate", _good(tmp_path), "--out", tmp_path / "out")
+    assert result.exit_code == 3 and "apt-get install" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a shell's background job starts it ignored
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_exits_130_and_keeps_the_previous_output(tmp_path, jobs):
+    out = tmp_path / "out"
+    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+    before = snapshot(out)
+    rules = tmp_path / "r.toml"  # new thresholds: every PDF must be rendered again
+    rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
+    run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", SAMPLE, "--out", out,
+                            "--rules", rules, "--jobs", jobs], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True, preexec_fn=_default_sigint)
+    deadline = time.monotonic() + 60
+    while not staging_left(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.4)  # well into writing
+    assert run.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(run.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert stderr == "sitefit: interrupted; the previous output is untouched\n"
+    assert snapshot(out) == before and staging_left(tmp_path) == []
