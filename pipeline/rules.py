@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.contract import BY_NAME
 from pipeline.errors import RulesError
 from pipeline.geo import TABLE_MIN_POPULATION
 
@@ -132,6 +135,8 @@ def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
         override = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RulesError(f"{_where(path)}: no such file") from None
+    except RecursionError:
+        raise RulesError(f"{_where(path)}: nested too deeply to read as TOML") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"{_where(path)}: cannot be read as TOML ({exc})") from None
     _check_about_unchanged(override.pop("about", {}), path)
@@ -171,6 +176,9 @@ def with_settings(rules: Rules, settings: list[str]) -> Rules:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
+        except RecursionError:
+            raise RulesError(f"--set {key.strip()}: the value is nested too deeply to read as "
+                             "TOML") from None
         if key.strip().split(".")[0] == "about":
             raise RulesError(f"--set {setting!r}: about tables describe the defaults and "
                              "cannot be set")
@@ -202,9 +210,13 @@ def _merge(default: dict, override: dict, path: Path | str, prefix: str) -> dict
         elif not _same_type(wanted, value):
             raise RulesError(f"{_where(path)}: {dotted} = {value!r}: expected "
                              f"{_type_name(wanted)} like {wanted!r}")
+        elif not _finite(value):
+            raise RulesError(f"{_where(path)}: {dotted} = {value!r}: must be "
+                             f"{'finite numbers' if isinstance(value, list) else 'a finite number'}")
         elif isinstance(value, (int, float)) and value < 0:
             raise RulesError(f"{_where(path)}: {dotted} = {value!r}: must not be negative")
         else:
+            _check_choices(dotted, value, path)
             merged[key] = value
     return merged
 
@@ -214,10 +226,45 @@ def _same_type(wanted: Any, value: Any) -> bool:
         return isinstance(wanted, bool) and isinstance(value, bool)
     if isinstance(wanted, (int, float)):
         return isinstance(value, (int, float))
+    if isinstance(wanted, list) and wanted and isinstance(value, list):
+        return all(_same_type(wanted[0], item) for item in value)
+    if isinstance(wanted, dict) and wanted and isinstance(value, dict):
+        first = next(iter(wanted.values()))
+        return all(_same_type(first, item) for item in value.values())
     return type(wanted) is type(value)
 
 
+def _finite(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(map(_finite, value))
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+# A list rule whose unit reads "COLUMN values", or a table rule whose unit reads
+# "COLUMN = COLUMN", holds choices of those input columns (pipeline/contract.py).
+_LIST_OF_CHOICES = re.compile(r"(\w+) values")
+_TABLE_OF_CHOICES = re.compile(r"(\w+) = (\w+)")
+
+
+def _check_choices(dotted: str, value: Any, path: Path | str) -> None:
+    unit = about_entries()[dotted].unit
+    if isinstance(value, list) and (match := _LIST_OF_CHOICES.fullmatch(unit)):
+        pairs = [(match[1], item) for item in value]
+    elif isinstance(value, dict) and (match := _TABLE_OF_CHOICES.fullmatch(unit)):
+        pairs = [(column, item) for key, item in value.items()
+                 for column, item in ((match[1], key), (match[2], item))]
+    else:
+        return
+    for column, item in pairs:
+        choices = BY_NAME[column].choices
+        if item not in choices:
+            raise RulesError(f"{_where(path)}: {dotted}: {item!r} is not a {column} value "
+                             f"({', '.join(choices)})")
+
+
 def _type_name(value: Any) -> str:
+    if isinstance(value, list) and value:
+        return "a list of " + ("text" if isinstance(value[0], str) else "numbers")
     return {list: "a list", dict: "a table", str: "text"}.get(type(value), "a number")
 
 

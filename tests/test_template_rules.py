@@ -69,7 +69,9 @@ def test_rules_toml_round_trips(tmp_path):
     assert "pass_min_capacity_mw = 30.0" in changed
 
 
-SHIPPED = (Path(__file__).parent.parent / "pipeline" / "rules.toml").read_text()
+ROOT = Path(__file__).parent.parent
+SHIPPED = (ROOT / "pipeline" / "rules.toml").read_text()
+SAMPLE = ROOT / "input" / "sites.xlsx"
 
 
 def test_every_default_value_has_an_about_table():
@@ -104,7 +106,7 @@ def test_a_copy_of_the_shipped_file_is_accepted_but_its_about_tables_cannot_chan
 
 
 def test_about_cannot_be_set_from_the_command_line(tmp_path):
-    result = invoke("evaluate", Path(__file__).parent.parent / "input" / "sites.xlsx", "--out", tmp_path / "o", "--no-pdf",
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "o", "--no-pdf",
                     "--set", "about.scores.pass.unit=GW")
     assert result.exit_code == 2 and "about tables describe the defaults" in result.stderr
 
@@ -113,3 +115,48 @@ def test_rules_text_shows_what_each_value_means_and_when_its_source_was_current(
     out = invoke("rules").stdout
     assert "training power passes on capacity at this many MW or more" in out
     assert "CBRE H1 2023: AI tenants seek 5-25 MW (as of 2023-06)" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[power.training]\npass_max_price_usd_per_kwh = nan\n",
+     "power.training.pass_max_price_usd_per_kwh = nan: must be a finite number"),
+    ("[power.training]\npass_min_capacity_mw = inf\n",
+     "power.training.pass_min_capacity_mw = inf: must be a finite number"),
+    ("[economics]\ncapex_musd_per_it_mw = [8.0, nan, 11.0]\n",
+     "economics.capex_musd_per_it_mw = [8.0, nan, 11.0]: must be finite numbers"),
+    ('[power.inference]\nredundant_levels = ["N+7"]\n',
+     "power.inference.redundant_levels: 'N+7' is not a power_redundancy value (N, N+1, 2N)"),
+    ('[cooling]\nadvanced_paths = ["warp_drive"]\n',
+     "cooling.advanced_paths: 'warp_drive' is not a liquid_cooling_path value"),
+    ('[cooling]\nadvanced_cooling_types = ["plasma"]\n',
+     "cooling.advanced_cooling_types: 'plasma' is not a cooling_type value"),
+    ('[cooling]\ndefault_path_by_cooling_type = { vapour = "in_place" }\n',
+     "cooling.default_path_by_cooling_type: 'vapour' is not a cooling_type value"),
+    ('[cooling]\ndefault_path_by_cooling_type = { hydro = "someday" }\n',
+     "cooling.default_path_by_cooling_type: 'someday' is not a liquid_cooling_path value"),
+    ('[power.inference]\nredundant_levels = ["N+1", 2]\n',
+     "power.inference.redundant_levels = ['N+1', 2]: expected a list of text"),
+    ('[economics]\nlease_usd_per_kw_month = [120, "x", 185]\n',
+     "economics.lease_usd_per_kw_month = [120, 'x', 185]: expected a list of numbers"),
+    ("[scores]\npass = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+])
+def test_a_bad_value_in_a_rules_file_is_named_and_exits_2(tmp_path, text, message):
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    result = invoke("rules", "--rules", path)
+    assert result.exit_code == 2
+    assert f"rules file {path}: {message}" in result.stderr
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("power.training.pass_max_price_usd_per_kwh=nan", "must be a finite number"),
+    ("location.inference.pass_max_rtt_ms=-inf", "must be a finite number"),
+    ('power.inference.redundant_levels=["N+7"]', "'N+7' is not a power_redundancy value"),
+    ("cooling.advanced_paths=[1]", "expected a list of text"),
+    ("scores.pass=" + "[" * 3000, "nested too deeply"),
+])
+def test_a_bad_setting_is_named_and_exits_2(tmp_path, setting, message):
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "o", "--no-pdf", "--set", setting)
+    assert result.exit_code == 2 and message in result.stderr
+    assert setting.split("=")[0] in result.stderr
+    assert not (tmp_path / "o").exists()
