@@ -1,6 +1,6 @@
 """Compare two sets of results, site by site: a previous run (changes since last quarter) or
-the same sites under other rules (what-if). Both read results.csv files, so any earlier
-output folder can serve as the baseline."""
+the same sites under other rules (``pipeline.whatif``). Both compare results as results.csv
+holds them, so any earlier output folder can serve as the baseline."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.classify import GATES, classify_site, gate_thresholds
-from pipeline.rules import Rules
 from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS, results_frame
 
 OUTCOME_COLUMNS = ("bucket", "readiness", "training_verdict", "inference_verdict",
@@ -71,31 +69,22 @@ def _shown(value: str) -> str:
 
 
 class Tracker:
-    """Changes against a previous run, and what-if against baseline rules, chunk by chunk."""
+    """Changes against a previous run, chunk by chunk."""
 
-    def __init__(self, before: pd.DataFrame | None, baseline: Rules | None, extras: list[str]):
-        self.before, self.baseline, self._extras = before, baseline, extras
-        self._thresholds = ({gate: gate_thresholds(gate, baseline) for gate in GATES}
-                            if baseline else None)
+    def __init__(self, before: pd.DataFrame | None):
+        self.before = before
         self._seen: set[str] = set()
         self.changes: list[dict] = []
-        self._whatif: list[pd.DataFrame] = []
 
-    def add(self, frame: pd.DataFrame, chunk: list[dict]) -> dict[str, dict]:
-        """Take one chunk's results (and the site values behind them); return its changes
-        since the previous run, by site_id."""
-        if self.before is None and self.baseline is None:
+    def add(self, frame: pd.DataFrame) -> dict[str, dict]:
+        """Take one chunk's results; return its changes since the previous run, by site_id."""
+        if self.before is None:
             return {}
-        text = _as_text(frame)
+        text = as_text(frame)
         self._seen.update(text.index)
-        found: list[dict] = []
-        if self.before is not None:
-            found = changes(self.before.loc[self.before.index.intersection(text.index)],
-                            text).to_dict("records")
-            self.changes.extend(found)
-        if self.baseline is not None:
-            base = [classify_site(v, self.baseline, self._thresholds) for v in chunk]
-            self._whatif.append(changes(_as_text(results_frame(base, self._extras)), text))
+        found = changes(self.before.loc[self.before.index.intersection(text.index)],
+                        text).to_dict("records")
+        self.changes.extend(found)
         return {c["site_id"]: c for c in found}
 
     def finish_changes(self) -> pd.DataFrame | None:
@@ -106,16 +95,8 @@ class Tracker:
         self.changes.extend(changes(gone, gone.iloc[0:0]).to_dict("records"))
         return pd.DataFrame(self.changes, columns=CHANGE_COLUMNS)
 
-    def finish_whatif(self) -> pd.DataFrame | None:
-        """The sites the rules in force move against the baseline rules; None without one."""
-        if self.baseline is None:
-            return None
-        moved = (pd.concat(self._whatif) if self._whatif
-                 else pd.DataFrame(columns=CHANGE_COLUMNS))
-        return moved.drop(columns=["change", "inputs_changed"])
 
-
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """A results frame as results.csv holds it, so it compares with a previous run's file."""
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)

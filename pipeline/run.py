@@ -16,14 +16,13 @@ import pandas as pd
 
 from pipeline import __version__, compare, economics, tabulate
 from pipeline.atomic import atomic_directory
-from pipeline.classify import GATES, classify_site, gate_thresholds, site_records
-from pipeline.classify.flips import describe, gate_fix, what_would_flip
-from pipeline.classify.gates import GATE_NAMES, WORKLOADS
+from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
 from pipeline.errors import Exit, InputError, UsageError, writing_failed
 from pipeline.load import SPREADSHEET_SUFFIXES, load
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
+from pipeline.whatif import WhatIf
 from pipeline.writers import pdf
 from pipeline.writers.background import Background, InProcess
 from pipeline.writers.csv import write_csv
@@ -215,8 +214,9 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
     checked, rules = run.checked, run.rules
     extras = checked.table.extras
     totals = tabulate.Tally()
-    thresholds = {gate: gate_thresholds(gate, rules) for gate in GATES}
-    tracker = compare.Tracker(run.before, run.baseline, extras)
+    classifier = Classifier(rules)
+    tracker = compare.Tracker(run.before)
+    whatif = WhatIf(run.baseline, extras) if run.baseline else None
     money_rows: list[pd.DataFrame] = []
     with atomic_directory(out_dir) as staging:
         problems = tabulate.problems_frame(checked.problems)
@@ -230,17 +230,20 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
                                   len(run.sites)) if pdfs else None
             records = site_records(run.sites)
             while chunk := list(islice(records, CHUNK)):
-                results = [classify_site(values, rules, thresholds) for values in chunk]
-                flips = {s.site_id: what_would_flip(s, rules) for s in results}
+                assessed = [classifier.assess(values) for values in chunk]
+                results = [a.site for a in assessed]
+                flips = {a.site.site_id: a.what_would_flip for a in assessed}
                 totals.add(results, flips)
                 money = {s.site_id: economics.evaluate(s, rules) for s in results}
                 money_rows.append(tabulate.economics_rows(results, money))
-                fixes = {(s.site_id, w, g): describe(s, gate_fix(s, w, g, rules))
-                         for s in results for w in WORKLOADS for g in GATE_NAMES}
+                fixes = {(a.site.site_id, w, g): text
+                         for a in assessed for (w, g), text in a.fixes.items()}
                 clock.lap("classify")
                 frame = tabulate.results_frame(results, extras, flips, money)
                 detail = tabulate.gate_detail_frame(results, fixes)
-                changed = tracker.add(frame, chunk)
+                changed = tracker.add(frame)
+                if whatif:
+                    whatif.add(frame, chunk)
                 clock.lap("tables")
                 tables.call("add", frame, detail)
                 clock.lap("write")
@@ -252,7 +255,8 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
                     clock.lap("pdf")
             ranked = tabulate.economics_frame(money_rows, rules)
             more = [("Economics", ranked)]
-            changes, run.whatif = tracker.finish_changes(), tracker.finish_whatif()
+            changes = tracker.finish_changes()
+            run.whatif = whatif.finish() if whatif else None
             run.changes = tracker.changes
             for name, title, table in (("changes.csv", "Changes", changes),
                                        ("whatif.csv", "What-if", run.whatif)):

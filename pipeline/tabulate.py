@@ -13,6 +13,7 @@ from pipeline import contract
 from pipeline.classify import BUCKETS, SiteResult
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
+from pipeline.classify.words import Bucket, Readiness, Status, Verdict
 from pipeline.economics import COLUMNS as ECONOMICS_COLUMNS
 from pipeline.economics import Economics
 from pipeline.enrich import ENRICHED_COLUMNS
@@ -38,13 +39,13 @@ def results_frame(results: list[SiteResult], extras: list[str],
     for site in results:
         v = site.values
         row: dict[str, Any] = {c: v.get(c) for c in IDENTITY}
-        row.update(bucket=site.bucket, readiness=site.readiness,
-                   training_verdict=site.training.verdict,
-                   inference_verdict=site.inference.verdict,
+        row.update(bucket=str(site.bucket), readiness=str(site.readiness),
+                   training_verdict=str(site.training.verdict),
+                   inference_verdict=str(site.inference.verdict),
                    training_score=site.training.score, inference_score=site.inference.score)
         for workload in site.workloads:
             for name, gate in workload.gates.items():
-                row[f"{workload.workload}_{name}"] = gate.status
+                row[f"{workload.workload}_{name}"] = str(gate.status)
         row.update(
             disqualifiers="; ".join(d.title for d in site.disqualifiers),
             next_actions=" | ".join(f"{a.workload} {a.gate}: {a.text}" for a in site.actions),
@@ -73,8 +74,8 @@ def gate_detail_frame(results: list[SiteResult],
             for name, gate in workload.gates.items():
                 rows.append({
                     "site_id": site.site_id, "site_name": site.site_name,
-                    "workload": workload.workload, "gate": name, "status": gate.status,
-                    "range": gate.range_label if gate.status == "unknown" else "",
+                    "workload": workload.workload, "gate": name, "status": str(gate.status),
+                    "range": gate.range_label if gate.status == Status.UNKNOWN else "",
                     "reason": gate.reason, "action": gate.action or "",
                     "to_pass": fixes.get((site.site_id, workload.workload, name), ""),
                     "inputs": "; ".join(f"{c}={contract.show_value(c, x)}"
@@ -92,8 +93,8 @@ ECONOMICS_SITE_COLUMNS = ("site_id", "site_name", "bucket", "readiness", *ECONOM
 def economics_rows(results: list[SiteResult],
                    economics: dict[str, Economics | None]) -> pd.DataFrame:
     """A chunk's sites that have economics, one row each (a frame: compact to keep)."""
-    return pd.DataFrame([{"site_id": s.site_id, "site_name": s.site_name, "bucket": s.bucket,
-                          "readiness": s.readiness, **money.row()}
+    return pd.DataFrame([{"site_id": s.site_id, "site_name": s.site_name, "bucket": str(s.bucket),
+                          "readiness": str(s.readiness), **money.row()}
                          for s in results if (money := economics.get(s.site_id)) is not None],
                         columns=list(ECONOMICS_SITE_COLUMNS))
 
@@ -143,29 +144,29 @@ class Tally:
         flips = flips or {}
         for site in results:
             self.sites[site.bucket] += 1
-            self.ready[site.bucket] += site.readiness == "ready"
+            self.ready[site.bucket] += site.readiness == Readiness.READY
             self.megawatts[site.bucket] += site.values["power_capacity_mw"]
             self.fired.update(d.key for d in site.disqualifiers)
             for workload in site.workloads:
-                if workload.verdict != "unfit":
+                if workload.verdict != Verdict.UNFIT:
                     self.best[workload.workload].append(
-                        (-workload.score, site.site_id, site.site_name, site.bucket,
-                         site.readiness))
-            if site.readiness == "not yet" and site.bucket != "Neither":
+                        (-workload.score, site.site_id, site.site_name, str(site.bucket),
+                         str(site.readiness)))
+            if site.readiness == Readiness.NOT_YET and site.bucket != Bucket.NEITHER:
                 held = sorted({f"{a.workload} {a.gate}" for a in site.actions})
                 self.blockers.update(held)
                 self.not_yet += 1
                 if len(self.not_yet_listed) < self.LISTED:
                     self.not_yet_listed.append({
                         "site_id": site.site_id, "site_name": site.site_name,
-                        "bucket": site.bucket, "blocked_by": ", ".join(held),
+                        "bucket": str(site.bucket), "blocked_by": ", ".join(held),
                         "flip": flips.get(site.site_id, "")})
         for workload in WORKLOADS:
             self.best[workload] = heapq.nsmallest(self.TOP, self.best[workload])
 
     def buckets(self) -> pd.DataFrame:
         """Sites, ready sites and megawatts by bucket, every bucket listed, then the total."""
-        rows = [{"bucket": b, "sites": self.sites[b], "ready": self.ready[b],
+        rows = [{"bucket": str(b), "sites": self.sites[b], "ready": self.ready[b],
                  "capacity_mw": float(self.megawatts[b])} for b in BUCKETS]
         rows.append({"bucket": "Total", "sites": sum(self.sites.values()),
                      "ready": sum(self.ready.values()),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from pipeline.classify import classify
+from pipeline.classify import Classifier, classify
 from pipeline.classify import bucket_workloads
 from pipeline.classify.flips import fix_for, workload_fix
 from pipeline.cli import cli
@@ -79,12 +79,12 @@ def test_flip_suggestions_work_when_applied():
             continue
         if site.bucket == "Neither":
             for workload in ("training", "inference"):
-                fix = workload_fix(site, workload, rules)
+                fix = workload_fix(site, workload, Classifier(rules))
                 if fix is not None:
                     again = classify(_frame({**site.values, **fix}), rules)[0]
                     assert getattr(again, workload).verdict == "fit", site.site_id
             continue
-        fix = fix_for(site, bucket_workloads(site.bucket), rules)
+        fix = fix_for(site, bucket_workloads(site.bucket), Classifier(rules))
         assert fix, site.site_id
         again = classify(_frame({**site.values, **fix}), rules)[0]
         assert again.readiness == "ready" and again.bucket == site.bucket, site.site_id

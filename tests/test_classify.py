@@ -167,7 +167,7 @@ def test_networking(rules, fiber, carriers, uplink, path, lead, training, infere
 def test_unknown_gate_names_its_range_and_the_data_to_request(rules):
     result = classify_site(site(uplink_gbps=None, path_to_100g=True), rules)
     gate = result.training.gates["networking"]
-    assert (gate.status, gate.low.label, gate.high.label) == ("unknown", "conditional", "pass")
+    assert (gate.status, gate.low, gate.high) == ("unknown", "conditional", "pass")
     assert "uplink_gbps" in gate.reason and "conditional at worst, pass at best" in gate.reason
     assert gate.action == "Ask the site team for uplink_gbps."
     assert result.data_gaps == {"uplink_gbps": ("training networking",)}
@@ -177,7 +177,7 @@ def test_unknown_gate_names_its_range_and_the_data_to_request(rules):
 def test_training_operations_never_fail(rules):
     result = classify_site(site(staffing_24x7=False, dc_ops_staff=None), rules)
     assert statuses(result, "training")["operations"] == "unknown"
-    assert result.training.gates["operations"].low.label == "conditional"
+    assert result.training.gates["operations"].low == "conditional"
     staffed = classify_site(site(staffing_24x7=False, dc_ops_staff=5.0), rules)
     assert statuses(staffed, "training")["operations"] == "pass"
 
@@ -197,3 +197,41 @@ def test_actions_put_failures_first(rules):
     assert result.bucket == "Neither"
     order = [a.status for a in result.actions]
     assert order == sorted(order, key=["fail", "conditional", "unknown"].index)
+
+
+def test_one_rule_value_moves_the_decision_the_fix_and_the_docs_together(rules):
+    from pipeline.classify import Classifier
+    from pipeline.classify.document import band_lines
+    from pipeline.rules import with_settings
+
+    stricter = with_settings(rules, ["power.training.pass_min_capacity_mw=25"])
+    values = site(power_capacity_mw=22.0, metro_distance_miles=400.0, metro_rtt_ms=None)
+    assert Classifier(rules).assess(values).site.training.gates["power"].status == "pass"
+    assessed = Classifier(stricter).assess(values)
+    gate = assessed.site.training.gates["power"]
+    assert gate.status == "conditional" and ">= 25 MW" in gate.reason
+    assert assessed.fixes[("training", "power")] == "power_capacity_mw 22 MW → 25 MW"
+    assert assessed.what_would_flip == "Ready with: power_capacity_mw 22 MW → 25 MW."
+    assert "pass >= 25 MW" in band_lines("power", stricter)
+
+
+def test_a_gate_records_the_inputs_and_rules_it_read(rules):
+    result = classify_site(site(power_redundancy=None, utility_feeds=1.0), rules)
+    power = result.inference.gates["power"]
+    assert "utility_feeds" in power.inputs and "fiber_on_site" not in power.inputs
+    assert power.thresholds["power.inference.redundant_min_utility_feeds"] == 2
+    assert not any(key.startswith("power.training") for key in power.thresholds)
+    assert result.training.gates["location"].thresholds == {}
+
+
+def test_the_domain_words_are_enums_that_read_as_text(rules):
+    from pipeline.classify.words import Bucket, Readiness, Status, Verdict
+
+    result = classify_site(site(), rules)
+    assert result.bucket is Bucket.HYBRID and result.bucket == "Hybrid"
+    assert result.readiness is Readiness.READY and f"{result.readiness}" == "ready"
+    assert result.training.verdict is Verdict.FIT
+    assert result.training.gates["power"].status is Status.PASS
+    assert Status.FAIL < Status.CONDITIONAL < Status.PASS
+    with pytest.raises(ValueError):
+        Status.UNKNOWN < Status.PASS

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.classify.words import Status
+
 
 @dataclass(frozen=True)
 class Disqualifier:
@@ -12,8 +14,8 @@ class Disqualifier:
     meaning: str
     when: tuple[tuple[str, str], ...]  # (workload, gate) pairs that must all fail
 
-    def fires(self, statuses: dict[tuple[str, str], str]) -> bool:
-        return all(statuses[pair] == "fail" for pair in self.when)
+    def fires(self, statuses: dict[tuple[str, str], Status]) -> bool:
+        return all(statuses[pair] == Status.FAIL for pair in self.when)
 
 
 DISQUALIFIERS: tuple[Disqualifier, ...] = (

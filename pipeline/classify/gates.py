@@ -1,44 +1,32 @@
-"""The five gates, one pure function per gate and workload.
+"""The five gates, one per workload: bands of an input against the rules, and a little code
+where a gate is more than bands.
 
-Each function reads a site's values through ``Facts`` and the thresholds from the
-rules, and returns a ``Verdict``: a status, a sentence naming the inputs and the
-thresholds that decided it, and the next action when it is short of pass. A gate
-never guesses a missing value: reading one raises ``Missing``, and the caller
-(``pipeline.classify``) evaluates the gate at that value's extremes instead.
+A ``Band`` is data: an input column, which way is better, and the dotted rules keys of its
+pass and conditional bars. A gate's status, the sentence that explains it, the change that
+would make it pass (``Gate.fix``) and the rules documentation are all read off its bands.
+Gates read a site's values and the rules only through ``Facts``, which records both, so a
+gate's inputs and thresholds are found by reading, never declared. A gate never guesses a
+missing value: reading one raises ``Missing``, and the caller (``pipeline.classify``)
+evaluates the gate at that value's extremes instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, Callable
 
+from pipeline.classify.words import Status
 from pipeline.contract import COMPUTED, show_number, show_value
-
-INF = float("inf")
-
-
-class Status(IntEnum):
-    """A gate status; a higher value is more favourable."""
-
-    FAIL = 0
-    CONDITIONAL = 1
-    PASS = 2
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
+from pipeline.rules import about_entries
 
 FAIL, CONDITIONAL, PASS = Status.FAIL, Status.CONDITIONAL, Status.PASS
-_LABELS = ("fail", "conditional", "pass")
-
+INF = float("inf")
 
 Text = str | Callable[[], str]
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Outcome:
     """A gate's outcome. Reason and action may be functions: the classifier explores many
     hypothetical outcomes for missing values and formats only the one it reports."""
 
@@ -84,12 +72,15 @@ EXTREMES: dict[str, tuple[Any, Any]] = {
 
 
 class Facts:
-    """A site's values as a gate sees them, with missing ones filled only by assumption."""
+    """A site's values and the rules as a gate sees them: missing values filled only by
+    assumption, and every input column and rules key it reads recorded."""
 
-    def __init__(self, values: dict[str, Any], assumed: dict[str, Any]):
+    def __init__(self, values: dict[str, Any], assumed: dict[str, Any], rules: dict[str, Any]):
         self._values = values
         self._assumed = assumed
+        self._rules = rules
         self.read: set[str] = set()
+        self.thresholds: dict[str, Any] = {}
 
     def __getitem__(self, column: str) -> Any:
         self.read.add(column)
@@ -108,62 +99,140 @@ class Facts:
     def show(self, column: str) -> str:
         return show_value(column, self._values.get(column))
 
-
-def _band(status: Status) -> str:
-    return {PASS: "passes", CONDITIONAL: "is conditional", FAIL: "fails"}[status]
-
-
-def _at_least(value: float, pass_min: float, conditional_min: float) -> Status:
-    return PASS if value >= pass_min else CONDITIONAL if value >= conditional_min else FAIL
+    def rule(self, key: str) -> Any:
+        """The rules value at dotted ``key``."""
+        value = self._rules[key]
+        self.thresholds[key] = value
+        return value
 
 
-def _at_most(value: float, pass_max: float, conditional_max: float) -> Status:
-    return PASS if value <= pass_max else CONDITIONAL if value <= conditional_max else FAIL
+@dataclass(frozen=True)
+class Band:
+    """An input column against a pass bar and, for a three-way band, a conditional bar (both
+    dotted rules keys). Short of a two-way band's bar is for the gate to call."""
+
+    column: str
+    higher_is_better: bool
+    pass_key: str
+    conditional_key: str | None = None
+
+    @property
+    def sign(self) -> str:
+        return ">=" if self.higher_is_better else "<="
+
+    def meets(self, value: float, bar: float) -> bool:
+        return value >= bar if self.higher_is_better else value <= bar
+
+    def passes(self, f: Facts) -> bool:
+        return self.meets(f[self.column], f.rule(self.pass_key))
+
+    def status(self, f: Facts) -> Status:
+        if self.passes(f):
+            return PASS
+        if self.conditional_key and self.meets(f[self.column], f.rule(self.conditional_key)):
+            return CONDITIONAL
+        return FAIL
+
+    def bar(self, f: Facts, key: str | None = None) -> str:
+        """A bar as people read it: ">= 20 MW"."""
+        key = key or self.pass_key
+        return f"{self.sign} {show_number(f.rule(key))} {about_entries()[key].unit}"
+
+    def bars(self, f: Facts) -> str:
+        """"pass >= 20 MW, conditional >= 5 MW"."""
+        text = f"pass {self.bar(f)}"
+        if self.conditional_key:
+            text += f", conditional {self.bar(f, self.conditional_key)}"
+        return text
+
+    def fix(self, values: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
+        """The column moved to the pass bar, unless the site already meets it."""
+        value, bar = values.get(self.column), rules[self.pass_key]
+        return {} if value is not None and self.meets(value, bar) else {self.column: bar}
+
+
+def _true(values: dict, column: str) -> dict:
+    return {} if values.get(column) is True else {column: True}
+
+
+Fix = Callable[[dict, dict], dict]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate for one workload: its bands, the code that decides it from them, and the
+    code that names the input changes that would make it pass."""
+
+    name: str
+    workload: str
+    bands: tuple[Band, ...]
+    decide: Callable[[Facts, dict[str, Band]], Outcome]
+    changes: Callable[[dict, dict, dict[str, Band]], dict] | None = None  # beyond the bands
+    any_band: bool = False  # the gate passes when any one band passes (else: every band)
+
+    @property
+    def band(self) -> dict[str, Band]:
+        return {band.column: band for band in self.bands}
+
+    def outcome(self, facts: Facts) -> Outcome:
+        return self.decide(facts, self.band)
+
+    def fix(self, values: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
+        """Input changes the rules ask for this gate to pass, read off the site's given
+        values (a missing one counts as short of its bar): each band moved to its bar, then
+        what the gate's own code asks for."""
+        if self.changes is not None:
+            return self.changes(values, rules, self.band)
+        fixes = [band.fix(values, rules) for band in self.bands]
+        if self.any_band:  # one band is enough: the first, unless one already passes
+            fixes = fixes[:1] if all(fixes) else []
+        return {column: value for fix in fixes for column, value in fix.items()}
 
 
 # ---------------------------------------------------------------- location
 
 
-def location_training(f: Facts, r: dict) -> Verdict:
-    return Verdict(PASS, "Training is location-flexible: distance to users does not gate it.")
+def location_training(f: Facts, b: dict[str, Band]) -> Outcome:
+    return Outcome(PASS, "Training is location-flexible: distance to users does not gate it.")
 
 
-def location_inference(f: Facts, r: dict) -> Verdict:
-    t = r["location"]["inference"]
+def location_inference(f: Facts, b: dict[str, Band]) -> Outcome:
+    rtt_band, distance_band = b["metro_rtt_ms"], b["metro_distance_miles"]
     rtt, distance = f.given("metro_rtt_ms"), f.given("metro_distance_miles")
     computed = f.given("metro_distance_source") == COMPUTED
     if rtt is None and distance is None:
         distance = f["metro_distance_miles"]
     evidence = []
     if rtt is not None:
-        evidence.append((_at_most(rtt, t["pass_max_rtt_ms"], t["conditional_max_rtt_ms"]),
-                         lambda: f"round trip to the metro {show_number(rtt)} ms (pass <= "
-                         f"{show_number(t['pass_max_rtt_ms'])} ms, conditional <= "
-                         f"{show_number(t['conditional_max_rtt_ms'])} ms)"))
+        evidence.append((rtt_band.status(f),
+                         lambda: f"round trip to the metro {show_number(rtt)} ms "
+                         f"({rtt_band.bars(f)})"))
     if distance is not None:
-        evidence.append((_at_most(distance, t["pass_max_distance_miles"],
-                                  t["conditional_max_distance_miles"]),
+        evidence.append((distance_band.status(f),
                          lambda: f"{show_number(distance)} miles from "
                          f"{f.given('nearest_metro') or 'the nearest major metro'}"
                          f"{' (computed from coordinates)' if computed else ''} "
-                         f"(pass <= {show_number(t['pass_max_distance_miles'])} miles, conditional <= "
-                         f"{show_number(t['conditional_max_distance_miles'])} miles)"))
+                         f"({distance_band.bars(f)})"))
     status, text = max(evidence, key=lambda e: e[0])
+
     def reason() -> str:
-        return f"Inference location {_band(status)}: {text()}."
+        return f"Inference location {status.verb}: {text()}."
 
     if status == PASS:
-        return Verdict(status, reason)
+        return Outcome(status, reason)
     if status == CONDITIONAL:
-        return Verdict(status, reason,
-                       lambda: f"Measure the round trip to the metro's internet exchange; inference passes "
-                       f"at <= {show_number(t['pass_max_rtt_ms'])} ms or within "
-                       f"{show_number(t['pass_max_distance_miles'])} miles. Until then, offer "
-                       f"latency-tolerant inference.")
-    return Verdict(status, reason,
-                   lambda: "Outside the edge band: market this site for training; inference needs a site "
-                   f"within {show_number(t['conditional_max_distance_miles'])} miles or "
-                   f"{show_number(t['conditional_max_rtt_ms'])} ms of a major metro.")
+        return Outcome(status, reason,
+                       lambda: "Measure the round trip to the metro's internet exchange; "
+                       f"inference passes at {rtt_band.bar(f)} or within "
+                       f"{show_number(f.rule(distance_band.pass_key))} miles. Until then, "
+                       "offer latency-tolerant inference.")
+    return Outcome(status, reason,
+                   lambda: "Outside the edge band: market this site for training; inference "
+                   "needs a site within "
+                   f"{show_number(f.rule(distance_band.conditional_key))} miles or "
+                   f"{show_number(f.rule(rtt_band.conditional_key))} ms of a major metro.")
+
+
 
 
 # ---------------------------------------------------------------- power
@@ -172,44 +241,58 @@ def location_inference(f: Facts, r: dict) -> Verdict:
 Part = tuple[Status, Callable[[], str], Callable[[], str]]  # a sub-check: status, reason, action
 
 
-def _capacity_and_price(f: Facts, t: dict, workload: str) -> list[Part]:
-    capacity, price = f["power_capacity_mw"], f["power_cost_usd_per_kwh"]
+def _capacity_and_price(f: Facts, b: dict[str, Band], workload: str) -> list[Part]:
+    capacity, price = b["power_capacity_mw"], b["power_cost_usd_per_kwh"]
     return [
-        (_at_least(capacity, t["pass_min_capacity_mw"], t["conditional_min_capacity_mw"]),
-         lambda: f"capacity {f.show('power_capacity_mw')} (pass >= {show_number(t['pass_min_capacity_mw'])} "
-         f"MW, conditional >= {show_number(t['conditional_min_capacity_mw'])} MW)",
-         lambda: f"Secure more capacity: {workload} passes at >= {show_number(t['pass_min_capacity_mw'])} MW "
+        (capacity.status(f),
+         lambda: f"capacity {f.show('power_capacity_mw')} ({capacity.bars(f)})",
+         lambda: f"Secure more capacity: {workload} passes at {capacity.bar(f)} "
          f"({f.show('power_capacity_mw')} today)."),
-        (_at_most(price, t["pass_max_price_usd_per_kwh"], t["conditional_max_price_usd_per_kwh"]),
-         lambda: f"all-in price {f.show('power_cost_usd_per_kwh')} (pass <= "
-         f"{show_number(t['pass_max_price_usd_per_kwh'])}, conditional <= "
-         f"{show_number(t['conditional_max_price_usd_per_kwh'])} USD/kWh)",
-         lambda: f"Bring the all-in power price to <= {show_number(t['pass_max_price_usd_per_kwh'])} USD/kWh "
+        (price.status(f),
+         lambda: f"all-in price {f.show('power_cost_usd_per_kwh')} ({price.bars(f)})",
+         lambda: f"Bring the all-in power price to {price.bar(f)} "
          f"({f.show('power_cost_usd_per_kwh')} today)."),
     ]
 
 
-def _worst_of(parts: list[Part], gate: str) -> Verdict:
+def _worst_of(parts: list[Part], gate: str) -> Outcome:
     status = min(p[0] for p in parts)
-    return Verdict(status,
-                   lambda: f"{gate} {_band(status)}: " + "; ".join(p[1]() for p in parts) + ".",
+    return Outcome(status,
+                   lambda: f"{gate} {status.verb}: " + "; ".join(p[1]() for p in parts) + ".",
                    lambda: " ".join(p[2]() for p in parts if p[0] < PASS) or None)
 
 
-def power_training(f: Facts, r: dict) -> Verdict:
-    return _worst_of(_capacity_and_price(f, r["power"]["training"], "training"), "Training power")
+def power_training(f: Facts, b: dict[str, Band]) -> Outcome:
+    return _worst_of(_capacity_and_price(f, b, "training"), "Training power")
 
 
-def power_inference(f: Facts, r: dict) -> Verdict:
-    t = r["power"]["inference"]
-    return _worst_of(_capacity_and_price(f, t, "inference") + [_reliability(f, t)],
+def power_inference(f: Facts, b: dict[str, Band]) -> Outcome:
+    return _worst_of(_capacity_and_price(f, b, "inference") + [_reliability(f)],
                      "Inference power")
 
 
-def _reliability(f: Facts, t: dict) -> Part:
+def redundant_supply(redundancy: str | None, feeds: float | None, levels: list[str],
+                     min_feeds: float) -> bool:
+    """N+1 or 2N; with power_redundancy blank, enough independent utility feeds."""
+    if redundancy is not None:
+        return redundancy in levels
+    return feeds >= min_feeds
+
+
+def stranded_curtailment(curtailment: float | None, mining: float | None) -> bool:
+    """Committed curtailment with no mining load to shed for it (a missing value counts as
+    the worse case)."""
+    return (curtailment is None or curtailment > 0) and not (mining or 0) > 0
+
+
+LEVELS, FEEDS = "power.inference.redundant_levels", "power.inference.redundant_min_utility_feeds"
+
+
+def _reliability(f: Facts) -> Part:
     redundancy = f.given("power_redundancy")
     feeds = f["utility_feeds"] if redundancy is None else None  # read only when it decides
-    redundant = redundant_supply(redundancy, feeds, t)
+    levels, need = f.rule(LEVELS), f.rule(FEEDS)
+    redundant = redundant_supply(redundancy, feeds, levels, need)
     if redundancy is not None:
         supply = f"power_redundancy {redundancy}"
     else:
@@ -222,8 +305,7 @@ def _reliability(f: Facts, t: dict) -> Part:
         status = FAIL
 
     def text() -> str:
-        words = supply.format(feeds=f.show("utility_feeds"),
-                              need=show_number(t["redundant_min_utility_feeds"]))
+        words = supply.format(feeds=f.show("utility_feeds"), need=show_number(need))
         said = (f"reliability: {'redundant' if redundant else 'no redundant'} supply ({words}), "
                 f"{'with' if backup else 'no'} backup generation")
         if stranded:
@@ -232,7 +314,7 @@ def _reliability(f: Facts, t: dict) -> Part:
         return said
 
     def action() -> str:
-        advice = ("Document a redundant supply (" + " or ".join(t["redundant_levels"]) +
+        advice = ("Document a redundant supply (" + " or ".join(levels) +
                   ", or a second utility feed) and backup generation for inference uptime.")
         if stranded:
             advice = ("Keep mining load on site to absorb the curtailment commitment, or "
@@ -242,208 +324,278 @@ def _reliability(f: Facts, t: dict) -> Part:
     return status, text, action
 
 
+def _power_inference_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+    change = {**b["power_capacity_mw"].fix(v, r), **b["power_cost_usd_per_kwh"].fix(v, r)}
+    if not redundant_supply(v.get("power_redundancy"), v.get("utility_feeds") or 0, r[LEVELS],
+                            r[FEEDS]):
+        change["power_redundancy"] = r[LEVELS][0]
+    change.update(_true(v, "backup_generation"))
+    if stranded_curtailment(v.get("curtailment_hours_per_year"), v.get("mining_load_mw")):
+        change["curtailment_hours_per_year"] = 0.0
+    return change
+
+
 # ---------------------------------------------------------------- cooling
 
 
-def stated_path(cooling_type: str, path: str | None, c: dict) -> str | None:
-    """liquid_cooling_path as given, or the rules' default for the cooling type when blank."""
+def stated_path(cooling_type: str, path: str | None, c: Any) -> str | None:
+    """liquid_cooling_path as given, or the rules' default for the cooling type when blank
+    (``c``: the [cooling] rules)."""
     return path if path is not None else c["default_path_by_cooling_type"].get(cooling_type)
 
 
-def advanced_path(cooling_type: str, path: str | None, c: dict) -> bool:
+def advanced_path(cooling_type: str, path: str | None, c: Any) -> bool:
     return cooling_type in c["advanced_cooling_types"] or path in c["advanced_paths"]
 
 
-def credible_path(cooling_type: str, path: str | None, c: dict) -> bool:
+def credible_path(cooling_type: str, path: str | None, c: Any) -> bool:
     return advanced_path(cooling_type, path, c) or path in c["credible_paths"]
 
 
-def redundant_supply(redundancy: str | None, feeds: float | None, t: dict) -> bool:
-    """N+1 or 2N; with power_redundancy blank, enough independent utility feeds."""
-    if redundancy is not None:
-        return redundancy in t["redundant_levels"]
-    return feeds >= t["redundant_min_utility_feeds"]
+class Section:
+    """A rules section as a mapping of its own keys, read through ``lookup`` (``Facts.rule``
+    records what it reads)."""
+
+    def __init__(self, lookup: Callable[[str], Any], prefix: str):
+        self._lookup, self._prefix = lookup, prefix
+
+    def __getitem__(self, key: str) -> Any:
+        return self._lookup(f"{self._prefix}.{key}")
 
 
-def _cooling_path(f: Facts, c: dict) -> tuple[str, bool, bool, bool, str]:
-    """(path, advanced, credible, no path, how the path was found) for a site."""
+def _cooling_path(f: Facts) -> tuple[bool, bool, bool, str]:
+    """(advanced, credible, no path, how the path was found) for a site."""
+    rules = Section(f.rule, "cooling")
     cooling = f["cooling_type"]
     given = f.given("liquid_cooling_path")
-    path = stated_path(cooling, given, c)
+    path = stated_path(cooling, given, rules)
     how = (f"liquid_cooling_path {given}" if given is not None else
            f"liquid_cooling_path blank, taken as {path} for {cooling} cooling")
     if path is None:
         path = f["liquid_cooling_path"]
         how = "liquid_cooling_path not given"
-    advanced = advanced_path(cooling, path, c)
-    credible = credible_path(cooling, path, c)
+    advanced = advanced_path(cooling, path, rules)
+    credible = credible_path(cooling, path, rules)
     no_path = path == "none" and not advanced
-    return path, advanced, credible, no_path, f"{cooling} cooling, {how}"
+    return advanced, credible, no_path, f"{cooling} cooling, {how}"
 
 
-def cooling_training(f: Facts, r: dict) -> Verdict:
-    c = r["cooling"]
-    need = c["training"]["pass_min_rack_density_kw"]
-    _, advanced, _, no_path, how = _cooling_path(f, c)
-    bar = f"(pass needs >= {show_number(need)} kW a rack and an advanced liquid path)"
+def cooling_training(f: Facts, b: dict[str, Band]) -> Outcome:
+    density = b["rack_density_kw"]
+    advanced, _, no_path, how = _cooling_path(f)
+
+    def bar() -> str:
+        return f"(pass needs {density.bar(f)} a rack and an advanced liquid path)"
+
     if no_path:
-        return Verdict(FAIL, lambda: f"Training cooling fails: no credible path to GPU-grade liquid "
+        return Outcome(FAIL, f"Training cooling fails: no credible path to GPU-grade liquid "
                              f"cooling ({how}).",
-                       "Commission a liquid-cooling retrofit study; without one, conversion capex "
-                       "can exceed a greenfield build.")
-    if advanced and f["rack_density_kw"] >= need:
-        return Verdict(PASS, lambda: f"Training cooling passes: {how}, rack density "
-                             f"{f.show('rack_density_kw')} {bar}.")
-    return Verdict(CONDITIONAL, lambda: f"Training cooling is conditional: {how}, rack density "
-                                f"{f.show('rack_density_kw')} {bar}.",
-                   lambda: f"Carry the liquid-cooling path to in_progress and prove >= {show_number(need)} "
-                   "kW a rack of sustained cooling.")
+                       "Commission a liquid-cooling retrofit study; without one, conversion "
+                       "capex can exceed a greenfield build.")
+    if advanced and density.passes(f):
+        return Outcome(PASS, lambda: f"Training cooling passes: {how}, rack density "
+                             f"{f.show('rack_density_kw')} {bar()}.")
+    return Outcome(CONDITIONAL, lambda: f"Training cooling is conditional: {how}, rack density "
+                                f"{f.show('rack_density_kw')} {bar()}.",
+                   lambda: "Carry the liquid-cooling path to in_progress and prove "
+                   f"{density.bar(f)} a rack of sustained cooling.")
 
 
-def cooling_inference(f: Facts, r: dict) -> Verdict:
-    c = r["cooling"]
-    need = c["inference"]["pass_min_rack_density_kw"]
-    _, _, credible, no_path, how = _cooling_path(f, c)
-    bar = f"(pass needs >= {show_number(need)} kW a rack and a planned or better liquid path)"
-    density = f["rack_density_kw"]
-    if credible and density >= need:
-        return Verdict(PASS, lambda: f"Inference cooling passes: {how}, rack density "
-                             f"{f.show('rack_density_kw')} {bar}.")
-    if no_path and density < need:
-        return Verdict(FAIL, lambda: f"Inference cooling fails: no liquid path and rack density "
-                             f"{f.show('rack_density_kw')} below {show_number(need)} kW ({how}).",
-                       lambda: f"Plan a liquid-cooling path or raise air-cooled density to "
-                       f">= {show_number(need)} kW a rack.")
+def cooling_inference(f: Facts, b: dict[str, Band]) -> Outcome:
+    density = b["rack_density_kw"]
+    _, credible, no_path, how = _cooling_path(f)
+
+    def bar() -> str:
+        return f"(pass needs {density.bar(f)} a rack and a planned or better liquid path)"
+
+    dense = density.passes(f)
+    if credible and dense:
+        return Outcome(PASS, lambda: f"Inference cooling passes: {how}, rack density "
+                             f"{f.show('rack_density_kw')} {bar()}.")
+    if no_path and not dense:
+        return Outcome(FAIL, lambda: f"Inference cooling fails: no liquid path and rack density "
+                             f"{f.show('rack_density_kw')} below "
+                             f"{show_number(f.rule(density.pass_key))} kW ({how}).",
+                       lambda: "Plan a liquid-cooling path or raise air-cooled density to "
+                       f"{density.bar(f)} a rack.")
     scope = " Limited scope: dense air cooling allows a small start." if no_path else ""
-    return Verdict(CONDITIONAL, lambda: f"Inference cooling is conditional: {how}, rack density "
-                                f"{f.show('rack_density_kw')} {bar}.{scope}",
-                   lambda: f"Plan the liquid-cooling path and prove >= {show_number(need)} kW a rack.")
+    return Outcome(CONDITIONAL, lambda: f"Inference cooling is conditional: {how}, rack density "
+                                f"{f.show('rack_density_kw')} {bar()}.{scope}",
+                   lambda: f"Plan the liquid-cooling path and prove {density.bar(f)} a rack.")
+
+
+def _cooling_changes(levels: str, counts: Callable[[str, str | None, Any], bool]):
+    """Density to the band's bar, and the path to the first of the ``levels`` that counts."""
+    def changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+        c = Section(r.__getitem__, "cooling")
+        change = b["rack_density_kw"].fix(v, r)
+        path = stated_path(v["cooling_type"], v.get("liquid_cooling_path"), c)
+        if not counts(v["cooling_type"], path, c):
+            change["liquid_cooling_path"] = c[levels][0]
+        return change
+    return changes
 
 
 # ---------------------------------------------------------------- networking
 
 
-def networking_training(f: Facts, r: dict) -> Verdict:
-    t = r["networking"]["training"]
+def networking_training(f: Facts, b: dict[str, Band]) -> Outcome:
+    uplink, lead = b["uplink_gbps"], b["fiber_lead_time_months"]
+    capacity, price = b["power_capacity_mw"], b["power_cost_usd_per_kwh"]
     if f["fiber_on_site"]:
-        if f["uplink_gbps"] >= t["min_uplink_gbps"]:
-            return Verdict(PASS, lambda: f"Training networking passes: fiber on site, uplink "
-                                 f"{f.show('uplink_gbps')} (pass >= "
-                                 f"{show_number(t['min_uplink_gbps'])} Gbit/s).")
-        return Verdict(CONDITIONAL, lambda: f"Training networking is conditional: fiber on site but uplink "
-                                    f"{f.show('uplink_gbps')} (pass >= "
-                                    f"{show_number(t['min_uplink_gbps'])} Gbit/s).",
-                       lambda: f"Contract an uplink of >= {show_number(t['min_uplink_gbps'])} Gbit/s "
-                       "for dataset and checkpoint transfers.")
-    lead = f["fiber_lead_time_months"]
-    if lead <= t["max_fiber_lead_time_months"]:
-        return Verdict(CONDITIONAL, lambda: f"Training networking is conditional: no fiber yet, quoted "
-                                    f"lead time {f.show('fiber_lead_time_months')} (within "
-                                    f"{show_number(t['max_fiber_lead_time_months'])} months).",
+        if uplink.passes(f):
+            return Outcome(PASS, lambda: f"Training networking passes: fiber on site, uplink "
+                                 f"{f.show('uplink_gbps')} (pass {uplink.bar(f)}).")
+        return Outcome(CONDITIONAL, lambda: "Training networking is conditional: fiber on site "
+                                    f"but uplink {f.show('uplink_gbps')} (pass {uplink.bar(f)}).",
+                       lambda: f"Contract an uplink of {uplink.bar(f)} for dataset and "
+                       "checkpoint transfers.")
+    if lead.passes(f):
+        return Outcome(CONDITIONAL, lambda: "Training networking is conditional: no fiber yet, "
+                                    f"quoted lead time {f.show('fiber_lead_time_months')} "
+                                    f"(within {show_number(f.rule(lead.pass_key))} months).",
                        "Sign the fiber build now; its lead time sets the earliest start.")
-    capacity, price = f["power_capacity_mw"], f["power_cost_usd_per_kwh"]
-    if (capacity >= t["exceptional_min_capacity_mw"]
-            and price <= t["exceptional_max_price_usd_per_kwh"]):
-        return Verdict(CONDITIONAL, lambda: f"Training networking is conditional: no fiber path "
+    if capacity.passes(f) and price.passes(f):
+        return Outcome(CONDITIONAL, lambda: "Training networking is conditional: no fiber path "
                                     f"(lead time {f.show('fiber_lead_time_months')}), but power "
                                     f"is exceptional ({f.show('power_capacity_mw')} at "
-                                    f"{f.show('power_cost_usd_per_kwh')}; bar >= "
-                                    f"{show_number(t['exceptional_min_capacity_mw'])} MW at <= "
-                                    f"{show_number(t['exceptional_max_price_usd_per_kwh'])} "
-                                    f"USD/kWh).",
+                                    f"{f.show('power_cost_usd_per_kwh')}; bar {capacity.bar(f)} "
+                                    f"at {price.bar(f)}).",
                        "Get a firm fiber quote; the power economics justify a long build.")
-    return Verdict(FAIL, lambda: f"Training networking fails: no fiber on site and lead time "
+    return Outcome(FAIL, lambda: "Training networking fails: no fiber on site and lead time "
                          f"{f.show('fiber_lead_time_months')} (conditional within "
-                         f"{show_number(t['max_fiber_lead_time_months'])} months).",
+                         f"{show_number(f.rule(lead.pass_key))} months).",
                    lambda: "Find a carrier that can light the site within "
-                   f"{show_number(t['max_fiber_lead_time_months'])} months.")
+                   f"{show_number(f.rule(lead.pass_key))} months.")
 
 
-def networking_inference(f: Facts, r: dict) -> Verdict:
-    t = r["networking"]["inference"]
+def networking_inference(f: Facts, b: dict[str, Band]) -> Outcome:
+    carriers, uplink, lead = b["fiber_carriers"], b["uplink_gbps"], b["fiber_lead_time_months"]
     if not f["fiber_on_site"]:
-        lead = f["fiber_lead_time_months"]
-        if lead <= t["max_fiber_lead_time_months"]:
-            return Verdict(CONDITIONAL, lambda: f"Inference networking is conditional: no fiber yet, "
-                                        f"quoted lead time {f.show('fiber_lead_time_months')} "
-                                        f"(within {show_number(t['max_fiber_lead_time_months'])} "
-                                        "months).",
+        if lead.passes(f):
+            return Outcome(CONDITIONAL, lambda: "Inference networking is conditional: no fiber "
+                                        "yet, quoted lead time "
+                                        f"{f.show('fiber_lead_time_months')} (within "
+                                        f"{show_number(f.rule(lead.pass_key))} months).",
                            "Order diverse fiber now and plan for a 100GE-class upstream.")
-        return Verdict(FAIL, lambda: f"Inference networking fails: no fiber path in a location-sensitive "
-                             f"market (no fiber on site, lead time "
+        return Outcome(FAIL, lambda: "Inference networking fails: no fiber path in a "
+                             "location-sensitive market (no fiber on site, lead time "
                              f"{f.show('fiber_lead_time_months')}; conditional within "
-                             f"{show_number(t['max_fiber_lead_time_months'])} months).",
-                       "Without a fiber path inference is off the table; pursue training instead.")
-    diverse = f["fiber_carriers"] >= t["min_diverse_carriers"]
-    if f.given("path_to_100g") is True:
-        fast = True
-    else:
-        fast = f["uplink_gbps"] >= t["min_uplink_gbps"] or f["path_to_100g"]
+                             f"{show_number(f.rule(lead.pass_key))} months).",
+                       "Without a fiber path inference is off the table; pursue training "
+                       "instead.")
+    diverse = carriers.passes(f)
+    fast = f.given("path_to_100g") is True or uplink.passes(f) or f["path_to_100g"]
+
     def detail() -> str:
-        return (f"{f.show('fiber_carriers')} carrier(s) (pass >= "
-                f"{show_number(t['min_diverse_carriers'])}), uplink {f.show('uplink_gbps')}, "
-                f"path to 100G {f.show('path_to_100g')} (pass needs >= "
-                f"{show_number(t['min_uplink_gbps'])} Gbit/s or a path to 100G)")
+        return (f"{f.show('fiber_carriers')} carrier(s) (pass {carriers.bar(f)}), uplink "
+                f"{f.show('uplink_gbps')}, path to 100G {f.show('path_to_100g')} (pass needs "
+                f"{uplink.bar(f)} or a path to 100G)")
 
     if diverse and fast:
-        return Verdict(PASS, lambda: f"Inference networking passes: fiber on site, {detail()}.")
+        return Outcome(PASS, lambda: f"Inference networking passes: fiber on site, {detail()}.")
     missing = [text for ok, text in ((diverse, "a second diverse carrier"),
                                      (fast, "a contracted 100GE-class upstream")) if not ok]
-    return Verdict(CONDITIONAL, lambda: f"Inference networking is conditional: fiber on site, {detail()}.",
+    return Outcome(CONDITIONAL,
+                   lambda: f"Inference networking is conditional: fiber on site, {detail()}.",
                    lambda: "Add " + " and ".join(missing) + ".")
+
+
+def _networking_training_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+    return {**_true(v, "fiber_on_site"), **b["uplink_gbps"].fix(v, r)}
+
+
+def _networking_inference_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+    change = {**_true(v, "fiber_on_site"), **b["fiber_carriers"].fix(v, r)}
+    if b["uplink_gbps"].fix(v, r) and not v.get("path_to_100g"):
+        change["path_to_100g"] = True
+    return change
 
 
 # ---------------------------------------------------------------- operations
 
 
-def operations_training(f: Facts, r: dict) -> Verdict:
-    need = r["operations"]["training"]["min_dc_ops_staff"]
+def operations_training(f: Facts, b: dict[str, Band]) -> Outcome:
+    staff = b["dc_ops_staff"]
     if f["staffing_24x7"]:
-        return Verdict(PASS, "Training operations pass: staffed 24x7.")
-    if f["dc_ops_staff"] >= need:
-        return Verdict(PASS, lambda: f"Training operations pass: {f.show('dc_ops_staff')} qualified "
-                             f"data-center staff (pass >= {show_number(need)}).")
-    return Verdict(CONDITIONAL, lambda: f"Training operations are conditional: not staffed 24x7 and "
-                                f"{f.show('dc_ops_staff')} qualified data-center staff (pass >= "
-                                f"{show_number(need)}); constrained to smaller configurations.",
-                   lambda: f"Hire or contract to >= {show_number(need)} staff qualified on servers, "
-                   "networks and firmware, or staff 24x7.")
+        return Outcome(PASS, "Training operations pass: staffed 24x7.")
+    if staff.passes(f):
+        return Outcome(PASS, lambda: f"Training operations pass: {f.show('dc_ops_staff')} "
+                             f"qualified data-center staff (pass {staff.bar(f)}).")
+    return Outcome(CONDITIONAL, lambda: "Training operations are conditional: not staffed 24x7 "
+                                f"and {f.show('dc_ops_staff')} qualified data-center staff "
+                                f"(pass {staff.bar(f)}); constrained to smaller "
+                                "configurations.",
+                   lambda: f"Hire or contract to {staff.sign} {show_number(f.rule(staff.pass_key))} staff "
+                   "qualified on servers, networks and firmware, or staff 24x7.")
 
 
-def operations_inference(f: Facts, r: dict) -> Verdict:
+def operations_inference(f: Facts, b: dict[str, Band]) -> Outcome:
     if not f["staffing_24x7"]:
-        return Verdict(FAIL, "Inference operations fail: not staffed 24x7 with escalation "
+        return Outcome(FAIL, "Inference operations fail: not staffed 24x7 with escalation "
                              "(operational ceiling).",
                        "Staff 24x7 with escalation, in house or through a managed-services "
                        "partner; inference is user-facing and continuous.")
     if f["sla_track_record"]:
-        return Verdict(PASS, "Inference operations pass: staffed 24x7 with an SLA track record.")
-    return Verdict(CONDITIONAL, "Inference operations are conditional: staffed 24x7, no SLA "
+        return Outcome(PASS, "Inference operations pass: staffed 24x7 with an SLA track record.")
+    return Outcome(CONDITIONAL, "Inference operations are conditional: staffed 24x7, no SLA "
                                 "track record.",
                    "Build an SLA record (hosting or colocation customers) or partner with an "
                    "operator that has one.")
 
 
-@dataclass(frozen=True)
-class Gate:
-    name: str
-    workload: str
-    decide: Callable[[Facts, dict], Verdict]
-    sections: tuple[str, ...]  # the rules sections whose thresholds this gate reads
+def _operations_training_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+    return {} if v.get("staffing_24x7") else b["dc_ops_staff"].fix(v, r)
+
+
+def _operations_inference_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+    return {**_true(v, "staffing_24x7"), **_true(v, "sla_track_record")}
 
 
 GATE_NAMES = ("location", "power", "cooling", "networking", "operations")
 WORKLOADS = ("training", "inference")
 
+
+def _power_bands(workload: str) -> tuple[Band, Band]:
+    key = f"power.{workload}."
+    return (Band("power_capacity_mw", True, key + "pass_min_capacity_mw",
+                 key + "conditional_min_capacity_mw"),
+            Band("power_cost_usd_per_kwh", False, key + "pass_max_price_usd_per_kwh",
+                 key + "conditional_max_price_usd_per_kwh"))
+
+
 GATES: tuple[Gate, ...] = (
-    Gate("location", "training", location_training, ()),
-    Gate("location", "inference", location_inference, ("location.inference",)),
-    Gate("power", "training", power_training, ("power.training",)),
-    Gate("power", "inference", power_inference, ("power.inference",)),
-    Gate("cooling", "training", cooling_training, ("cooling", "cooling.training")),
-    Gate("cooling", "inference", cooling_inference, ("cooling", "cooling.inference")),
-    Gate("networking", "training", networking_training, ("networking.training",)),
-    Gate("networking", "inference", networking_inference, ("networking.inference",)),
-    Gate("operations", "training", operations_training, ("operations.training",)),
-    Gate("operations", "inference", operations_inference, ()),
+    Gate("location", "training", (), location_training),
+    Gate("location", "inference", (
+        Band("metro_rtt_ms", False, "location.inference.pass_max_rtt_ms",
+             "location.inference.conditional_max_rtt_ms"),
+        Band("metro_distance_miles", False, "location.inference.pass_max_distance_miles",
+             "location.inference.conditional_max_distance_miles"),
+    ), location_inference, any_band=True),
+    Gate("power", "training", _power_bands("training"), power_training),
+    Gate("power", "inference", _power_bands("inference"), power_inference,
+         _power_inference_changes),
+    Gate("cooling", "training", (
+        Band("rack_density_kw", True, "cooling.training.pass_min_rack_density_kw"),
+    ), cooling_training, _cooling_changes("advanced_paths", advanced_path)),
+    Gate("cooling", "inference", (
+        Band("rack_density_kw", True, "cooling.inference.pass_min_rack_density_kw"),
+    ), cooling_inference, _cooling_changes("credible_paths", credible_path)),
+    Gate("networking", "training", (
+        Band("uplink_gbps", True, "networking.training.min_uplink_gbps"),
+        Band("fiber_lead_time_months", False, "networking.training.max_fiber_lead_time_months"),
+        Band("power_capacity_mw", True, "networking.training.exceptional_min_capacity_mw"),
+        Band("power_cost_usd_per_kwh", False,
+             "networking.training.exceptional_max_price_usd_per_kwh"),
+    ), networking_training, _networking_training_changes),
+    Gate("networking", "inference", (
+        Band("fiber_carriers", True, "networking.inference.min_diverse_carriers"),
+        Band("uplink_gbps", True, "networking.inference.min_uplink_gbps"),
+        Band("fiber_lead_time_months", False,
+             "networking.inference.max_fiber_lead_time_months"),
+    ), networking_inference, _networking_inference_changes),
+    Gate("operations", "training", (
+        Band("dc_ops_staff", True, "operations.training.min_dc_ops_staff"),
+    ), operations_training, _operations_training_changes),
+    Gate("operations", "inference", (), operations_inference, _operations_inference_changes),
 )
