@@ -160,3 +160,10 @@ def test_a_bad_setting_is_named_and_exits_2(tmp_path, setting, message):
     assert result.exit_code == 2 and message in result.stderr
     assert setting.split("=")[0] in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_docs_rules_md_is_what_the_code_and_the_rules_file_generate():
+    from cogapp import Cog
+
+    status = Cog().main(["cog", "--check", "--diff", str(ROOT / "docs" / "rules.md")])
+    assert status == 0, "docs/rules.md is stale: run cog -r docs/rules.md"
