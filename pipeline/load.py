@@ -7,10 +7,12 @@ under its spreadsheet row number so later messages can point at it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -20,9 +22,11 @@ import pandas as pd
 from pipeline import contract
 from pipeline.errors import InputError
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv")
+TEXT_SUFFIXES = (".csv", ".tsv")
 HEADER_SEARCH_ROWS = 30
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_GRID_CELLS = 10_000_000  # rows x columns a sheet may span: 100,000 sites by 100 columns
 
 
 class LoadError(InputError):
@@ -41,6 +45,7 @@ class RawTable:
     extras: list[str] = field(default_factory=list)
     skipped_rows: dict[int, str] = field(default_factory=dict)
     formulas: dict[tuple[int, str], str] = field(default_factory=dict)  # formulas with no value
+    unreadable: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)  # -> (code, why)
 
 
 def load(path: Path) -> RawTable:
@@ -49,29 +54,113 @@ def load(path: Path) -> RawTable:
     if not path.is_file():
         raise LoadError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _from_rows(path, "csv", _read_csv(path))
+    if suffix in TEXT_SUFFIXES:
+        rows, unreadable = _read_text(path)
+        return _from_rows(path, "csv", rows, unreadable=unreadable)
     if suffix in SPREADSHEET_SUFFIXES:
         return _from_workbook(path)
     raise LoadError(f"{path}: not a spreadsheet (expected {', '.join(SPREADSHEET_SUFFIXES)})")
 
 
-def _read_csv(path: Path) -> list[list]:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise LoadError(f"{path}: not a text CSV file (it contains binary data)")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    sample = text[:65536]
+def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str, str]]]:
+    """The records of a delimited text file, and the cells (row, column; 0-based) that could
+    not be read as written, with a problem code and why.
+
+    Each record is checked against the physical lines it spans: a quote that opens a cell and
+    never closes on its line swallows the lines after it into that one cell, so those lines
+    are read as rows of their own and the cell that opened the quote is flagged.
+    """
+    text, mixed = _decode(path, path.read_bytes())
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    lines = io.StringIO(text, newline="").readlines()  # split as csv splits: \r\n, \n or \r
+    rows: list[list] = []
+    first_lines: list[int] = []
+    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    field_limit = csv.field_size_limit(max(len(text), csv.field_size_limit()))
+    try:
+        reader = csv.reader(lines, delimiter=delimiter)
+        start = 1
+        for record in reader:
+            end = reader.line_num
+            # A line break inside a quoted cell is fine; a line that could be a row on its
+            # own (as many cells as the required columns) means a quote was left open.
+            if end > start and any(len(_fields(lines[n - 1], delimiter)) >= len(contract.REQUIRED)
+                                   for n in range(start + 1, end + 1)):
+                opener = _fields(lines[start - 1], delimiter)
+                span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+                problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
+                    f"a quote opens this cell on line {start} and is never closed there, so "
+                    f"{span} ran into it (read here as rows of their own); close the quote, or "
+                    "write a quote inside a cell twice: \"\""))
+                rows.append(opener)
+                first_lines.append(start)
+                for number in range(start + 1, end + 1):
+                    rows.append(_fields(lines[number - 1], delimiter))
+                    first_lines.append(number)
+            else:
+                rows.append(record)
+                first_lines.append(start)
+            start = end + 1
+    finally:
+        csv.field_size_limit(field_limit)
+    if mixed:
+        problems.update(_legacy_cells(rows, first_lines))
+    return rows, problems
+
+
+def _fields(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_DECODED_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, bool]:
+    """The text of a delimited file, and whether it is UTF-8 with some lines that are not.
+
+    UTF-16 with a byte-order mark (Excel's "Unicode Text") and UTF-8 are read as such; a file
+    with no UTF-8 at all is read as Windows-1252 (Latin-1 where that has no character). In a
+    UTF-8 file, bytes that are not UTF-8 are kept as escapes for ``_legacy_cells`` to flag.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), False
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{path}: starts as UTF-16 text, but bytes {exc.start:,}-{exc.end:,} "
+                            "are not UTF-16; save the file again") from None
+    if b"\x00" in data[:4096]:
+        raise LoadError(f"{path}: not a text CSV file (it contains binary data)")
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    if not _ESCAPED_BYTE.search(text):
+        return text, False
+    if _DECODED_NON_ASCII.search(text):
+        return text, True
+    try:
+        return data.decode("cp1252"), False
+    except UnicodeDecodeError:  # five bytes Windows-1252 leaves undefined
+        return data.decode("latin-1"), False
+
+
+def _legacy_cells(rows: list[list], first_lines: list[int]) -> dict[tuple[int, int],
+                                                                    tuple[str, str]]:
+    """Cells of a UTF-8 file holding bytes that are not UTF-8: each is replaced by its
+    Windows-1252 reading (so it can be shown) and flagged, naming its line."""
+    found = {}
+    for index, row in enumerate(rows):
+        for column, cell in enumerate(row):
+            if cell.isascii() or not _ESCAPED_BYTE.search(cell):
+                continue
+            raw = cell.encode("utf-8", errors="surrogateescape")
+            row[column] = raw.decode("cp1252", errors="replace")
+            found[(index, column)] = ("encoding-error", (
+                f"line {first_lines[index]} is not UTF-8, unlike the rest of the file; shown as "
+                "Windows-1252 would read it, which may be wrong. Save the file as UTF-8 (Excel: "
+                "CSV UTF-8) and run again"))
+    return found
 
 
 def _from_workbook(path: Path) -> RawTable:
@@ -108,14 +197,142 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
     visible = python_calamine.SheetVisibleEnum.Visible
     # The sheet named Sites first, then visible sheets in order, hidden ones last.
     order = sorted(sheets, key=lambda s: (s.name.strip().lower() != "sites", s.visible != visible))
+    first_rows = None
     for sheet in order:
-        rows = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        rows = _sheet_rows(path, workbook, archive, sheet.name)
         if _find_header(rows) is not None:
             formulas = _uncached_formulas(archive, sheet.name) if archive else {}
             return _from_rows(path, sheet.name, rows, formulas)
-    first = order[0].name
-    return _from_rows(path, first, workbook.get_sheet_by_name(first).to_python(
-        skip_empty_area=False))
+        if first_rows is None:
+            first_rows = rows
+    return _from_rows(path, order[0].name, first_rows)
+
+
+def _sheet_rows(path: Path, workbook, archive: zipfile.ZipFile | None, sheet: str) -> list[list]:
+    """Every cell of ``sheet`` as rows, once its extent is known to be safe to read."""
+    import python_calamine
+
+    where = f"{path}, sheet {sheet}"
+    try:
+        part = _sheet_part(archive, sheet) if archive is not None else None
+        if part is not None:
+            _check_extent(archive, part, where)
+        return workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except (python_calamine.CalamineError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise LoadError(f"{where}: cannot be read: the file is damaged ({exc}); open it in "
+                        "Excel and save it again") from None
+
+
+_UNREFERENCED_CELL = re.compile(rb'<c(?:[>/]|\s(?!r="))')
+_PREFIXED_CELL = re.compile(rb"<[\w.-]+:c[\s>/]")
+_VALUED_CELL = re.compile(rb'<c\sr="([A-Z]+[0-9]+)"[^>/]*>')
+_ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)([\s/][^>]*)?>")
+_REFERENCE = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _check_extent(archive: zipfile.ZipFile, part: str, where: str) -> None:
+    """Refuse a sheet whose cells span more than MAX_GRID_CELLS rows x columns.
+
+    The reader allocates the whole rectangle from A1 to the farthest cell holding anything,
+    whatever the sheet's declared dimension says: one stray cell at XFD1048576 asks for
+    512 GiB and aborts the process. Cells are found from their references, or, where a
+    writer left those out, from their order, as the reader places them.
+    """
+    (rows, lowest), (columns, rightmost) = _farthest_cells(archive, part)
+    if rows * columns <= MAX_GRID_CELLS:
+        return
+    cells = " and ".join(dict.fromkeys((rightmost, lowest)))
+    raise LoadError(
+        f"{where}: refused: cell {cells} lies far outside the data, so the sheet spans "
+        f"{rows:,} rows by {columns:,} columns ({rows * columns:,} cells), over the "
+        f"{MAX_GRID_CELLS:,} sitefit reads; clear that cell (or delete the rows and columns "
+        "around the data) and save again")
+
+
+def _farthest_cells(archive: zipfile.ZipFile, part: str) -> tuple[tuple[int, str], ...]:
+    """((row, reference), (column, reference)), 1-based, of the lowest and the rightmost
+    cells that may hold a value (an empty ``<c .../>`` holds none).
+
+    Cells written as ``<c r="B7"`` (every writer we know) are found by searching only for
+    cells beyond the farthest seen so far, which is quick; anything else is walked in order.
+    """
+    far = [(0, ""), (0, "")]
+
+    def reach(reference: bytes) -> None:
+        row, column = _cell_position(reference.decode())
+        far[:] = max(far[0], (row + 1, reference.decode())), max(far[1], (column + 1,
+                                                                        reference.decode()))
+
+    with archive.open(part) as stream:
+        for block in _tag_blocks(stream):
+            for end in (block[:1 << 16], block[-(1 << 16):]):
+                for reference in _VALUED_CELL.findall(end):
+                    reach(reference)  # the header and the last rows: usually the far ones
+            if _UNREFERENCED_CELL.search(block) or (b":c" in block
+                                                    and _PREFIXED_CELL.search(block)):
+                return _farthest_by_order(archive, part)
+            position = 0
+            while found := _beyond(far).search(block, position):
+                reach(found[1])
+                position = found.end()
+    return far[0], far[1]
+
+
+def _beyond(far: list[tuple[int, str]]) -> re.Pattern:
+    """A pattern for a cell that may hold a value, lower or further right than ``far``."""
+    rows = _greater(str(far[0][0]), "0123456789")
+    columns = _greater(contract.column_letter(far[1][0] - 1) if far[1][0] else "", _LETTERS)
+    return re.compile(f'<c\\sr="((?:{columns})[0-9]+|[A-Z]+(?:{rows}))"[^>/]*>'.encode())
+
+
+def _greater(text: str, digits: str) -> str:
+    """A pattern for the numerals in ``digits`` (ordered, no leading zero) above ``text``."""
+    low, high = digits[digits[0] == "0"], digits[-1]
+    any_digit = f"[{digits[0]}-{high}]"
+    options = [f"[{low}-{high}]{any_digit}{{{len(text)},}}"]
+    for place, digit in enumerate(text):
+        above = digits.index(digit) + 1
+        if above < len(digits):
+            rest = len(text) - place - 1
+            options.append(f"{text[:place]}[{digits[above]}-{high}]{any_digit}{{{rest}}}")
+    return "|".join(options)
+
+
+def _farthest_by_order(archive: zipfile.ZipFile, part: str) -> tuple[tuple[int, str], ...]:
+    far_row = far_column = (0, "")
+    row = column = 0
+    with archive.open(part) as stream:
+        for block in _tag_blocks(stream):
+            for tag, attributes in _ROW_OR_CELL.findall(block):
+                reference = _REFERENCE.search(attributes)
+                if tag == b"row":
+                    row = int(reference[2]) if reference else row + 1
+                    column = 0
+                    continue
+                if reference and reference[1]:
+                    row, column = (n + 1 for n in _cell_position(
+                        (reference[1] + reference[2]).decode()))
+                else:
+                    column += 1
+                if not attributes.endswith(b"/"):
+                    name = contract.column_letter(column - 1) + str(row)
+                    far_row, far_column = max(far_row, (row, name)), max(far_column, (column, name))
+    return far_row, far_column
+
+
+def _tag_blocks(stream, size: int = 1 << 23):
+    """The stream in blocks of about ``size`` bytes, each cut before its last ``<`` so that
+    no tag is split between two blocks."""
+    tail = b""
+    while data := stream.read(size):
+        data = tail + data
+        cut = data.rfind(b"<")
+        cut = len(data) if cut <= 0 else cut
+        yield data[:cut]
+        tail = data[cut:]
+    if tail:
+        yield tail
 
 
 def _is_ole_file(path: Path) -> bool:
@@ -204,7 +421,8 @@ TOTALS = re.compile(r"^\s*(grand\s+|sub)?(total|totals|sum)\b", re.IGNORECASE)
 
 
 def _from_rows(path: Path, sheet: str, rows: list[list],
-               formulas: dict[tuple[int, int], str] | None = None) -> RawTable:
+               formulas: dict[tuple[int, int], str] | None = None,
+               unreadable: dict[tuple[int, int], tuple[str, str]] | None = None) -> RawTable:
     where = f"{path.name}, sheet {sheet}" if sheet != "csv" else path.name
     header_at = _find_header(rows)
     if header_at is None:
@@ -264,9 +482,13 @@ def _from_rows(path: Path, sheet: str, rows: list[list],
     frame = pd.DataFrame(records, columns=list(names.values()), index=numbers, dtype=object)
     frame.index.name = "row"
     kept = set(numbers)
-    uncached = {(row + 1, names[column]): text for (row, column), text in (formulas or {}).items()
+
+    def by_name(cells: dict[tuple[int, int], object] | None) -> dict[tuple[int, str], object]:
+        return {(row + 1, names[column]): text for (row, column), text in (cells or {}).items()
                 if row + 1 in kept and column in names}
-    return RawTable(frame, path, sheet, header_at + 1, units, extras, skipped, uncached)
+
+    return RawTable(frame, path, sheet, header_at + 1, units, extras, skipped, by_name(formulas),
+                    by_name(unreadable))
 
 
 def _header_units(where: str, header: list, seen: dict[str, int]) -> dict[str, str]:

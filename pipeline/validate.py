@@ -31,7 +31,8 @@ class Problem:
     ``code`` names the kind of problem and stays stable while the words may change:
     ``type-error`` (not the column's kind of value), ``unit-error``, ``ambiguous-decimal``,
     ``text-too-long``, ``constraint-error`` (out of range, not one of the choices),
-    ``required-missing``, ``duplicate-id``, ``formula-without-value``.
+    ``required-missing``, ``duplicate-id``, ``formula-without-value``, and from the loader
+    ``unclosed-quote`` (a quote that swallowed the lines after it) and ``encoding-error``.
     """
 
     file: str
@@ -145,7 +146,7 @@ def validate(table: RawTable) -> Validated:
     """Parse and check every row of ``table``; return the valid rows and all problems."""
     raw = table.frame
     where = dict(file=table.path.name, sheet=table.sheet)
-    errors: dict[tuple[int, str], tuple[str, str]] = {}  # (row, column) -> (code, text)
+    errors: dict[tuple[int, str], tuple[str, str]] = dict(table.unreadable)  # -> (code, text)
     parsed: dict[str, list] = {}
     for column in contract.COLUMNS:
         if column.name not in raw.columns:
@@ -153,6 +154,9 @@ def validate(table: RawTable) -> Validated:
             continue
         values = []
         for row, cell in zip(raw.index, raw[column.name]):
+            if (row, column.name) in table.unreadable:
+                values.append(None)
+                continue
             if cell is None and (row, column.name) in table.formulas:
                 errors[(row, column.name)] = ("formula-without-value", (
                     f"a formula ({table.formulas[(row, column.name)]}) with no saved value; open "

@@ -7,9 +7,13 @@ data row is accounted for: evaluated + rejected = data rows, as the manifest rec
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import re
+import struct
+import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,8 @@ from pipeline.cli import cli
 
 FILES = Path(__file__).resolve().parent / "corpus"
 GOOD = ["B-2", "Beta", 8, 0.06, "immersion", "no", "no"]
+GOOD_TEXT = [str(value) for value in GOOD]
+TEXT_COLUMNS = ["operator", "country", "region", "nearest_metro", "notes"]
 
 
 def row(**changes):
@@ -80,6 +86,20 @@ def second_sheet(book: Workbook, hidden_first: bool):
         data.append(line)
 
 
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+def rewrite_sheet(path: Path, change: Callable[[bytes], bytes]) -> Path:
+    """Edit the first sheet's XML of an xlsx in place, as another writer might have saved it."""
+    with zipfile.ZipFile(path) as source:
+        parts = {n: source.read(n) for n in source.namelist()}
+    parts[SHEET_PART] = change(parts[SHEET_PART])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
 def formula_cells(cached: bool):
     def make(d: Path) -> Path:
         path = write_xlsx(d / "in.xlsx", [HEADER, ROW, ["F-1", "Formula", 0, 0.04, "air",
@@ -88,17 +108,73 @@ def formula_cells(cached: bool):
         book.active["C3"] = "=10*3"  # a real formula; openpyxl saves it without a value
         book.save(path)
         if cached:  # as Excel saves it: the formula and its last value
-            with zipfile.ZipFile(path) as source:
-                parts = {n: source.read(n) for n in source.namelist()}
-            sheet = "xl/worksheets/sheet1.xml"
-            parts[sheet], count = re.subn(rb"<f>10\*3</f>(<v\s*/>|<v></v>)?",
-                                          b"<f>10*3</f><v>30</v>", parts[sheet])
-            assert count == 1
-            with zipfile.ZipFile(path, "w") as target:
-                for name, data in parts.items():
-                    target.writestr(name, data)
+
+            def with_value(xml: bytes) -> bytes:
+                xml, count = re.subn(rb"<f>10\*3</f>(<v\s*/>|<v></v>)?", b"<f>10*3</f><v>30</v>",
+                                     xml)
+                assert count == 1
+                return xml
+            rewrite_sheet(path, with_value)
         return path
     return make
+
+
+def sheet_xml(change: Callable[[bytes], bytes]):
+    """HEADER, ROW and GOOD in an xlsx whose sheet XML is then edited by ``change``."""
+    return lambda d: rewrite_sheet(write_xlsx(d / "in.xlsx", [HEADER, ROW, GOOD]), change)
+
+
+def with_last_row(xml_row: bytes) -> Callable[[bytes], bytes]:
+    return lambda xml: xml.replace(b"</sheetData>", xml_row + b"</sheetData>")
+
+
+def without_references(xml: bytes) -> bytes:
+    return re.sub(rb' r="[A-Z]*[0-9]+"', b"", xml)
+
+
+def prefixed(xml: bytes) -> bytes:
+    """The main namespace under a prefix, as some writers save it."""
+    xml = xml.replace(b"<worksheet xmlns=", b"<x:worksheet xmlns:x=").replace(
+        b"</worksheet>", b"</x:worksheet>")
+    return re.sub(rb"<(/?)(?=[a-zA-Z])", rb"<\1x:", xml).replace(b"<x:x:", b"<x:").replace(
+        b"</x:x:", b"</x:")
+
+
+def stray_cell(reference: str):
+    def build(book: Workbook) -> None:
+        with_layout(book)
+        book.active[reference] = "x"
+    return workbook(build)
+
+
+def lying_zip(field: str):
+    """An xlsx whose zip headers give the sheet part a wrong size or checksum."""
+    offsets = {"crc": 14, "compressed size": 18, "size": 22}  # in a local file header
+
+    def make(d: Path) -> Path:
+        path = write_xlsx(d / "in.xlsx", [HEADER, ROW, GOOD])
+        data = bytearray(path.read_bytes())
+        name = SHEET_PART.encode()
+        for signature, shift in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 2)):  # local, central
+            at = data.find(signature)
+            while at >= 0:
+                name_at = at + (30 if shift == 0 else 46)
+                length = struct.unpack_from("<H", data, at + (26 if shift == 0 else 28))[0]
+                if data[name_at:name_at + length] == name:
+                    struct.pack_into("<I", data, at + offsets[field] + shift,
+                                     {"crc": 0xDEADBEEF, "compressed size": 20, "size": 10}[field])
+                at = data.find(signature, at + 4)
+        path.write_bytes(bytes(data))
+        return path
+    return make
+
+
+def text_file(name: str, text: str, encoding: str = "utf-8"):
+    return lambda d: raw_bytes(name, text.encode(encoding))(d)
+
+
+def lines(*rows: list, delimiter: str = ",", end: str = "\n") -> str:
+    return "".join(delimiter.join(map(str, r)) + end for r in rows)
 
 
 def copy_of(name: str):
@@ -137,12 +213,17 @@ class Case:
     says: list[str] = field(default_factory=list)
     rows: tuple[int, int, int] | None = None  # data rows, evaluated, rejected
     check: Callable[[Path], None] | None = None
+    own_process: bool = False  # a case that once aborted the whole process runs in its own
 
 
 def results(out: Path) -> list[dict]:
     import csv
-    with open(out / "results.csv", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    limit = csv.field_size_limit(1 << 30)  # sitefit carries cells of any length
+    try:
+        with open(out / "results.csv", encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+    finally:
+        csv.field_size_limit(limit)
 
 
 def manifest(out: Path) -> dict:
@@ -260,9 +341,106 @@ CASES = [
     Case("a truncated xlsx", truncated_xlsx, 2, ["cannot be read as a spreadsheet"]),
     Case("an encrypted xlsx", copy_of("encrypted.xlsx"), 2, ["the workbook is password-protected"]),
     Case("a file that is not a spreadsheet", raw_bytes("photo.png", b"\x89PNG\r\n\x1a\n"), 2,
-         ["photo.png: not a spreadsheet (expected .xlsx, .xlsm, .xls, .ods, .csv)"]),
+         ["photo.png: not a spreadsheet (expected .xlsx, .xlsm, .xls, .ods, .csv, .tsv)"]),
     Case("a folder with no spreadsheets", empty_folder, 2, ["inbox: no spreadsheets here"]),
     Case("a path that does not exist", lambda d: d / "nope.xlsx", 2, ["no such file"]),
+    # ---- a sheet's extent: the reader allocates every cell up to the farthest one
+    Case("a stray cell at XFD1048576", stray_cell("XFD1048576"), 2,
+         ["in.xlsx, sheet Sites: refused: cell XFD1048576 lies far outside the data",
+          "1,048,576 rows by 16,384 columns"], own_process=True),
+    Case("a stray cell in a sheet with no cell references",
+         sheet_xml(lambda xml: with_last_row(b"<row/>" * 1_048_572 + b"<row>" + b"<c/>" * 16_383
+                                             + b"<c><v>1</v></c></row>")(
+             without_references(xml))), 2,
+         ["sheet Sites: refused: cell XFD1048576 lies far outside the data"], own_process=True),
+    Case("a stray cell under a namespace prefix",
+         sheet_xml(lambda xml: prefixed(with_last_row(
+             b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')(xml))), 2,
+         ["sheet Sites: refused: cell XFD1048576"], own_process=True),
+    Case("a stray cell with a tab before its reference",
+         sheet_xml(with_last_row(b'<row r="1048576"><c\tr="XFD1048576"><v>1</v></c></row>')), 2,
+         ["sheet Sites: refused: cell XFD1048576"], own_process=True),
+    Case("cells with no references", sheet_xml(without_references), 0, rows=(2, 2, 0),
+         own_process=True),
+    Case("an empty styled cell at XFD1048576",
+         sheet_xml(with_last_row(b'<row r="1048576"><c r="XFD1048576" s="0"/></row>')), 0,
+         rows=(2, 2, 0), own_process=True),
+    Case("a dimension that claims the whole sheet",
+         sheet_xml(lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"',
+                                      xml)), 0, rows=(2, 2, 0), own_process=True),
+    Case("an .ods with a stray cell", copy_of("stray-cell.ods"), 2,
+         ["stray-cell.ods: cannot be read as a spreadsheet (Cell limit exceeded"],
+         own_process=True),
+    # ---- zip headers that lie
+    Case("a sheet larger than its zip header says", lying_zip("size"), 2,
+         ["in.xlsx, sheet Sites: cannot be read: the file is damaged", "save it again"]),
+    Case("a sheet with a wrong zip checksum", lying_zip("crc"), 2,
+         ["in.xlsx, sheet Sites: cannot be read: the file is damaged"]),
+    Case("a sheet whose compressed size lies", lying_zip("compressed size"), 2,
+         ["in.xlsx, sheet Sites: cannot be read: the file is damaged"]),
+    # ---- CSV records and physical lines
+    Case("an unbalanced quote", text_file("in.csv", lines(HEADER) + 'A-1,"Alpha,30,0.04,air,yes,yes\n'
+                                          + lines(GOOD, row(site_id="C-3"), row(site_id="D-4"))),
+         1, ["in.csv, row 2, column site_name: 'Alpha,30,0.04,air,yes,yes': a quote opens this "
+             "cell on line 2 and is never closed there, so lines 3-5 ran into it (read here as rows of their own)"],
+         rows=(4, 3, 1)),
+    Case("an unbalanced quote closed by a later one",
+         text_file("in.csv", lines(HEADER) + 'A-1,Alpha,30,0.04,air,yes,"yes\n'
+                   + lines(GOOD) + 'C-3,"Gamma",8,0.06,air,no,no\n'),
+         1, ["row 2, column staffing_24x7", "so lines 3-4 ran into it"], rows=(3, 2, 1)),
+    Case("a real line break inside a quoted cell",
+         csv_file(HEADER + ["notes"], ROW + ["first line\nsecond, with a comma"], GOOD + [""]),
+         0, rows=(2, 2, 0), check=lambda o: results(o)[0]["notes"] ==
+         "first line\nsecond, with a comma" or pytest.fail("line break")),
+    Case("a 200,000-character name in a CSV",
+         csv_file(HEADER, ROW, row(site_id="L", site_name="x" * 200_000)), 1,
+         ["in.csv, row 3, column site_name", "text of 200,000 characters; at most 255"],
+         rows=(2, 1, 1)),
+    Case("a 200,000-digit capacity in a CSV",
+         csv_file(HEADER, ROW, row(site_id="N", power_capacity_mw="9" * 200_000)), 1,
+         ["in.csv, row 3, column power_capacity_mw", "not a finite number"], rows=(2, 1, 1)),
+    Case("a 150,000-character extra column in a CSV",
+         csv_file(HEADER + ["memo"], ROW + ["m" * 150_000]), 0, rows=(1, 1, 0),
+         check=lambda o: "m" * 150_000 in (o / "results.csv").read_text(encoding="utf-8")
+         or pytest.fail("memo")),
+    # ---- encodings and line endings
+    Case("one Latin-1 line in a UTF-8 CSV",
+         lambda d: raw_bytes("in.csv", lines(HEADER, row(site_name="Zürich Nord")).encode() +
+                             lines(row(site_id="G-3", site_name="Gällivare Söder")).encode(
+                                 "latin-1") + lines(GOOD).encode())(d), 1,
+         ["in.csv, row 3, column site_name: 'Gällivare Söder': line 3 is not UTF-8, unlike the "
+          "rest of the file"], rows=(3, 2, 1),
+         check=lambda o: results(o)[0]["site_name"] == "Zürich Nord" or pytest.fail("utf-8")),
+    Case("CSV in Windows-1252", csv_file(HEADER, row(site_name="Café “Nord” – 5 €"),
+                                         encoding="cp1252"), 0, rows=(1, 1, 0),
+         check=lambda o: results(o)[0]["site_name"] == "Café “Nord” – 5 €" or pytest.fail("1252")),
+    Case("UTF-16 text as Excel saves it", text_file(
+        "in.tsv", "\ufeff" + lines(HEADER, row(site_name="Zürich – 東京"), GOOD, delimiter="\t",
+                                  end="\r\n"), "utf-16-le"), 0, rows=(2, 2, 0),
+         check=lambda o: results(o)[0]["site_name"] == "Zürich – 東京" or pytest.fail("utf-16")),
+    Case("UTF-16 big-endian CSV", text_file("in.csv", "\ufeff" + lines(HEADER, ROW), "utf-16-be"),
+         0, rows=(1, 1, 0)),
+    Case("UTF-16 text cut mid-character",
+         lambda d: raw_bytes("in.csv", codecs.BOM_UTF16_LE + lines(HEADER, ROW).encode(
+             "utf-16-le")[:-1])(d), 2, ["in.csv: starts as UTF-16 text, but bytes"]),
+    Case("tab-separated .tsv", text_file("in.tsv", lines(HEADER, ROW, delimiter="\t")), 0,
+         rows=(1, 1, 0)),
+    Case("classic Mac line endings", text_file("in.csv", lines(HEADER, ROW, GOOD, end="\r")), 0,
+         rows=(2, 2, 0)),
+    Case("mixed line endings, none at the end",
+         text_file("in.csv", lines(HEADER, end="\r\n") + lines(ROW) + ",".join(GOOD_TEXT)), 0,
+         rows=(2, 2, 0)),
+    Case("every text column with quotes, commas and line breaks",
+         csv_file(HEADER + TEXT_COLUMNS, ROW + [f'"{c}", with\r\na break' for c in TEXT_COLUMNS]),
+         0, rows=(1, 1, 0), check=lambda o: all(
+             results(o)[0][c] == f'"{c}", with\r\na break' for c in TEXT_COLUMNS)
+         or pytest.fail("text columns")),
+    Case("every text column in UTF-16 with non-Latin scripts",
+         text_file("in.csv", "\ufeff" + lines(HEADER + TEXT_COLUMNS,
+                                             ROW + ["Ōsaka 東京 Київ" for _ in TEXT_COLUMNS]),
+                   "utf-16"), 0, rows=(1, 1, 0),
+         check=lambda o: all(results(o)[0][c] == "Ōsaka 東京 Київ" for c in TEXT_COLUMNS)
+         or pytest.fail("scripts")),
     # ---- hostile text
     Case("text that looks like formulas", xlsx(HEADER + ["notes"],
                                                row(site_name="=1+1") + ["@SUM(A1:A9)"],
@@ -283,12 +461,18 @@ def test_the_corpus_is_large_enough():
 def test_bad_input(tmp_path, case):
     source = case.build(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["evaluate", str(source), "--out", str(out), "--no-pdf"],
-                                catch_exceptions=False)
-    assert result.exit_code == case.exit, result.stderr
-    assert "Traceback" not in result.stderr and result.stderr.startswith("sitefit: ")
+    arguments = ["evaluate", str(source), "--out", str(out), "--no-pdf"]
+    if case.own_process:
+        result = subprocess.run([sys.executable, "-m", "pipeline", *arguments],
+                                capture_output=True, text=True)
+        exit_code, stderr = result.returncode, result.stderr
+    else:
+        result = CliRunner().invoke(cli, arguments, catch_exceptions=False)
+        exit_code, stderr = result.exit_code, result.stderr
+    assert exit_code == case.exit, stderr
+    assert "Traceback" not in stderr and stderr.startswith("sitefit: ")
     for fragment in case.says:
-        assert fragment in result.stderr
+        assert fragment in stderr
     if case.rows is not None:
         counts = manifest(out)["rows"]
         assert (counts["data_rows"], counts["evaluated"], counts["rejected"]) == case.rows
