@@ -180,6 +180,8 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
         if expanded > MAX_UNCOMPRESSED_BYTES:
             raise LoadError(f"{path}: refused: its parts expand to {expanded / 2**20:,.0f} MiB, "
                             f"over the {MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB limit")
+        if "content.xml" in archive.namelist():  # OpenDocument: read whole, so checked first
+            _check_ods_extent(archive, path)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -239,7 +241,11 @@ def _check_extent(archive: zipfile.ZipFile, part: str, where: str) -> None:
     512 GiB and aborts the process. Cells are found from their references, or, where a
     writer left those out, from their order, as the reader places them.
     """
-    (rows, lowest), (columns, rightmost) = _farthest_cells(archive, part)
+    _refuse_beyond(where, *_farthest_cells(archive, part))
+
+
+def _refuse_beyond(where: str, far_row: tuple[int, str], far_column: tuple[int, str]) -> None:
+    (rows, lowest), (columns, rightmost) = far_row, far_column
     if rows * columns <= MAX_GRID_CELLS:
         return
     cells = " and ".join(dict.fromkeys((rightmost, lowest)))
@@ -248,6 +254,46 @@ def _check_extent(archive: zipfile.ZipFile, part: str, where: str) -> None:
         f"{rows:,} rows by {columns:,} columns ({rows * columns:,} cells), over the "
         f"{MAX_GRID_CELLS:,} sitefit reads; clear that cell (or delete the rows and columns "
         "around the data) and save again")
+
+
+_ODS_TAG = re.compile(rb"<(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)([\s/][^>]*)?>")
+_ODS_NAME = re.compile(rb'[\s:]name="([^"]*)"')
+_ODS_REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
+
+
+def _check_ods_extent(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse an OpenDocument sheet spanning more than MAX_GRID_CELLS rows x columns.
+
+    Its rows and cells repeat by count (``number-rows-repeated``), so a few bytes can stand
+    for a grid of millions of cells, all of which the reader builds.
+    """
+    sheet, row, height = None, 0, 0
+    far: list[tuple[int, str]] = [(0, ""), (0, "")]
+    try:
+        with archive.open("content.xml") as stream:
+            for block in _tag_blocks(stream):
+                for tag, attributes in _ODS_TAG.findall(block):
+                    repeated = _ODS_REPEATED.search(attributes)
+                    count = int(repeated[1]) if repeated else 1
+                    if tag == b"table":
+                        if sheet is not None:
+                            _refuse_beyond(f"{path}, sheet {sheet}", *far)
+                        name = _ODS_NAME.search(attributes)
+                        sheet = name[1].decode(errors="replace") if name else "?"
+                        row, height, far = 0, 0, [(0, ""), (0, "")]
+                    elif tag == b"table-row":
+                        row, height, column = row + height, count, 0
+                    else:
+                        if not attributes.endswith(b"/") or b"value-type" in attributes:
+                            name = f"{contract.column_letter(column + count - 1)}{row + height}"
+                            far = [max(far[0], (row + height, name)),
+                                   max(far[1], (column + count, name))]
+                        column += count
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise LoadError(f"{path}: cannot be read: the file is damaged ({exc}); open it and save "
+                        "it again") from None
+    if sheet is not None:
+        _refuse_beyond(f"{path}, sheet {sheet}", *far)
 
 
 def _farthest_cells(archive: zipfile.ZipFile, part: str) -> tuple[tuple[int, str], ...]:

@@ -147,6 +147,20 @@ def stray_cell(reference: str):
     return workbook(build)
 
 
+def ods_with(rows: bytes):
+    """The corpus's .ods with ``rows`` (OpenDocument XML) added below its data."""
+    def make(d: Path) -> Path:
+        target = d / "in.ods"
+        with zipfile.ZipFile(FILES / "libre.ods") as source, zipfile.ZipFile(target, "w") as out:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "content.xml":
+                    data = data.replace(b"</table:table>", rows + b"</table:table>", 1)
+                out.writestr(item, data)
+        return target
+    return make
+
+
 def lying_zip(field: str):
     """An xlsx whose zip headers give the sheet part a wrong size or checksum."""
     offsets = {"crc": 14, "compressed size": 18, "size": 22}  # in a local file header
@@ -368,9 +382,19 @@ CASES = [
     Case("a dimension that claims the whole sheet",
          sheet_xml(lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"',
                                       xml)), 0, rows=(2, 2, 0), own_process=True),
-    Case("an .ods with a stray cell", copy_of("stray-cell.ods"), 2,
-         ["stray-cell.ods: cannot be read as a spreadsheet (Cell limit exceeded"],
+    Case("an .ods with a stray cell", ods_with(
+        b'<table:table-row table:number-rows-repeated="1048572"><table:table-cell/>'
+        b'</table:table-row><table:table-row><table:table-cell table:number-columns-repeated='
+        b'"16383"/><table:table-cell office:value-type="float" office:value="1"/>'
+        b"</table:table-row>"), 2,
+         ["in.ods, sheet Sites: refused: cell XFD1048576 lies far outside the data"],
          own_process=True),
+    Case("an .ods whose rows repeat into millions of cells", ods_with(
+        b'<table:table-row table:number-rows-repeated="1048572"><table:table-cell '
+        b'table:number-columns-repeated="10" office:value-type="string"><text:p>x</text:p>'
+        b"</table:table-cell></table:table-row>"), 2,
+         ["in.ods, sheet Sites: refused: cell J1048575 lies far outside the data",
+          "1,048,575 rows by 10 columns"], own_process=True),
     # ---- zip headers that lie
     Case("a sheet larger than its zip header says", lying_zip("size"), 2,
          ["in.xlsx, sheet Sites: cannot be read: the file is damaged", "save it again"]),
