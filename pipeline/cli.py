@@ -1,11 +1,14 @@
-"""The ``sitefit`` command: a thin Click layer over ``pipeline.run``.
+"""The ``sitefit`` command: parses options and calls ``pipeline.api``; nothing else.
 
-Errors become one line on stderr and an exit code in one place, ``Sitefit.invoke``; the
-codes are those of ``pipeline.errors.Exit``.
+Errors become one line on stderr (or, with ``--json``, a JSON document on stdout) and an
+exit code in one place, ``Sitefit.invoke``; the codes are those of ``pipeline.errors.Exit``.
+Options can also be set from the environment: ``SITEFIT_<COMMAND>_<OPTION>``, for example
+``SITEFIT_EVALUATE_JOBS=4``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -13,10 +16,8 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__, run
-from pipeline.errors import Exit, InputError, UsageError, as_sitefit_error
-from pipeline.rules import describe, load_rules, to_toml, with_settings
-from pipeline.template import write_template
+from pipeline import __version__, api
+from pipeline.errors import Exit, Interrupted, SitefitError, as_sitefit_error
 
 
 def _terminated(signum, frame) -> None:
@@ -24,39 +25,57 @@ def _terminated(signum, frame) -> None:
     raise SystemExit(Exit.TERMINATED)
 
 
-def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    ctx.meta["sitefit.debug"] = value
+def _remember(key: str):
+    """An option callback that also keeps the option's value where ``Sitefit.invoke`` sees it."""
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta[key] = value
+        return value
+    return callback
 
 
-debug_option = click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug,
+debug_option = click.option("--debug", is_flag=True, expose_value=False,
+                            callback=_remember("sitefit.debug"),
                             help="Show tracebacks on errors.")
 
 
-def _fail(message: str) -> None:
+def say(message: str) -> None:
+    """One line on stderr in the one style: ``sitefit: <input as given>: <what> (<where>)``."""
     click.echo(f"sitefit: {message}", err=True)
 
 
 class Sitefit(click.Group):
-    """The one place where errors become a line on stderr and an exit code (see errors.py)."""
+    """The one place where errors become a message and an exit code (see errors.py)."""
 
     def invoke(self, ctx: click.Context):
         signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            _fail("interrupted; the previous output is untouched")
-            ctx.exit(int(Exit.INTERRUPTED))
+            self._fail(ctx, Interrupted("interrupted; the previous output is untouched"))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
             if ctx.meta.get("sitefit.debug"):
                 raise
-            error = as_sitefit_error(exc)
-            _fail(str(error))
-            ctx.exit(int(error.exit_code))
+            self._fail(ctx, as_sitefit_error(exc))
+
+    @staticmethod
+    def _fail(ctx: click.Context, error: SitefitError) -> None:
+        say(str(error))
+        if ctx.meta.get("sitefit.json"):
+            click.echo(json.dumps(api.run_document([], error.exit_code, error)))
+        ctx.exit(int(error.exit_code))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their whole first sentence, never cut off with '...'."""
+        commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, command.get_short_help_str(limit=200))
+                                for name, command in commands])
 
 
-@click.group(cls=Sitefit, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Sitefit, context_settings={"help_option_names": ["-h", "--help"],
+                                            "auto_envvar_prefix": "SITEFIT"})
 @click.version_option(__version__, prog_name="sitefit")
 def cli() -> None:
     """Classify mining sites for AI training, AI inference, both or neither."""
@@ -85,37 +104,33 @@ def cli() -> None:
               show_default="the number of cores",
               help="Processes to use: PDF renderers, and with more than one, a second process "
                    "that writes the tables while sites are classified.")
+@click.option("--json", "as_json", is_flag=True, callback=_remember("sitefit.json"),
+              help="Print one JSON document on stdout when the run ends: per input its "
+                   "status, exit code, row counts, output folder, manifest and problems by "
+                   "code (the schema is docs/run.schema.json).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and rejected rows.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also print the seconds each stage took, per input.")
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
              settings: tuple[str, ...], whatif_file: Path | None, previous: Path | None,
-             no_pdf: bool, jobs: int) -> None:
+             no_pdf: bool, jobs: int, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
-    rules = load_rules(rules_file)
-    baseline = None
-    if settings or whatif_file:
-        baseline = rules
-        rules = with_settings(load_rules(whatif_file, base=baseline) if whatif_file else baseline,
-                              list(settings))
-    inputs = run.find_inputs(list(paths))
-    nested = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
-    targets = run.output_dirs(inputs, out, nested)
-    earlier = run.earlier_quarters(targets)
-    worst = Exit.OK
-    for path, target in targets.items():
-        try:
-            outcome = run.evaluate_file(
-                path, target, rules, pdfs=not no_pdf, jobs=jobs, progress=sys.stderr.isatty(),
-                previous=previous or earlier.get(path), baseline=baseline)
-        except Exception as exc:  # one file's failure does not stop the next file's run
-            if click.get_current_context().meta.get("sitefit.debug"):
-                raise
-            error = as_sitefit_error(exc)
-            _fail(str(error))
-            worst = max(worst, error.exit_code)
-            continue
-        click.echo(f"sitefit: {outcome.message} -> {target}", err=True)
-        worst = max(worst, outcome.exit_code)
-    sys.exit(int(worst))
+
+    def tell(outcome) -> None:
+        if outcome.exit_code or not quiet:
+            say(outcome.message if outcome.error else f"{outcome.message} "
+                f"(written to {outcome.out_dir})")
+        if verbose:
+            for stage, seconds in outcome.timings.items():
+                say(f"{outcome.input}: {stage} took {seconds:.3f} s")
+
+    run = api.evaluate(paths, out, rules=rules_file, settings=settings, whatif=whatif_file,
+                       previous=previous, pdfs=not no_pdf, jobs=jobs,
+                       progress=sys.stderr.isatty() and not quiet, each=tell)
+    if as_json:
+        click.echo(json.dumps(api.run_document(run.outcomes, run.exit_code)))
+    sys.exit(int(run.exit_code))
 
 
 @cli.command(name="validate")
@@ -123,15 +138,12 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
 @debug_option
 def validate_command(path: Path) -> None:
     """Check the spreadsheet at PATH against the input contract; write nothing."""
-    checked = run.check(path)
+    checked = api.validate(path)
     for problem in checked.problems:
         click.echo(str(problem))
-    valid, rejected = len(checked.sites), len(checked.rejected_rows)
-    if checked.data_rows == 0:
-        raise InputError(f"{path}: no data rows below the header")
-    click.echo(f"sitefit: {path}: {checked.data_rows} data rows, {valid} valid, "
-               f"{rejected} rejected", err=True)
-    sys.exit(int(Exit.UNUSABLE if valid == 0 else Exit.SOME_REJECTED if rejected else Exit.OK))
+    say(f"{path}: {checked.data_rows} data rows, {len(checked.sites)} valid, "
+        f"{len(checked.rejected_rows)} rejected")
+    sys.exit(int(api.validation_exit_code(checked)))
 
 
 @cli.command()
@@ -142,8 +154,7 @@ def validate_command(path: Path) -> None:
 @debug_option
 def rules(rules_file: Path | None, form: str) -> None:
     """Print the thresholds in force, grouped by gate, with units and sources."""
-    loaded = load_rules(rules_file)
-    click.echo(describe(loaded) if form == "text" else to_toml(loaded), nl=False)
+    click.echo(api.rules(rules_file, form), nl=False)
 
 
 @cli.command()
@@ -151,10 +162,7 @@ def rules(rules_file: Path | None, form: str) -> None:
 @debug_option
 def template(out: Path) -> None:
     """Write a blank input workbook to OUT (.xlsx) with drop-downs, checks and one example."""
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"{out}: the template is an .xlsx workbook; name it like template.xlsx")
-    write_template(out)
-    click.echo(f"sitefit: wrote {out}", err=True)
+    say(f"{api.template(out)}: written")
 
 
 def main() -> None:

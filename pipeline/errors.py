@@ -71,6 +71,13 @@ class EnvironmentFailure(SitefitError):
 
 
 
+class Interrupted(SitefitError):
+    """Ctrl-C: the run stopped at the user's request; the previous output is untouched."""
+
+    exit_code = Exit.INTERRUPTED
+    code = "interrupted"
+
+
 class InternalError(SitefitError):
     """A bug in sitefit: nothing the input or the machine did should raise it."""
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -18,8 +17,9 @@ from pipeline import __version__, compare, economics, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
-from pipeline.errors import Exit, InputError, UsageError, writing_failed
-from pipeline.load import SPREADSHEET_SUFFIXES, load
+from pipeline.errors import EnvironmentFailure, Exit, SitefitError, UsageError, writing_failed
+from pipeline.load import load
+from pipeline.manifest import write_manifest
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
 from pipeline.whatif import WhatIf
@@ -28,9 +28,10 @@ from pipeline.writers.background import Background, InProcess
 from pipeline.writers.csv import write_csv
 from pipeline.writers.excel import ScorecardWriter
 
+
 @dataclass
 class FileOutcome:
-    """What a run of one input file did, for the CLI and the manifest."""
+    """What a run of one input file did, for the caller and the manifest."""
 
     input: Path
     out_dir: Path | None
@@ -41,66 +42,28 @@ class FileOutcome:
     rejected: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     pdfs: dict | None = None
+    problems: dict[str, int] = field(default_factory=dict)  # rejected rows' problems by code
+    error: str | None = None  # the code of the error that stopped this input, if one did
 
+    @classmethod
+    def failed(cls, path: Path, out_dir: Path | None, error: SitefitError) -> FileOutcome:
+        """The outcome of an input whose run ``error`` stopped: nothing of it was written."""
+        return cls(path, out_dir, error.exit_code, str(error), error=error.code)
 
-def find_inputs(paths: list[Path]) -> list[Path]:
-    """Spreadsheets named, or found directly in the folders named, in a stable order."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file()
-                            and p.suffix.lower() in SPREADSHEET_SUFFIXES
-                            and not p.name.startswith(("~$", ".")))
-            if not inside:
-                raise InputError(f"{path}: no spreadsheets here "
-                                f"(looked for {', '.join(SPREADSHEET_SUFFIXES)})")
-            found.extend(inside)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    return found
+    @property
+    def status(self) -> str:
+        """``evaluated``, ``some-rejected``, ``nothing-evaluated`` or ``failed``."""
+        if self.error is not None:
+            return "failed"
+        return {Exit.OK: "evaluated", Exit.SOME_REJECTED: "some-rejected"}.get(
+            self.exit_code, "nothing-evaluated")
 
-
-def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]:
-    """Where each input's outputs go, earlier quarters first; no two inputs share a folder."""
-    if not nested:
-        return {inputs[0]: out}
-    inputs = sorted(inputs, key=_quarter_order)
-    targets: dict[Path, Path] = {}
-    for path in inputs:
-        target = out / path.stem
-        clash = next((p for p, t in targets.items() if t == target), None)
-        if clash is not None:
-            raise UsageError(f"{clash} and {path} would both write to {target}; rename one")
-        targets[path] = target
-    return targets
-
-
-QUARTER_TAG = re.compile(r"[-_ ]*(\d{4}[-_ ]?q[1-4]|q[1-4][-_ ]?\d{4})$", re.IGNORECASE)
-
-
-def earlier_quarters(targets: dict[Path, Path]) -> dict[Path, Path]:
-    """For each input of ``targets`` (as ``output_dirs`` ordered them, earlier quarters
-    first), the output folder of the same portfolio's previous quarter, if any.
-
-    ``sites-2026Q3.xlsx`` and ``sites-2026Q4.xlsx`` are quarters of one portfolio; an
-    untagged ``sites.xlsx`` is its latest. Inputs are evaluated in that order, so the
-    earlier quarter's output exists by the time the later one is compared with it.
-    """
-    ordered = list(targets)
-    return {after: targets[before] for before, after in zip(ordered, ordered[1:])
-            if _quarter_order(before)[0] == _quarter_order(after)[0]}
-
-
-def _quarter_order(path: Path) -> tuple[str, str]:
-    """(portfolio, quarter) for sorting: ``sites-2026Q3`` -> ("sites", "20263"); an untagged
-    file is its portfolio's latest."""
-    match = QUARTER_TAG.search(path.stem)
-    tag = re.sub(r"\D", "", match.group(1)) if match else "~"  # untagged sorts last
-    if match and match.group(1).lower().startswith("q"):
-        tag = tag[1:] + tag[0]  # q3 2026 -> 20263
-    return QUARTER_TAG.sub("", path.stem).lower(), tag
+    @property
+    def manifest(self) -> Path | None:
+        """The run's manifest.json, unless the run failed before writing it."""
+        if self.error is not None or self.out_dir is None:
+            return None
+        return self.out_dir / "manifest.json"
 
 
 def check(path: Path) -> Validated:
@@ -147,16 +110,20 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     except (OSError, ValueError, KeyError) as exc:
         raise UsageError(f"--previous {previous}: cannot be read as sitefit results ({exc})") \
             from exc
-    table = load(path)
+    try:
+        table = load(path)
+    except OSError as exc:
+        raise EnvironmentFailure(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     clock.lap("load")
     checked = validate(table)
     clock.lap("validate")
     sites = enrich(checked.sites, rules)
     clock.lap("enrich")
     outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, len(sites),
-                          len(checked.rejected_rows), clock.timings)
+                          len(checked.rejected_rows), clock.timings,
+                          problems=dict(Counter(p.code for p in checked.problems)))
     outcome.exit_code, outcome.message = _verdict(outcome, checked)
-    run = _Run(checked, sites, rules, before, baseline, previous)
+    run = RunState(checked, sites, rules, before, baseline, previous)
     try:
         _write_outputs(out_dir, run, outcome, clock, pdfs, jobs, progress)
     except OSError as exc:
@@ -169,7 +136,7 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
 
 
 @dataclass
-class _Run:
+class RunState:
     checked: Validated
     sites: pd.DataFrame
     rules: Rules
@@ -205,7 +172,7 @@ class _Tables:
         return self._clock.timings
 
 
-def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock, pdfs: bool,
+def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _Clock, pdfs: bool,
                    jobs: int, progress: bool) -> None:
     """Classify and write chunk by chunk into a staging folder that replaces ``out_dir``.
 
@@ -281,7 +248,7 @@ def _write_outputs(out_dir: Path, run: _Run, outcome: FileOutcome, clock: _Clock
         except BaseException:
             tables.abort()
             raise
-        _write_manifest(staging / "manifest.json", checked, rules, totals, outcome, run)
+        write_manifest(staging / "manifest.json", checked, rules, totals, outcome, run)
 
 
 @dataclass
@@ -323,7 +290,7 @@ def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
 
 
 def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,
-             run: _Run) -> list[tuple[str, object]]:
+             run: RunState) -> list[tuple[str, object]]:
     table = checked.table
     return [
         ("sitefit version", __version__),
@@ -338,46 +305,3 @@ def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,
         ("Compared with", str(run.previous) if run.previous else "no previous run"),
         ("What-if baseline", run.baseline.source if run.baseline else "none"),
     ]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulate.Tally,
-                    outcome: FileOutcome, run: _Run) -> None:
-    table = checked.table
-    manifest = {
-        "tool": "sitefit",
-        "version": __version__,
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "input": {"path": str(table.path), "sha256": _sha256(table.path),
-                  "sheet": table.sheet, "header_row": table.header_row},
-        "rules": {"source": rules.source, "sha256": rules.sha256, "values": rules.values},
-        "rows": {
-            "data_rows": outcome.data_rows,
-            "evaluated": outcome.evaluated,
-            "rejected": outcome.rejected,
-            "all_accounted_for": outcome.evaluated + outcome.rejected == outcome.data_rows,
-            "rejected_rows": checked.rejected_rows,
-            "not_data": {str(row): why for row, why in table.skipped_rows.items()},
-        },
-        "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
-        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
-        + (["changes.csv"] if run.before is not None else [])
-        + (["whatif.csv"] if run.baseline is not None else [])
-        + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
-        "previous": {"path": str(run.previous), "changes": len(run.changes)}
-        if run.before is not None else None,
-        "what_if": {"baseline": run.baseline.source, "baseline_sha256": run.baseline.sha256,
-                    "sites_changed": len(run.whatif)} if run.baseline is not None else None,
-        "pdfs": outcome.pdfs,
-        "timings_s": outcome.timings,
-        "exit_status": outcome.exit_code,
-        "message": outcome.message,
-    }
-    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -276,3 +277,69 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_output(tmp_path, jobs):
     assert run.returncode == 130
     assert stderr == "sitefit: interrupted; the previous output is untouched\n"
     assert snapshot(out) == before and staging_left(tmp_path) == []
+
+
+def test_the_library_evaluates_without_the_command_line(tmp_path):
+    from pipeline import api
+    (tmp_path / "in").mkdir()
+    write_xlsx(tmp_path / "in" / "a.xlsx", [HEADER, ROW])
+    write_csv(tmp_path / "in" / "b.csv", [HEADER])  # no data rows
+    (tmp_path / "in" / "c.csv").write_bytes(b"\x00\x01binary")
+    run = api.evaluate([tmp_path / "in"], tmp_path / "out", pdfs=False,
+                       settings=["power.training.pass_min_capacity_mw=25"])
+    assert [(o.input.name, o.status, o.exit_code) for o in run.outcomes] == [
+        ("a.xlsx", "evaluated", 0), ("b.csv", "nothing-evaluated", 2), ("c.csv", "failed", 2)]
+    assert run.exit_code == 2 and run.outcomes[2].error == "input-error"
+    assert (tmp_path / "out" / "a" / "whatif.csv").exists()
+    assert run.outcomes[0].manifest == tmp_path / "out" / "a" / "manifest.json"
+
+
+def test_json_prints_one_document_a_scheduler_can_read(tmp_path):
+    source = write_xlsx(tmp_path / "q.xlsx", [HEADER, ROW, ["B", "Beta", "x", 0.04, "air",
+                                                           "yes", "yes"]])
+    result = invoke("evaluate", source, "--out", tmp_path / "out", "--no-pdf", "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["exit_code"] == 1 and document["error"] is None
+    [entry] = document["inputs"]
+    assert entry["status"] == "some-rejected" and entry["exit_code"] == 1
+    assert entry["rows"] == {"data_rows": 2, "evaluated": 1, "rejected": 1}
+    assert entry["problems"] == {"type-error": 1}
+    assert json.loads(Path(entry["manifest"]).read_text())["exit_status"] == 1
+
+
+def test_json_reports_a_run_that_stopped_before_any_input(tmp_path):
+    result = invoke("evaluate", tmp_path / "nope.xlsx", "--json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["inputs"] == [] and document["error"]["code"] == "input-error"
+
+
+def test_quiet_prints_only_errors(tmp_path):
+    good = invoke("evaluate", _good(tmp_path), "--out", tmp_path / "out", "--no-pdf", "--quiet")
+    assert good.exit_code == 0 and good.stderr == "" and good.stdout == ""
+    bad = invoke("evaluate", tmp_path / "nope.xlsx", "--quiet")
+    assert bad.stderr == f"sitefit: {tmp_path / 'nope.xlsx'}: no such file or folder\n"
+
+
+def test_verbose_logs_each_stage_with_its_seconds(tmp_path):
+    result = invoke("evaluate", _good(tmp_path), "--out", tmp_path / "out", "--no-pdf", "-v")
+    stages = [line.split(": ")[2].split()[0] for line in result.stderr.splitlines()
+              if " took " in line]
+    assert {"load", "validate", "enrich", "classify", "write"} <= set(stages)
+
+
+def test_options_come_from_sitefit_environment_variables(tmp_path):
+    env = {"SITEFIT_EVALUATE_OUT": str(tmp_path / "from-env"), "SITEFIT_EVALUATE_NO_PDF": "1"}
+    result = invoke("evaluate", _good(tmp_path), env=env)
+    assert result.exit_code == 0
+    assert (tmp_path / "from-env" / "results.csv").exists()
+    assert not (tmp_path / "from-env" / "portfolio.pdf").exists()
+
+
+def test_top_level_help_shows_each_command_whole():
+    commands = invoke("--help").stdout.split("Commands:")[1]
+    assert "..." not in commands
+    text = " ".join(commands.split())
+    assert "Write a blank input workbook to OUT (.xlsx) with drop-downs, checks and one " \
+           "example." in text
