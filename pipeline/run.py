@@ -185,7 +185,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
     tracker = compare.Tracker(run.before)
     whatif = WhatIf(run.baseline, extras) if run.baseline else None
     money_rows: list[pd.DataFrame] = []
-    with atomic_directory(out_dir) as staging:
+    with atomic_directory(out_dir, keep=[checked.table.path]) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
         columns = list(tabulate.results_frame([], extras).columns)
