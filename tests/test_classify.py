@@ -110,18 +110,39 @@ def test_training_power_takes_the_worse_of_capacity_and_price(rules, capacity, p
 
 @pytest.mark.parametrize("redundancy, feeds, backup, expected", [
     ("2N", None, True, "pass"), ("N+1", 1.0, True, "pass"), ("N", 3.0, True, "conditional"),
-    ("N", 1.0, False, "fail"), (None, 2.0, True, "pass"), (None, 1.0, True, "conditional"),
-    (None, None, True, "unknown"), ("2N", None, False, "conditional")])
+    ("N", 1.0, False, "conditional"), (None, 2.0, True, "pass"), (None, 1.0, True, "conditional"),
+    (None, 1.0, False, "conditional"), (None, None, True, "unknown"),
+    ("2N", None, False, "conditional")])
 def test_inference_power_reliability(rules, redundancy, feeds, backup, expected):
     result = classify_site(site(power_redundancy=redundancy, utility_feeds=feeds,
                                 backup_generation=backup), rules)
     assert statuses(result, "inference")["power"] == expected
 
 
-def test_curtailment_without_mining_load_fails_inference_power(rules):
-    failing = classify_site(site(curtailment_hours_per_year=200.0, mining_load_mw=0.0), rules)
-    assert statuses(failing, "inference")["power"] == "fail"
-    assert "200 h/yr" in failing.inference.gates["power"].reason
+def test_one_feed_and_no_generators_near_a_metro_is_hybrid_not_yet_with_the_priced_action(rules):
+    # a site ~40 miles from Dallas, 24x7 with a hosting record, as mining sites stand
+    result = classify_site(site(power_redundancy=None, utility_feeds=1.0,
+                                backup_generation=False), rules)
+    assert (result.bucket, result.readiness) == ("Hybrid", "not yet")
+    assert statuses(result, "inference")["power"] == "conditional"
+    assert result.inference.gates["power"].action == (
+        "Add a redundant supply (N+1 or 2N, or a second utility feed) and backup generation "
+        "for inference uptime.")
+
+
+@pytest.mark.parametrize("backup, expected", [(False, "fail"), (True, "conditional"),
+                                              (None, "unknown")])
+def test_stranded_curtailment_fails_inference_power_only_without_backup(rules, backup,
+                                                                        expected):
+    result = classify_site(site(curtailment_hours_per_year=200.0, mining_load_mw=0.0,
+                                backup_generation=backup), rules)
+    assert statuses(result, "inference")["power"] == expected
+    if backup is not None:
+        assert "200 h/yr" in result.inference.gates["power"].reason
+        assert "inference cannot be curtailed" in result.inference.gates["power"].action
+
+
+def test_curtailment_with_mining_load_to_shed_does_not_hold_inference_back(rules):
     absorbed = classify_site(site(curtailment_hours_per_year=200.0, mining_load_mw=5.0), rules)
     assert statuses(absorbed, "inference")["power"] == "pass"
     assert absorbed.mullet_note and "5 MW" in absorbed.mullet_note
