@@ -27,6 +27,7 @@ NAMED = {
     "site_id": "Site ID", "source_row": "Input row", "rank": "Rank",
     "training_score": "Training score (0-100)", "inference_score": "Inference score (0-100)",
     "what_would_flip_it": "What would make it ready", "mullet_note": "Mullet mining",
+    "better_bucket": "What would move it to a better bucket",
     "curtailment_hours_per_year": "Curtailment per year (hours)",
     "staffing_24x7": "Staffed 24x7", "path_to_100g": "Path to 100G uplink",
     "metro_rtt_ms": "Round trip to metro (ms)",
@@ -88,6 +89,9 @@ DERIVED_MEANINGS = {
     "disqualifiers": "Portfolio-level disqualifiers that fired for the site.",
     "next_actions": "What to do next, gate by gate.",
     "what_would_flip_it": "The smallest input changes that would make the site ready.",
+    "better_bucket": "The fewest input changes that would move the site to a better bucket "
+                     "(Training or Inference to Hybrid, Neither to either), checked by "
+                     "classifying the changed site again.",
     "data_gaps": "Inputs that were missing, and the gates they leave unknown.",
     "source_row": "The row of the input sheet the site came from.",
     "report": "The site's PDF report, relative to this workbook.",

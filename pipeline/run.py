@@ -200,13 +200,14 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 assessed = [classifier.assess(values) for values in chunk]
                 results = [a.site for a in assessed]
                 flips = {a.site.site_id: a.what_would_flip for a in assessed}
+                better = {a.site.site_id: a.better_bucket for a in assessed}
                 totals.add(results, flips)
                 money = {s.site_id: economics.evaluate(s, rules) for s in results}
                 money_rows.append(tabulate.economics_rows(results, money))
                 fixes = {(a.site.site_id, w, g): text
                          for a in assessed for (w, g), text in a.fixes.items()}
                 clock.lap("classify")
-                frame = tabulate.results_frame(results, extras, flips, money)
+                frame = tabulate.results_frame(results, extras, flips, money, better)
                 detail = tabulate.gate_detail_frame(results, fixes)
                 changed = tracker.add(frame)
                 if whatif:

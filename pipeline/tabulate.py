@@ -24,7 +24,8 @@ IDENTITY = ("site_id", "site_name", "operator", "country", "region")
 GATE_COLUMNS = tuple(f"{w}_{g}" for w in WORKLOADS for g in GATE_NAMES)
 RESULT_COLUMNS = (*IDENTITY, "bucket", "readiness", "training_verdict", "inference_verdict",
                   "training_score", "inference_score", *GATE_COLUMNS, "disqualifiers",
-                  "next_actions", "what_would_flip_it", "data_gaps", "mullet_note",
+                  "next_actions", "what_would_flip_it", "better_bucket", "data_gaps",
+                  "mullet_note",
                   *ENRICHED_COLUMNS, *ECONOMICS_COLUMNS, "source_row")
 INPUT_COLUMNS = tuple(c.name for c in contract.COLUMNS if c.name not in IDENTITY)
 PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "problem")
@@ -32,9 +33,12 @@ PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "proble
 
 def results_frame(results: list[SiteResult], extras: list[str],
                   flips: dict[str, str] | None = None,
-                  economics: dict[str, Economics | None] | None = None) -> pd.DataFrame:
-    """One row per evaluated site: the verdicts, every gate status, then the inputs."""
-    flips, economics = flips or {}, economics or {}
+                  economics: dict[str, Economics | None] | None = None,
+                  better: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per evaluated site: the verdicts, every gate status, then the inputs.
+    ``flips`` and ``better`` say what would make each site ready, and what would move it to
+    a better bucket."""
+    flips, economics, better = flips or {}, economics or {}, better or {}
     rows = []
     for site in results:
         v = site.values
@@ -50,6 +54,7 @@ def results_frame(results: list[SiteResult], extras: list[str],
             disqualifiers="; ".join(d.title for d in site.disqualifiers),
             next_actions=" | ".join(f"{a.workload} {a.gate}: {a.text}" for a in site.actions),
             what_would_flip_it=flips.get(site.site_id, ""),
+            better_bucket=better.get(site.site_id, ""),
             data_gaps="; ".join(f"{c} ({', '.join(g)})" for c, g in site.data_gaps.items()),
             mullet_note=site.mullet_note or "",
             source_row=v["row"])

@@ -256,3 +256,49 @@ def test_the_domain_words_are_enums_that_read_as_text(rules):
     assert Status.FAIL < Status.CONDITIONAL < Status.PASS
     with pytest.raises(ValueError):
         Status.UNKNOWN < Status.PASS
+
+
+def test_a_training_site_hears_what_inference_lacks_to_make_it_hybrid(rules):
+    from pipeline.classify import Classifier
+
+    far = site(metro_distance_miles=400.0, metro_rtt_ms=None, staffing_24x7=False)
+    assessed = Classifier(rules).assess(far)
+    assert assessed.site.bucket == "Training"
+    assert assessed.better_bucket == ("Hybrid with: metro_rtt_ms not given → 10 ms; "
+                                      "staffing_24x7 no → yes.")
+    changed = classify_site({**far, "metro_rtt_ms": 10.0, "staffing_24x7": True}, rules)
+    assert changed.bucket == "Hybrid"
+
+
+def test_a_neither_site_hears_the_cheapest_way_to_a_bucket_and_a_hybrid_site_nothing(rules):
+    from pipeline.classify import Classifier
+
+    classifier = Classifier(rules)
+    neither = classifier.assess(site(power_capacity_mw=2.0, metro_distance_miles=300.0,
+                                     metro_rtt_ms=None))
+    assert neither.site.bucket == "Neither"
+    assert neither.better_bucket == "Training with: power_capacity_mw 2 MW → 5 MW."
+    assert classifier.assess(site()).better_bucket == ""
+
+
+def test_the_better_bucket_is_a_column_of_the_results(tmp_path):
+    import csv
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    sample = Path(__file__).parent.parent / "input" / "sites.xlsx"
+    result = CliRunner().invoke(cli, ["evaluate", str(sample), "--out", str(tmp_path / "o"),
+                                      "--no-pdf"])
+    assert result.exit_code == 0
+    with (tmp_path / "o" / "results.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["bucket"] == "Hybrid":
+            assert row["better_bucket"] == ""
+        else:
+            assert row["better_bucket"].startswith(("Hybrid with:", "Training with:",
+                                                    "Inference with:", "No change"))
+    assert any(row["better_bucket"] for row in rows)

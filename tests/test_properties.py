@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.classify import classify_site
+from pipeline.classify import Classifier, classify_site
+from pipeline.classify.flips import LACKING, lift
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.rules import default_rules
 
@@ -105,3 +106,15 @@ def test_results_are_consistent(values):
     if result.readiness == "ready":
         assert result.bucket != "Neither" and not any(
             a.status == "fail" for a in result.actions)
+
+
+@settings(max_examples=150, deadline=None)
+@given(SITES)
+def test_a_lift_to_a_better_bucket_is_checked_by_classifying_again(values):
+    classifier = Classifier(RULES)
+    result = classifier.site(values)
+    for workload in LACKING.get(result.bucket, ()):
+        change = lift(result, workload, classifier)
+        if change is not None:
+            again = classifier.site({**values, **change})
+            assert getattr(again, workload).verdict != "unfit"

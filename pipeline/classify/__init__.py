@@ -2,7 +2,7 @@
 
 A ``Classifier`` holds one set of rules and classifies sites under them: ``site`` is pure,
 a dict of contract values in, a SiteResult out; ``assess`` adds what would flip the site
-and the input changes each gate asks for. A gate that needs a missing value is evaluated
+to ready or to a better bucket, and the input changes each gate asks for. A gate that needs a missing value is evaluated
 at that value's least and most favourable extremes (``gates.EXTREMES``); if every
 combination agrees the status stands, otherwise the gate is ``unknown`` and carries its
 range.
@@ -57,12 +57,12 @@ class Classifier:
                 pending.append({**assumed, need.column: least})  # taken next
         return outcomes
 
-    def statuses(self, values: dict[str, Any],
-                 workloads: tuple[str, ...] = WORKLOADS) -> dict[tuple[str, str], Status]:
-        """The status of every gate of ``workloads`` for a site, without the sentences: for
-        checking many what-ifs."""
+    def statuses(self, values: dict[str, Any], workloads: tuple[str, ...] = WORKLOADS,
+                 names: tuple[str, ...] = GATE_NAMES) -> dict[tuple[str, str], Status]:
+        """The status of the gates ``names`` of ``workloads`` for a site, without the
+        sentences: for checking many what-ifs."""
         statuses = {}
-        for gate in (g for g in GATES if g.workload in workloads):
+        for gate in (g for g in GATES if g.workload in workloads and g.name in names):
             found = {outcome.status for outcome, _, _ in self._explore(gate, values)}
             statuses[(gate.workload, gate.name)] = (
                 next(iter(found)) if len(found) == 1 else Status.UNKNOWN)
@@ -136,7 +136,8 @@ class Classifier:
     def assess(self, values: dict[str, Any]) -> Assessment:
         """Classify a site and work out what would flip it and what each gate asks for."""
         site = self.site(values)
-        return Assessment(site, flips.what_would_flip(site, self), flips.gate_fixes(site, self))
+        return Assessment(site, flips.what_would_flip(site, self),
+                          flips.better_bucket(site, self), flips.gate_fixes(site, self))
 
 
 def classify_site(values: dict[str, Any], rules: Rules) -> SiteResult:

@@ -1,5 +1,5 @@
 """What would flip a site: the input changes, read off the gates' own bands and rules, that
-make a workload fit.
+make a workload fit, and those that move the site to a better bucket.
 
 Each gate names the least change to each input its rules ask for (``Gate.fix``: a capacity
 raised to the bar, a price brought to it, a path advanced to the first level that counts).
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipeline.classify.gates import GATE_NAMES, GATES, WORKLOADS
-from pipeline.classify.results import SiteResult, bucket_workloads
-from pipeline.classify.words import Bucket, Readiness, Status
+from pipeline.classify.results import SiteResult, bucket_workloads, verdict_of
+from pipeline.classify.words import Bucket, Readiness, Status, Verdict
 from pipeline.contract import show_value
 
 if TYPE_CHECKING:
@@ -86,3 +86,47 @@ def what_would_flip(site: SiteResult, classifier: Classifier) -> str:
     if change is None:
         return "No change to the inputs alone makes this site ready."
     return f"Ready with: {describe(site, change)}."
+
+
+# The workloads a site lacks for each better bucket it could reach.
+LACKING = {Bucket.TRAINING: ("inference",), Bucket.INFERENCE: ("training",),
+           Bucket.NEITHER: WORKLOADS}
+
+
+def lift(site: SiteResult, workload: str, classifier: Classifier) -> dict[str, Any] | None:
+    """The fewest changes that take ``workload`` from unfit to at least conditional, or None.
+
+    Every failed gate asks for its least change (bands to their conditional bars); then each
+    change is dropped in turn while the failed gates, evaluated again, stay out of fail. (A
+    change only moves an input towards a bar, so a gate that did not fail cannot start to.)
+    """
+    failed = tuple(g for g in GATE_NAMES if site.gate(workload, g).status == Status.FAIL)
+    change: dict[str, Any] = {}
+    for gate in failed:
+        change.update(GATE[(workload, gate)].fix(site.values, classifier.values, least=True))
+
+    def lifted(candidate: dict[str, Any]) -> bool:
+        statuses = classifier.statuses({**site.values, **candidate}, (workload,), failed)
+        return verdict_of(statuses.values()) != Verdict.UNFIT
+
+    if not lifted(change):
+        return None
+    for column in list(change):
+        fewer = {c: v for c, v in change.items() if c != column}
+        if lifted(fewer):
+            change = fewer
+    return change
+
+
+def better_bucket(site: SiteResult, classifier: Classifier) -> str:
+    """The cheapest verified change that moves the site to a better bucket (Training or
+    Inference to Hybrid; Neither to either), in a sentence; blank for a Hybrid site."""
+    if site.bucket == Bucket.HYBRID:
+        return ""
+    options = [change for w in LACKING[site.bucket]
+               if (change := lift(site, w, classifier)) is not None]
+    if not options:
+        return "No change to the inputs alone reaches a better bucket."
+    change = min(options, key=len)
+    bucket = classifier.site({**site.values, **change}).bucket
+    return f"{bucket} with: {describe(site, change)}."

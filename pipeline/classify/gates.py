@@ -145,17 +145,17 @@ class Band:
             text += f", conditional {self.bar(f, self.conditional_key)}"
         return text
 
-    def fix(self, values: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
-        """The column moved to the pass bar, unless the site already meets it."""
-        value, bar = values.get(self.column), rules[self.pass_key]
+    def fix(self, values: dict[str, Any], rules: dict[str, Any],
+            least: bool = False) -> dict[str, Any]:
+        """The column moved to the pass bar (with ``least``, to the conditional bar where
+        the band has one), unless the site already meets it."""
+        key = self.conditional_key if least and self.conditional_key else self.pass_key
+        value, bar = values.get(self.column), rules[key]
         return {} if value is not None and self.meets(value, bar) else {self.column: bar}
 
 
 def _true(values: dict, column: str) -> dict:
     return {} if values.get(column) is True else {column: True}
-
-
-Fix = Callable[[dict, dict], dict]
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class Gate:
     workload: str
     bands: tuple[Band, ...]
     decide: Callable[[Facts, dict[str, Band]], Outcome]
-    changes: Callable[[dict, dict, dict[str, Band]], dict] | None = None  # beyond the bands
+    changes: Callable[[dict, dict, dict[str, Band], bool], dict] | None = None  # beyond bands
     any_band: bool = False  # the gate passes when any one band passes (else: every band)
 
     @property
@@ -177,13 +177,15 @@ class Gate:
     def outcome(self, facts: Facts) -> Outcome:
         return self.decide(facts, self.band)
 
-    def fix(self, values: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
+    def fix(self, values: dict[str, Any], rules: dict[str, Any],
+            least: bool = False) -> dict[str, Any]:
         """Input changes the rules ask for this gate to pass, read off the site's given
-        values (a missing one counts as short of its bar): each band moved to its bar, then
-        what the gate's own code asks for."""
+        values (a missing one counts as short of its bar): each band moved to its bar, or
+        what the gate's own code asks for. With ``least``, bands move only to their
+        conditional bars: a start towards lifting a failed gate."""
         if self.changes is not None:
-            return self.changes(values, rules, self.band)
-        fixes = [band.fix(values, rules) for band in self.bands]
+            return self.changes(values, rules, self.band, least)
+        fixes = [band.fix(values, rules, least) for band in self.bands]
         if self.any_band:  # one band is enough: the first, unless one already passes
             fixes = fixes[:1] if all(fixes) else []
         return {column: value for fix in fixes for column, value in fix.items()}
@@ -328,8 +330,9 @@ def _reliability(f: Facts) -> Part:
     return status, text, action
 
 
-def _power_inference_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
-    change = {**b["power_capacity_mw"].fix(v, r), **b["power_cost_usd_per_kwh"].fix(v, r)}
+def _power_inference_changes(v: dict, r: dict, b: dict[str, Band], least: bool) -> dict:
+    change = {**b["power_capacity_mw"].fix(v, r, least),
+              **b["power_cost_usd_per_kwh"].fix(v, r, least)}
     if not redundant_supply(v.get("power_redundancy"), v.get("utility_feeds") or 0, r[LEVELS],
                             r[FEEDS]):
         change["power_redundancy"] = r[LEVELS][0]
@@ -430,9 +433,9 @@ def cooling_inference(f: Facts, b: dict[str, Band]) -> Outcome:
 
 def _cooling_changes(levels: str, counts: Callable[[str, str | None, Any], bool]):
     """Density to the band's bar, and the path to the first of the ``levels`` that counts."""
-    def changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+    def changes(v: dict, r: dict, b: dict[str, Band], least: bool) -> dict:
         c = Section(r.__getitem__, "cooling")
-        change = b["rack_density_kw"].fix(v, r)
+        change = b["rack_density_kw"].fix(v, r, least)
         path = stated_path(v["cooling_type"], v.get("liquid_cooling_path"), c)
         if not counts(v["cooling_type"], path, c):
             change["liquid_cooling_path"] = c[levels][0]
@@ -505,11 +508,11 @@ def networking_inference(f: Facts, b: dict[str, Band]) -> Outcome:
                    lambda: "Add " + " and ".join(missing) + ".")
 
 
-def _networking_training_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+def _networking_training_changes(v: dict, r: dict, b: dict[str, Band], least: bool) -> dict:
     return {**_true(v, "fiber_on_site"), **b["uplink_gbps"].fix(v, r)}
 
 
-def _networking_inference_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+def _networking_inference_changes(v: dict, r: dict, b: dict[str, Band], least: bool) -> dict:
     change = {**_true(v, "fiber_on_site"), **b["fiber_carriers"].fix(v, r)}
     if b["uplink_gbps"].fix(v, r) and not v.get("path_to_100g"):
         change["path_to_100g"] = True
@@ -548,11 +551,11 @@ def operations_inference(f: Facts, b: dict[str, Band]) -> Outcome:
                    "operator that has one.")
 
 
-def _operations_training_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+def _operations_training_changes(v: dict, r: dict, b: dict[str, Band], least: bool) -> dict:
     return {} if v.get("staffing_24x7") else b["dc_ops_staff"].fix(v, r)
 
 
-def _operations_inference_changes(v: dict, r: dict, b: dict[str, Band]) -> dict:
+def _operations_inference_changes(v: dict, r: dict, b: dict[str, Band], least: bool) -> dict:
     return {**_true(v, "staffing_24x7"), **_true(v, "sla_track_record")}
 
 

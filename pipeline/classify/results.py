@@ -73,11 +73,13 @@ class SiteResult:
 
 @dataclass(frozen=True)
 class Assessment:
-    """A classified site with what would flip it and, for each gate short of pass, the
-    input changes that would make it pass (in words)."""
+    """A classified site with what would flip it to ready, what would move it to a better
+    bucket and, for each gate short of pass, the input changes that would make it pass (in
+    words)."""
 
     site: SiteResult
     what_would_flip: str
+    better_bucket: str
     fixes: dict[tuple[str, str], str]
 
 
