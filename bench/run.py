@@ -5,6 +5,8 @@ peak memory of it and its children. Ratios, not seconds, are the result: the mac
 shared, so runs alternate with their floor and the medians are compared.
 
     python -m bench.run [--sizes 100,1000,10000] [--pdf-sites 1000] [--seed 7] [--repeat 3]
+
+``--sizes "" --pdf-sites 0`` measures only the start-up of ``sitefit --version`` and ``--help``.
 """
 
 from __future__ import annotations
@@ -157,6 +159,26 @@ def bench_size(size: int, seed: int, repeat: int, jobs: int | None = None) -> di
             "peak_mib": max(r[1] for r in runs), "floor_wall": statistics.median(floors)}
 
 
+def bench_startup(repeat: int) -> dict:
+    """``sitefit --version`` and ``sitefit --help`` as whole processes, alternating with the
+    floor (a Python that imports nothing), at least five times each: the median wall and CPU
+    (user + system) seconds. On a busy machine the wall time waits for a core; CPU does not."""
+    commands = {"floor": [sys.executable, "-c", "pass"],
+                "--version": [sys.executable, "-m", "pipeline", "--version"],
+                "--help": [sys.executable, "-m", "pipeline", "--help"]}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(max(repeat, 5)):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"bench: {' '.join(command)} failed")
+            runs[name].append((time.perf_counter() - start, usage.ru_utime + usage.ru_stime))
+    return {name: (statistics.median(w for w, _ in values),
+                   statistics.median(c for _, c in values)) for name, values in runs.items()}
+
+
 def bench_pdfs(size: int, seed: int) -> dict:
     source = write_portfolio(WORK / f"portfolio-{size}.xlsx", size, seed)
     result = {"size": size}
@@ -181,8 +203,16 @@ def bench_pdfs(size: int, seed: int) -> dict:
     return result
 
 
-def report(sizes: list[dict], pdfs: dict | None) -> str:
-    lines = ["## End to end, no PDFs (whole processes)", "",
+def report(startup: dict, sizes: list[dict], pdfs: dict | None) -> str:
+    floor_wall, floor_cpu = startup["floor"]
+    lines = ["## Start-up (whole processes, medians)", "",
+             "| command | wall s | CPU s | target |", "|---|---:|---:|---|",
+             f"| python -c pass (floor) | {floor_wall:.2f} | {floor_cpu:.2f} | |"]
+    for name in ("--version", "--help"):
+        wall, cpu = startup[name]
+        verdict = "met" if wall < 0.3 else "MISSED"
+        lines.append(f"| sitefit {name} | {wall:.2f} | {cpu:.2f} | < 0.3 s {verdict} |")
+    lines += ["", "## End to end, no PDFs (whole processes)", "",
              "| sites | jobs | load | validate | enrich | classify | tables | write wait "
              "| csv | excel | total | sites/s | peak MiB | I/O floor | ratio to floor | target |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -237,11 +267,12 @@ def main() -> None:
                         help="runs of each size and of its floor, alternating; medians reported")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    sizes = [bench_size(int(n), args.seed, args.repeat) for n in args.sizes.split(",")]
+    startup = bench_startup(args.repeat)
+    sizes = [bench_size(int(n), args.seed, args.repeat) for n in args.sizes.split(",") if n]
     if "10000" in args.sizes.split(",") and (os.cpu_count() or 1) > 1:
         sizes.append(bench_size(10000, args.seed, args.repeat, jobs=1))  # the writer's gain
     pdfs = bench_pdfs(args.pdf_sites, args.seed) if args.pdf_sites else None
-    text = report(sizes, pdfs)
+    text = report(startup, sizes, pdfs)
     (WORK / "report.md").write_text(text + "\n")
     print(text)
 

@@ -1,8 +1,21 @@
 """sitefit: which bitcoin-mining sites suit AI training, AI inference, both or neither."""
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 
-try:
-    __version__ = version("sitefit")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+@cache
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sitefit")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata only when asked for: reading it
+    costs more than the rest of ``sitefit --help`` together."""
+    if name == "__version__":
+        return _installed_version()
+    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

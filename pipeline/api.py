@@ -1,7 +1,8 @@
 """sitefit as a library: one call per command, no Click, no printing.
 
     from pipeline import api
-    run = api.evaluate(["input/sites.xlsx"], "output", settings=["power.training.pass_min_capacity_mw=25"])
+    run = api.evaluate(["input/sites.xlsx"], "output",
+                       settings=["power.training.pass_min_capacity_mw=25"])
     run.exit_code, [(o.input, o.status, o.evaluated) for o in run.outcomes]
 
 Failures raise one of the ``pipeline.errors`` family; with several inputs, a failure of

@@ -3,7 +3,8 @@
 Errors become one line on stderr (or, with ``--json``, a JSON document on stdout) and an
 exit code in one place, ``Sitefit.invoke``; the codes are those of ``pipeline.errors.Exit``.
 Options can also be set from the environment: ``SITEFIT_<COMMAND>_<OPTION>``, for example
-``SITEFIT_EVALUATE_JOBS=4``.
+``SITEFIT_EVALUATE_JOBS=4`` (Click's ``auto_envvar_prefix``; docs/cli-reference.md lists
+them all).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__, api
+from pipeline import api
 from pipeline.errors import Exit, Interrupted, SitefitError, as_sitefit_error
 
 
@@ -41,6 +42,15 @@ debug_option = click.option("--debug", is_flag=True, expose_value=False,
 def say(message: str) -> None:
     """One line on stderr in the one style: ``sitefit: <input as given>: <what> (<where>)``."""
     click.echo(f"sitefit: {message}", err=True)
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """--version, reading the installed version only when asked for it."""
+    if value and not ctx.resilient_parsing:
+        from pipeline import __version__
+
+        click.echo(f"sitefit, version {__version__}")
+        ctx.exit()
 
 
 class Sitefit(click.Group):
@@ -76,7 +86,8 @@ class Sitefit(click.Group):
 
 @click.group(cls=Sitefit, context_settings={"help_option_names": ["-h", "--help"],
                                             "auto_envvar_prefix": "SITEFIT"})
-@click.version_option(__version__, prog_name="sitefit")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version, help="Show the version and exit.")
 def cli() -> None:
     """Classify mining sites for AI training, AI inference, both or neither."""
 
@@ -87,13 +98,14 @@ def cli() -> None:
               default=Path("output"), show_default=True,
               help="Output folder. One input file writes straight into it; a folder or several "
                    "files write each into OUT/<file stem>/.")
-@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--rules", type=click.Path(path_type=Path, dir_okay=False),
               help="A TOML rules file; the keys it sets replace the defaults.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              envvar="SITEFIT_EVALUATE_SET",
               help="What-if: change one threshold for this run, e.g. "
                    "power.training.pass_max_price_usd_per_kwh=0.06 (repeatable). whatif.csv "
                    "lists the sites the change moves.")
-@click.option("--whatif", "whatif_file", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--whatif", type=click.Path(path_type=Path, dir_okay=False),
               help="What-if: a second rules file applied on top, compared like --set.")
 @click.option("--previous", type=click.Path(path_type=Path, exists=True),
               help="An earlier output folder (or its results.csv) to report changes against. "
@@ -105,6 +117,7 @@ def cli() -> None:
               help="Processes to use: PDF renderers, and with more than one, a second process "
                    "that writes the tables while sites are classified.")
 @click.option("--json", "as_json", is_flag=True, callback=_remember("sitefit.json"),
+              envvar="SITEFIT_EVALUATE_JSON",
               help="Print one JSON document on stdout when the run ends: per input its "
                    "status, exit code, row counts, output folder, manifest and problems by "
                    "code (the schema is docs/run.schema.json).")
@@ -112,8 +125,8 @@ def cli() -> None:
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print the seconds each stage took, per input.")
 @debug_option
-def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
-             settings: tuple[str, ...], whatif_file: Path | None, previous: Path | None,
+def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
+             settings: tuple[str, ...], whatif: Path | None, previous: Path | None,
              no_pdf: bool, jobs: int, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
 
@@ -125,7 +138,7 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules_file: Path | None,
             for stage, seconds in outcome.timings.items():
                 say(f"{outcome.input}: {stage} took {seconds:.3f} s")
 
-    run = api.evaluate(paths, out, rules=rules_file, settings=settings, whatif=whatif_file,
+    run = api.evaluate(paths, out, rules=rules, settings=settings, whatif=whatif,
                        previous=previous, pdfs=not no_pdf, jobs=jobs,
                        progress=sys.stderr.isatty() and not quiet, each=tell)
     if as_json:
@@ -147,14 +160,15 @@ def validate_command(path: Path) -> None:
 
 
 @cli.command()
-@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--rules", type=click.Path(path_type=Path, dir_okay=False),
               help="A TOML rules file to show instead of the defaults (merged over them).")
 @click.option("--format", "form", type=click.Choice(["text", "toml"]), default="text",
+              envvar="SITEFIT_RULES_FORMAT",
               show_default=True, help="text for people; toml for a file to edit and pass back.")
 @debug_option
-def rules(rules_file: Path | None, form: str) -> None:
+def rules(rules: Path | None, form: str) -> None:
     """Print the thresholds in force, grouped by gate, with units and sources."""
-    click.echo(api.rules(rules_file, form), nl=False)
+    click.echo(api.rules(rules, form), nl=False)
 
 
 @cli.command()

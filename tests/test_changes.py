@@ -5,26 +5,20 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from conftest import ROOT, invoke
 from pipeline.classify import Classifier, classify
 from pipeline.classify import bucket_workloads
 from pipeline.classify.flips import fix_for, workload_fix
-from pipeline.cli import cli
 from pipeline.enrich import enrich
 from pipeline.rules import default_rules
 from pipeline.run import check
 
-INPUT = Path(__file__).resolve().parent.parent / "input"
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+INPUT = ROOT / "input"
 
 
 def rows(path):

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 
 from conftest import (HEADER, ROOT, ROW, SAMPLE, invoke, snapshot, staging_left, write_csv,
                       write_xlsx)
+from pipeline.cli import cli
 from pipeline.errors import OutputError, SitefitError, UsageError
 from pipeline.load import LoadError
 from pipeline.rules import RulesError
@@ -294,12 +296,20 @@ def test_the_library_evaluates_without_the_command_line(tmp_path):
     assert run.outcomes[0].manifest == tmp_path / "out" / "a" / "manifest.json"
 
 
+def conforms(document: dict) -> dict:
+    """``document``, after checking it against the published schema of ``--json``."""
+    import jsonschema
+    schema = json.loads((ROOT / "docs" / "run.schema.json").read_text())
+    jsonschema.validate(document, schema, format_checker=jsonschema.FormatChecker())
+    return document
+
+
 def test_json_prints_one_document_a_scheduler_can_read(tmp_path):
     source = write_xlsx(tmp_path / "q.xlsx", [HEADER, ROW, ["B", "Beta", "x", 0.04, "air",
                                                            "yes", "yes"]])
     result = invoke("evaluate", source, "--out", tmp_path / "out", "--no-pdf", "--json")
     assert result.exit_code == 1
-    document = json.loads(result.stdout)
+    document = conforms(json.loads(result.stdout))
     assert document["exit_code"] == 1 and document["error"] is None
     [entry] = document["inputs"]
     assert entry["status"] == "some-rejected" and entry["exit_code"] == 1
@@ -311,8 +321,20 @@ def test_json_prints_one_document_a_scheduler_can_read(tmp_path):
 def test_json_reports_a_run_that_stopped_before_any_input(tmp_path):
     result = invoke("evaluate", tmp_path / "nope.xlsx", "--json")
     assert result.exit_code == 2
-    document = json.loads(result.stdout)
+    document = conforms(json.loads(result.stdout))
     assert document["inputs"] == [] and document["error"]["code"] == "input-error"
+
+
+def test_json_of_several_inputs_conforms_whatever_their_fate(tmp_path):
+    (tmp_path / "in").mkdir()
+    write_xlsx(tmp_path / "in" / "a.xlsx", [HEADER, ROW])
+    write_csv(tmp_path / "in" / "b.csv", [HEADER])
+    (tmp_path / "in" / "c.csv").write_bytes(b"\x00\x01binary")
+    result = invoke("evaluate", tmp_path / "in", "--out", tmp_path / "out", "--no-pdf", "--json")
+    document = conforms(json.loads(result.stdout))
+    assert [entry["status"] for entry in document["inputs"]] == [
+        "evaluated", "nothing-evaluated", "failed"]
+    assert document["inputs"][2]["manifest"] is None and result.exit_code == 2
 
 
 def test_quiet_prints_only_errors(tmp_path):
@@ -330,11 +352,14 @@ def test_verbose_logs_each_stage_with_its_seconds(tmp_path):
 
 
 def test_options_come_from_sitefit_environment_variables(tmp_path):
-    env = {"SITEFIT_EVALUATE_OUT": str(tmp_path / "from-env"), "SITEFIT_EVALUATE_NO_PDF": "1"}
+    env = {"SITEFIT_EVALUATE_OUT": str(tmp_path / "from-env"), "SITEFIT_EVALUATE_NO_PDF": "1",
+           "SITEFIT_EVALUATE_SET": "power.training.pass_min_capacity_mw=25"}
     result = invoke("evaluate", _good(tmp_path), env=env)
     assert result.exit_code == 0
-    assert (tmp_path / "from-env" / "results.csv").exists()
+    assert (tmp_path / "from-env" / "whatif.csv").exists()
     assert not (tmp_path / "from-env" / "portfolio.pdf").exists()
+    shown = invoke("rules", env={"SITEFIT_RULES_FORMAT": "toml"}).stdout
+    assert tomllib.loads(shown)["power"]  # toml, not the text for people
 
 
 def test_top_level_help_shows_each_command_whole():
@@ -343,3 +368,26 @@ def test_top_level_help_shows_each_command_whole():
     text = " ".join(commands.split())
     assert "Write a blank input workbook to OUT (.xlsx) with drop-downs, checks and one " \
            "example." in text
+
+
+REFERENCE = ROOT / "docs" / "cli-reference.md"
+
+
+def test_the_cli_reference_is_current():
+    from cogapp import Cog
+    status = Cog().main(["cog", "--check", "--diff", str(REFERENCE)])
+    assert status == 0, "docs/cli-reference.md is stale: run cog -r docs/cli-reference.md"
+
+
+def test_every_command_option_and_variable_is_in_the_cli_reference():
+    sections = {part.split("\n", 1)[0]: part
+                for part in REFERENCE.read_text().split("\n## sitefit ")[1:]}
+    assert set(sections) == set(cli.commands)
+    for name, command in cli.commands.items():
+        for option in command.params:
+            if option.param_type_name == "argument":
+                assert option.human_readable_name in sections[name]
+                continue
+            assert all(flag in sections[name] for flag in option.opts), (name, option.opts)
+            variable = option.envvar or f"SITEFIT_{name.upper()}_{option.name.upper()}"
+            assert f"`{variable}`" in sections[name]

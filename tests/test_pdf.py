@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import HEADER, ROW, write_xlsx
-from pipeline.cli import cli
+from conftest import HEADER, ROW, SAMPLE, invoke, write_xlsx
 from pipeline.writers import pdf
-
-SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
 
 
 def words(path: Path) -> str:
@@ -24,7 +22,7 @@ def words(path: Path) -> str:
 
 
 def evaluate(*args):
-    return CliRunner().invoke(cli, ["evaluate", *map(str, args)], catch_exceptions=False)
+    return invoke("evaluate", *args)
 
 
 @pytest.fixture(scope="module")
@@ -146,11 +144,32 @@ def test_renderer_fetches_nothing_outside_the_templates(tmp_path):
             fetcher.fetch(url)
     response = fetcher.fetch((pdf.TEMPLATES / "report.css").as_uri())
     assert response is not None
-    # raw HTML that tries to reach out still renders, with nothing fetched
+    # raw HTML that tries to reach out still renders, with nothing fetched: no request
+    # reaches a server listening here, and a stylesheet outside templates/ is not applied
+    leak = tmp_path / "leak.css"
+    leak.write_text('p::after { content: " LEAKED" }')
+    requests = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
     target = tmp_path / "raw.pdf"
-    pdf._render('<p>hi</p><img src="http://127.0.0.1:9/x.png">'
-                '<link rel="stylesheet" href="file:///etc/hostname">', str(target))
-    assert "hi" in words(target)
+    try:
+        pdf._render(f'<p>hi</p><img src="{url}/x.png"><link rel="stylesheet" href="{url}/a.css">'
+                    f'<link rel="stylesheet" href="{leak.as_uri()}">', str(target))
+    finally:
+        server.shutdown()
+    assert "hi" in words(target) and "LEAKED" not in words(target)
+    assert requests == []
 
 
 @pytest.mark.parametrize("ids", [

@@ -13,27 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import HEADER, ROW, write_xlsx
+from conftest import HEADER, ROW, SAMPLE, invoke, snapshot, staging_left, write_xlsx
 from openpyxl import load_workbook
 from pypdf import PdfReader
-
-from pipeline.cli import cli
-
-SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
-
-
-def staging_left(parent: Path) -> list[str]:
-    return [p.name for p in parent.iterdir() if p.name.startswith(".")]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])

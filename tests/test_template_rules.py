@@ -6,17 +6,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from conftest import invoke
 from pipeline import contract
-from pipeline.cli import cli
 from pipeline.rules import RulesError, default_rules, parse_defaults
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_template_has_every_column_checks_and_reads_back_cleanly(tmp_path):
