@@ -287,6 +287,11 @@ _ORDER = [
 def _check_order(values: dict, path: Path | str) -> None:
     flat = Rules(values, str(path)).flat()
     for key, value in flat.items():
+        if key.endswith("_date") and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(value)):
+            raise RulesError(f"{_where(path)}: {key} = {value!r}: give a year and month, "
+                             "like 2027-01")
+        if key.startswith("economics.design_cooling_") and value not in ("liquid", "air"):
+            raise RulesError(f"{_where(path)}: {key} = {value!r}: liquid or air")
         if key.startswith("economics.") and isinstance(value, list) and (
                 len(value) != 3 or not all(isinstance(x, (int, float)) for x in value)
                 or sorted(value) != value):

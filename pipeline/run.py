@@ -185,6 +185,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
     tracker = compare.Tracker(run.before)
     whatif = WhatIf(run.baseline, extras) if run.baseline else None
     money_rows: list[pd.DataFrame] = []
+    cash_rows: list[pd.DataFrame] = []
+    portfolio = economics.Portfolio(rules)
     with atomic_directory(out_dir, keep=[checked.table.path]) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -202,12 +204,14 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 flips = {a.site.site_id: a.what_would_flip for a in assessed}
                 better = {a.site.site_id: a.better_bucket for a in assessed}
                 totals.add(results, flips)
-                money = {s.site_id: economics.evaluate(s, rules) for s in results}
-                money_rows.append(tabulate.economics_rows(results, money))
+                money = economics.evaluate(results, rules)
+                portfolio.add(money)
+                money_rows.append(tabulate.economics_rows(results, money.rows))
+                cash_rows.append(tabulate.cash_flow_rows(money_rows[-1], money.cash_flows))
                 fixes = {(a.site.site_id, w, g): text
                          for a in assessed for (w, g), text in a.fixes.items()}
                 clock.lap("classify")
-                frame = tabulate.results_frame(results, extras, flips, money, better)
+                frame = tabulate.results_frame(results, extras, flips, money.rows, better)
                 detail = tabulate.gate_detail_frame(results, fixes)
                 changed = tracker.add(frame)
                 if whatif:
@@ -217,12 +221,13 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 clock.lap("write")
                 if reports:
                     pages = pdf.site_pages(results, reports.info, reports.names, flips, changed,
-                                           money)
+                                           money.pages)
                     clock.lap("pdf_html")
                     reports.pdf.add(pages)
                     clock.lap("pdf")
             ranked = tabulate.economics_frame(money_rows, rules)
-            more = [("Economics", ranked)]
+            more = [("Economics", ranked),
+                    ("Cash flows", tabulate.cash_flows_frame(cash_rows, rules))]
             changes = tracker.finish_changes()
             run.whatif = whatif.finish() if whatif else None
             run.changes = tracker.changes
@@ -237,7 +242,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
                                                     run.changes or None,
                                                     ranked[ranked["site_id"].notna()].head(10),
-                                                    rules["economics"]["as_of"])])
+                                                    portfolio.summary())])
                 outcome.pdfs = reports.pdf.close()
                 clock.lap("pdf")
             writing = tables.finish(

@@ -15,7 +15,6 @@ from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
 from pipeline.economics import COLUMNS as ECONOMICS_COLUMNS
-from pipeline.economics import Economics
 from pipeline.enrich import ENRICHED_COLUMNS
 from pipeline.rules import Rules
 from pipeline.validate import Problem
@@ -33,12 +32,13 @@ PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "proble
 
 def results_frame(results: list[SiteResult], extras: list[str],
                   flips: dict[str, str] | None = None,
-                  economics: dict[str, Economics | None] | None = None,
+                  economics: pd.DataFrame | None = None,
                   better: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per evaluated site: the verdicts, every gate status, then the inputs.
-    ``flips`` and ``better`` say what would make each site ready, and what would move it to
-    a better bucket."""
-    flips, economics, better = flips or {}, economics or {}, better or {}
+    """One row per evaluated site: the verdicts, every gate status, the economics (the rows
+    of ``economics.evaluate``, by site_id), then the inputs. ``flips`` and ``better`` say
+    what would make each site ready, and what would move it to a better bucket."""
+    flips, better = flips or {}, better or {}
+    money = {} if economics is None else economics.set_index("site_id").to_dict("index")
     rows = []
     for site in results:
         v = site.values
@@ -59,8 +59,7 @@ def results_frame(results: list[SiteResult], extras: list[str],
             mullet_note=site.mullet_note or "",
             source_row=v["row"])
         row.update({c: v.get(c) for c in ENRICHED_COLUMNS})
-        if (money := economics.get(site.site_id)) is not None:
-            row.update(money.row())
+        row.update(money.get(site.site_id, {}))
         row.update({c: v.get(c) for c in INPUT_COLUMNS})
         row.update({c: v.get(c) for c in extras})
         rows.append(row)
@@ -93,35 +92,60 @@ def gate_detail_frame(results: list[SiteResult],
 
 
 ECONOMICS_SITE_COLUMNS = ("site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS)
+CASH_FLOW_COLUMNS = ("site_id", "site_name", "econ_workload", "econ_capex_musd",
+                     "econ_npv_musd", "econ_irr_pct")
 
 
-def economics_rows(results: list[SiteResult],
-                   economics: dict[str, Economics | None]) -> pd.DataFrame:
-    """A chunk's sites that have economics, one row each (a frame: compact to keep)."""
-    return pd.DataFrame([{"site_id": s.site_id, "site_name": s.site_name, "bucket": str(s.bucket),
-                          "readiness": str(s.readiness), **money.row()}
-                         for s in results if (money := economics.get(s.site_id)) is not None],
-                        columns=list(ECONOMICS_SITE_COLUMNS))
+def economics_rows(results: list[SiteResult], economics: pd.DataFrame) -> pd.DataFrame:
+    """A chunk's sites that have economics, one row each, with their names and buckets."""
+    names = pd.DataFrame([(s.site_id, s.site_name, str(s.bucket), str(s.readiness))
+                          for s in results],
+                         columns=["site_id", "site_name", "bucket", "readiness"])
+    return names.merge(economics, on="site_id")[list(ECONOMICS_SITE_COLUMNS)]
 
 
-def economics_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
-    """The Economics sheet from every chunk's economics rows: sites ranked by payback
-    (none last, then by site_id), the assumptions listed beside them."""
+def cash_flow_rows(rows: pd.DataFrame, cash_flows: pd.DataFrame) -> pd.DataFrame:
+    """A chunk's yearly cash flows, one row a site, beside its NPV and IRR."""
+    return rows[list(CASH_FLOW_COLUMNS)].merge(cash_flows, on="site_id")
+
+
+def _ranked(parts: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Every chunk's rows, highest NPV first (then by site_id), numbered."""
     parts = [part for part in parts if len(part)]
     frame = (pd.concat(parts, ignore_index=True) if parts
-             else pd.DataFrame(columns=list(ECONOMICS_SITE_COLUMNS)))
-    payback = frame["econ_payback_years"]
-    order = pd.DataFrame({"none": payback.isna(), "payback": payback.fillna(0.0),
+             else pd.DataFrame(columns=list(columns)))
+    order = pd.DataFrame({"npv": -frame["econ_npv_musd"].astype(float),
                           "site_id": frame["site_id"]}).sort_values(
-        ["none", "payback", "site_id"], kind="mergesort").index
+        ["npv", "site_id"], kind="mergesort").index
     frame = frame.loc[order].reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame
+
+
+def _beside_assumptions(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """``frame`` with the [economics] assumptions listed in two columns on its right."""
     assumptions = [(k, v) for k, v in rules.cells().items() if k.startswith("economics.")]
     size = max(len(frame), len(assumptions))
     frame = frame.reindex(range(size))
     frame["assumption"] = [a for a, _ in assumptions] + [None] * (size - len(assumptions))
     frame["assumption_value"] = [v for _, v in assumptions] + [None] * (size - len(assumptions))
     return frame.astype({"rank": "Int64"}) if len(frame) else frame
+
+
+def economics_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
+    """The Economics sheet from every chunk's economics rows: sites ranked by NPV (IRR
+    beside it), the assumptions listed beside them."""
+    return _beside_assumptions(_ranked(parts, ECONOMICS_SITE_COLUMNS), rules)
+
+
+def cash_flows_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
+    """The Cash flows sheet: one row a site, ranked by NPV, a column a year from the
+    decision (M USD; a year past a site's lease is 0), the assumptions beside them."""
+    frame = _ranked(parts, CASH_FLOW_COLUMNS)
+    years = [c for c in frame.columns if c.startswith("year_")]
+    years.sort(key=lambda c: int(c.split("_")[1]))
+    frame[years] = frame[years].fillna(0.0)
+    return _beside_assumptions(frame[["rank", *CASH_FLOW_COLUMNS, *years]], rules)
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

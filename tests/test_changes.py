@@ -49,7 +49,7 @@ def test_two_quarters_give_a_change_report(quarters):
     manifest = json.loads((quarters / "sites" / "manifest.json").read_text())
     assert manifest["previous"]["path"].endswith("sites-2026Q3")
     book = load_workbook(quarters / "sites" / "scorecard.xlsx")
-    assert book.sheetnames[3:5] == ["Economics", "Changes"] and book["Changes"].max_row == 8
+    assert book.sheetnames[3:6] == ["Economics", "Cash flows", "Changes"] and book["Changes"].max_row == 8
 
 
 def test_changes_reach_the_pdfs(quarters):

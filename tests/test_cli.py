@@ -58,8 +58,8 @@ def test_results_csv_has_the_agreed_columns(tmp_path):
 def test_scorecard_workbook_reads_back(tmp_path):
     invoke("evaluate", SAMPLE, "--out", tmp_path)
     book = load_workbook(tmp_path / "scorecard.xlsx")
-    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Rejected",
-                               "Rules"]
+    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
+                               "Rejected", "Rules"]
     card = book["Scorecard"]
     assert card.freeze_panes == "C2" and card.auto_filter.ref.startswith("A1:")
     header = [c.value for c in card[1]]

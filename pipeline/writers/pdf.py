@@ -18,6 +18,7 @@ from collections import Counter
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
@@ -118,13 +119,24 @@ def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
     return [Page(f"reports/{names[site.site_id]}", template.render(
         site=site, v=site.values, run=info, headline=_headline(site),
         explanation=EXPLANATIONS[site.bucket], flip=flips.get(site.site_id, ""),
-        change=changes.get(site.site_id), money=(money or {}).get(site.site_id)))
+        change=changes.get(site.site_id), money=_with_charts((money or {}).get(site.site_id))))
         for site in results]
 
 
+def _with_charts(money: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A site's economics (a row of ``economics.evaluate``'s pages) with its charts."""
+    if money is None:
+        return None
+    return {**money, "cash_chart": _cash_flow_chart(money["years"]),
+            "tornado_chart": _tornado_chart(money["tornado"], money["econ_npv_musd"])}
+
+
 def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
-                   changes: list[dict] | None, economics=None, as_of: str = "") -> Page:
-    """The executive summary; ``changes`` (None without a previous run) lists what changed."""
+                   changes: list[dict] | None, economics=None,
+                   money: dict[str, Any] | None = None) -> Page:
+    """The executive summary; ``changes`` (None without a previous run) lists what changed,
+    ``economics`` the sites with the highest NPV and ``money`` the portfolio's totals
+    (``economics.Portfolio.summary``)."""
     buckets = totals.buckets()
     html = _environment().get_template("portfolio.html").render(
         run=_undated(run), evaluated=int(buckets.iloc[-1]["sites"]), rejected=rejected,
@@ -135,7 +147,7 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
         disqualifiers=totals.disqualifiers(), blockers=totals.blockers.most_common(),
         not_yet=totals.not_yet_listed, changes=changes,
         economics=economics.to_dict("records") if economics is not None else [],
-        as_of=as_of,
+        money=money or {},
         top_blocker=totals.blockers.most_common(1)[0] if totals.blockers else None)
     return Page("portfolio.pdf", html)
 
@@ -172,6 +184,71 @@ def _bucket_chart(buckets) -> str:
                          f'</text>')
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _cash_flow_chart(years: list[float]) -> str:
+    """Bars of a site's cash a year from the decision (M USD), negative below the axis, as
+    inline SVG."""
+    width, height, left, axis_pad = 520, 130, 40, 12
+    top = max(max(years), 0.0)
+    bottom = min(min(years), 0.0)
+    span = (top - bottom) or 1.0
+    plot = height - 2 * axis_pad
+    zero = axis_pad + plot * top / span
+    step = (width - left) / max(len(years), 1)
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">',
+             f'<line x1="{left}" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#555" '
+             'stroke-width="0.6"/>']
+    for label, value in ((top, top), (bottom, bottom)):
+        y = zero - plot * value / span
+        parts.append(f'<text x="0" y="{y + 3:.1f}" font-size="7.5" font-family="Report Sans">'
+                     f'{_money_label(label)}</text>')
+    for i, value in enumerate(years):
+        size = plot * abs(value) / span
+        y = zero - size if value >= 0 else zero
+        colour = "#70ad47" if value >= 0 else "#c0504d"
+        x = left + i * step
+        parts.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" '
+                     f'height="{size:.1f}" fill="{colour}"/>')
+        if i % 2 == 0:
+            parts.append(f'<text x="{x + 1:.1f}" y="{height - 1}" font-size="7" '
+                         f'font-family="Report Sans">{i + 1}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _tornado_chart(tornado: list[tuple[str, float, float]], base: float) -> str:
+    """One bar per assumption, from NPV at its low end to NPV at its high end, around the
+    base NPV; the widest first. Inline SVG."""
+    width, row, left = 520, 18, 120
+    values = [v for _, lo, hi in tornado for v in (lo, hi)] + [base]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    scale = lambda v: left + (width - left - 60) * (v - low) / span  # noqa: E731
+    height = row * len(tornado) + 14
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">']
+    for i, (name, lo, hi) in enumerate(tornado):
+        y = 4 + i * row
+        x0, x1 = sorted((scale(lo), scale(hi)))
+        parts.append(f'<text x="0" y="{y + 11}" font-size="8" font-family="Report Sans">'
+                     f'{escape(name)}</text>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.5):.1f}" '
+                     f'height="{row - 5}" fill="#5b9bd5"/>')
+        parts.append(f'<text x="{x1 + 3:.1f}" y="{y + 11}" font-size="7.5" '
+                     f'font-family="Report Sans">{_money_label(lo)} to {_money_label(hi)}</text>')
+    x = scale(base)
+    parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 12}" stroke="#1b1b1b" '
+                 'stroke-width="0.8"/>')
+    parts.append(f'<text x="{x - 20:.1f}" y="{height - 2}" font-size="7.5" '
+                 f'font-family="Report Sans">base {_money_label(base)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _money_label(value: float) -> str:
+    return f"{'-' if value < 0 else ''}${contract.show_number(round(abs(value), 1))}M"
 
 
 def templates_hash() -> str:
