@@ -46,7 +46,7 @@ def test_sample_portfolio_evaluates_cleanly(tmp_path):
 
 
 def test_results_csv_has_the_agreed_columns(tmp_path):
-    invoke("evaluate", SAMPLE, "--out", tmp_path)
+    invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
     columns = read_csv(tmp_path / "results.csv")[0].keys()
     agreed = ["site_id", "site_name", "bucket", "readiness", "training_verdict",
               "inference_verdict", "training_score", "inference_score"] + [
@@ -56,7 +56,7 @@ def test_results_csv_has_the_agreed_columns(tmp_path):
 
 
 def test_scorecard_workbook_reads_back(tmp_path):
-    invoke("evaluate", SAMPLE, "--out", tmp_path)
+    invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
     book = load_workbook(tmp_path / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
                                "Rejected", "Rules"]
@@ -147,8 +147,9 @@ def test_text_never_becomes_a_formula(tmp_path):
 def test_rules_override_changes_the_outcome_and_is_recorded(tmp_path):
     rules = tmp_path / "strict.toml"
     rules.write_text("[power.training]\npass_min_capacity_mw = 50.0\n")
-    invoke("evaluate", SAMPLE, "--out", tmp_path / "default")
-    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "strict", "--rules", rules)
+    invoke("evaluate", SAMPLE, "--out", tmp_path / "default", "--no-pdf")
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "strict", "--rules", rules,
+                    "--no-pdf")
     assert result.exit_code == 0
     default = json.loads((tmp_path / "default" / "manifest.json").read_text())["rules"]
     strict = json.loads((tmp_path / "strict" / "manifest.json").read_text())["rules"]
@@ -193,14 +194,14 @@ def test_validate_reports_problems_and_writes_nothing(tmp_path):
 
 def test_a_failed_run_keeps_the_previous_output(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    invoke("evaluate", SAMPLE, "--out", out)
+    invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
     before = (out / "results.csv").read_bytes()
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("pipeline.run.ScorecardWriter", broken)
-    result = invoke("evaluate", SAMPLE, "--out", out)
+    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
     assert result.exit_code == 2 and "internal error: RuntimeError: disk on fire" in result.stderr
     assert (out / "results.csv").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

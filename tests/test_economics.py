@@ -431,6 +431,7 @@ def test_assumptions_come_from_the_rules(tmp_path):
                                                               **FAR)[0].econ_npv_musd
 
 
+@pytest.mark.slow
 def test_economics_in_the_outputs(tmp_path):
     from click.testing import CliRunner
     from openpyxl import load_workbook

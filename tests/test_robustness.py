@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_a_killed_run_leaves_the_previous_output_intact(tmp_path, sig):
     out = tmp_path / "out"
@@ -47,6 +48,7 @@ def test_a_killed_run_leaves_the_previous_output_intact(tmp_path, sig):
     assert snapshot(out)["results.csv"] != before["results.csv"]
 
 
+@pytest.mark.slow
 def test_same_input_same_outputs(tmp_path):
     for name in ("a", "b"):
         assert invoke("evaluate", SAMPLE, "--out", tmp_path / name, "--jobs", "2").exit_code == 0
@@ -131,6 +133,7 @@ def test_an_xlsx_that_expands_too_far_is_refused(tmp_path, monkeypatch):
     assert "refused: its parts expand to 8 MiB, over the 4 MiB limit" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_large_file_works_in_bounded_memory(tmp_path):
     """200,000 rows through load and validation in a fresh process, under 1.5 GB."""
     rows = [",".join(HEADER)] + [f"S{i},Site {i},{5 + i % 50},0.04,air,yes,yes"
@@ -149,6 +152,7 @@ def test_a_large_file_works_in_bounded_memory(tmp_path):
     assert peak_kib < 1.5 * 2**20
 
 
+@pytest.mark.slow
 def test_chunked_writing_matches_one_pass(tmp_path, monkeypatch):
     invoke("evaluate", SAMPLE, "--out", tmp_path / "whole", "--jobs", "1")
     monkeypatch.setattr("pipeline.run.CHUNK", 5)
