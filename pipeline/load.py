@@ -122,16 +122,18 @@ _DECODED_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
 def _decode(path: Path, data: bytes) -> tuple[str, bool]:
     """The text of a delimited file, and whether it is UTF-8 with some lines that are not.
 
-    UTF-16 with a byte-order mark (Excel's "Unicode Text") and UTF-8 are read as such; a file
-    with no UTF-8 at all is read as Windows-1252 (Latin-1 where that has no character). In a
-    UTF-8 file, bytes that are not UTF-8 are kept as escapes for ``_legacy_cells`` to flag.
+    UTF-16 (Excel's "Unicode Text", with a byte-order mark or not), UTF-32 and UTF-8 are read
+    as such; a file with no UTF-8 at all is read as Windows-1252 (Latin-1 where that has no
+    character). In a UTF-8 file, bytes that are not UTF-8 are kept as escapes for
+    ``_legacy_cells`` to flag.
     """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    encoding = _wide_encoding(data)
+    if encoding:
         try:
-            return data.decode("utf-16"), False
+            return data.decode(encoding), False
         except UnicodeDecodeError as exc:
-            raise LoadError(f"{path}: starts as UTF-16 text, but bytes {exc.start:,}-{exc.end:,} "
-                            "are not UTF-16; save the file again") from None
+            raise LoadError(f"{path}: starts as {encoding.upper()} text, but bytes "
+                            f"{exc.start:,}-{exc.end:,} are not; save the file again") from None
     if b"\x00" in data[:4096]:
         raise LoadError(f"{path}: not a text CSV file (it contains binary data)")
     text = data.decode("utf-8-sig", errors="surrogateescape")
@@ -143,6 +145,22 @@ def _decode(path: Path, data: bytes) -> tuple[str, bool]:
         return data.decode("cp1252"), False
     except UnicodeDecodeError:  # five bytes Windows-1252 leaves undefined
         return data.decode("latin-1"), False
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """``utf-32`` or ``utf-16`` (and which byte order) if ``data`` is text in one of them: by
+    its byte-order mark, or, without one, by the zero byte every ASCII character brings."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:4096 - len(data[:4096]) % 2]
+    if len(sample) >= 16:
+        for order, high, low in (("le", sample[1::2], sample[::2]),
+                                 ("be", sample[::2], sample[1::2])):
+            if low.count(0) == 0 and high.count(0) * 10 >= len(high) * 9:
+                return f"utf-16-{order}"
+    return None
 
 
 def _legacy_cells(rows: list[list], first_lines: list[int]) -> dict[tuple[int, int],

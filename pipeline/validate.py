@@ -185,8 +185,8 @@ def validate(table: RawTable) -> Validated:
                                                 key=lambda item: (item[0][0], _order(item[0][1])))]
     rejected = sorted({p.row for p in problems})
     sites = typed.drop(index=rejected)
-    for extra in table.extras:
-        sites[extra] = raw.loc[sites.index, extra]
+    # All extra columns in one step: one at a time took 10 s for 3,000 of them.
+    sites = pd.concat([sites, raw.loc[sites.index, table.extras]], axis=1)
     return Validated(sites, problems, rejected, table)
 
 

@@ -444,6 +444,13 @@ CASES = [
          check=lambda o: results(o)[0]["site_name"] == "Zürich – 東京" or pytest.fail("utf-16")),
     Case("UTF-16 big-endian CSV", text_file("in.csv", "\ufeff" + lines(HEADER, ROW), "utf-16-be"),
          0, rows=(1, 1, 0)),
+    Case("UTF-16 without a byte-order mark", text_file("in.csv", lines(HEADER, row(
+        site_name="Zürich"), GOOD), "utf-16-le"), 0, rows=(2, 2, 0),
+         check=lambda o: results(o)[0]["site_name"] == "Zürich" or pytest.fail("utf-16-le")),
+    Case("UTF-32 with a byte-order mark", text_file("in.csv", lines(HEADER, ROW), "utf-32"), 0,
+         rows=(1, 1, 0)),
+    Case("500 extra columns", csv_file(HEADER + [f"extra {n}" for n in range(500)],
+                                       ROW + list(range(500))), 0, rows=(1, 1, 0)),
     Case("UTF-16 text cut mid-character",
          lambda d: raw_bytes("in.csv", codecs.BOM_UTF16_LE + lines(HEADER, ROW).encode(
              "utf-16-le")[:-1])(d), 2, ["in.csv: starts as UTF-16 text, but bytes"]),
