@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS, results_frame
+from pipeline.writers.csv import read_csv, write_csv
 
 OUTCOME_COLUMNS = ("bucket", "readiness", "training_verdict", "inference_verdict",
                    "training_score", "inference_score", *GATE_COLUMNS)
@@ -18,11 +19,19 @@ CHANGE_COLUMNS = ["site_id", "site_name", "change", "bucket_before", "bucket_aft
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    """A results.csv as text, keyed by site_id; a folder means its results.csv."""
+    """A results.csv as the text sitefit was given (not its CSV disguise), keyed by site_id;
+    a folder means its results.csv. ValueError if it cannot be one sitefit wrote."""
     path = Path(path)
     if path.is_dir():
         path = path / "results.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv(path)
+    missing = [c for c in ("site_id", "site_name", "bucket", "readiness") if c not in frame]
+    if missing:
+        raise ValueError(f"it has no column {', '.join(missing)}")
+    repeated = frame["site_id"][frame["site_id"].duplicated()].unique().tolist()
+    if repeated:
+        shown = ", ".join(map(repr, repeated[:5])) + (" and more" if len(repeated) > 5 else "")
+        raise ValueError(f"it lists site_id {shown} more than once")
     return frame.set_index("site_id", drop=False)
 
 
@@ -97,8 +106,9 @@ class Tracker:
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A results frame as results.csv holds it, so it compares with a previous run's file."""
+    """A results frame as it reads back from results.csv, so it compares with a previous
+    run's file."""
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    write_csv(frame, buffer)
     buffer.seek(0)
-    return pd.read_csv(buffer, dtype=str, keep_default_na=False).set_index("site_id", drop=False)
+    return read_csv(buffer).set_index("site_id", drop=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -268,17 +267,9 @@ def _pdf_writer(staging: Path, out_dir: Path, checked: Validated, rules: Rules, 
                 progress: bool, count: int) -> _Reports:
     today = dt.date.today().isoformat()
     info = pdf.RunInfo(__version__, today, checked.table.path.name, rules.source, rules.sha256)
-    writer = pdf.PdfWriter(staging, out_dir if out_dir.is_dir() else None,
-                           _previous_pdf_keys(out_dir), today, jobs, count + 1, progress)
+    writer = pdf.PdfWriter(staging, out_dir if out_dir.is_dir() else None, today, jobs,
+                           count + 1, progress)
     return _Reports(writer, info, pdf.report_names(checked.sites["site_id"].tolist()))
-
-
-def _previous_pdf_keys(out_dir: Path) -> dict[str, str]:
-    try:
-        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-        return dict(manifest["pdfs"]["keys"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:

@@ -59,6 +59,7 @@ def test_changes_reach_the_pdfs(quarters):
 
     portfolio = text(quarters / "sites" / "portfolio.pdf")
     assert "Since last quarter" in portfolio and "Pecos Valley Annex" in portfolio
+    assert not re.search(r"\b(Training|Inference|Hybrid|Neither) → \1\b", portfolio)
     site = text(quarters / "sites" / "reports" / "KZ-03.pdf")
     assert "Since the previous run" in site and "staffing_24x7 no → yes" in site
     assert "Since the previous run" not in text(quarters / "sites" / "reports" / "VA-01.pdf")

@@ -3,9 +3,12 @@ sitefit never removes what it did not write and never writes a cell a spreadshee
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,8 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import HEADER, ROW, write_xlsx
+from pypdf import PdfReader
 
 from pipeline.cli import cli
+from pipeline.run import check
+from pipeline.writers.csv import defuse, read_csv, undefuse
+from pipeline.writers.pdf import report_names
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "input" / "sites.xlsx"
@@ -171,3 +179,223 @@ def test_a_second_run_on_the_same_out_is_refused_and_the_first_finishes(tmp_path
     assert json.loads((out / "manifest.json").read_text())["pdfs"]["rendered"] == 33
     assert hidden(tmp_path) == []
 
+
+# -- items 2 and 6: text into the CSV files, and back -------------------------------------
+
+CSV_FILES = ("results.csv", "rejected.csv", "changes.csv", "whatif.csv")
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+HOSTILE_HEADER = '=HYPERLINK("http://evil.example","h")'
+
+
+def hostile_input(path: Path, lines=("\r", "\n", "\r\n", "_x000D_")) -> Path:
+    """Sites whose every kind of text carries a line break before a formula, plus a rejected
+    row and an extra column whose header is a formula."""
+    rows = [[*HEADER, "notes", HOSTILE_HEADER]]
+    for i, line in enumerate(lines):
+        rows.append([f"L-{i}", f"Legit{line}=HYPERLINK(\"http://evil.example\",\"{i}\")",
+                     *ROW[2:], f"memo{line}@SUM(1+1)", f"x{line}+cmd|' /C calc'!A0"])
+    rows.append(["R-1", "Rejected", 30, 0.04, "air\r=HYPERLINK(\"http://evil.example\")",
+                 "yes", "yes", "", ""])
+    return write_xlsx(path, rows)
+
+
+def excel_rows(path: Path) -> list[list[str]]:
+    """The file read as Excel reads a CSV: an unquoted CR or LF ends a row."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def assert_nothing_runs(path: Path) -> None:
+    rows = excel_rows(path)
+    assert all(len(row) == len(rows[0]) for row in rows), f"{path.name}: a row was split"
+    for row in rows:
+        for cell in row:
+            if cell.startswith(FORMULA):
+                float(cell)  # a negative number is fine; any other text would run
+
+
+def hostile_previous(path: Path, site_ids: list[str]) -> Path:
+    """A results.csv an attacker wrote: every text cell a formula after a carriage return."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, lineterminator="\r\n")
+        out.writerow(["site_id", "site_name", "bucket", "readiness", "training_power",
+                      "power_cost_usd_per_kwh"])
+        for sid in site_ids:
+            out.writerow([sid, "Old\r=HYPERLINK(\"http://evil.example\")", "Neither\r=1+1",
+                          "not yet\r@SUM(1)", "fail\r-2+3", "=0.5+cmd"])
+    return path
+
+
+def test_line_breaks_never_start_a_formula_in_any_csv(tmp_path):
+    source = hostile_input(tmp_path / "in.xlsx")
+    previous = hostile_previous(tmp_path / "previous.csv", ["L-0", "L-1", "gone\r=1"])
+    out = tmp_path / "out"
+    result = invoke("evaluate", source, "--out", out, "--no-pdf", "--previous", previous,
+                    "--set", "power.training.pass_min_capacity_mw=100")
+    assert result.exit_code == 1, result.stderr
+    for name in CSV_FILES:
+        assert_nothing_runs(out / name)
+    assert len(excel_rows(out / "rejected.csv")) > 1
+    assert len(excel_rows(out / "whatif.csv")) > 1
+    changes = read_csv(out / "changes.csv").set_index("site_id")
+    assert changes.loc["gone\r=1", "site_name"] == "Old\r=HYPERLINK(\"http://evil.example\")"
+    assert changes.loc["gone\r=1", "bucket_before"] == "Neither\r=1+1"
+
+
+def test_results_csv_reads_back_as_the_text_given(tmp_path):
+    source, out = hostile_input(tmp_path / "in.xlsx"), tmp_path / "out"
+    assert invoke("evaluate", source, "--out", out, "--no-pdf").exit_code == 1
+    given = check(source).sites.set_index("site_id")
+    results = read_csv(out / "results.csv").set_index("site_id")
+    assert HOSTILE_HEADER in results.columns
+    for column in ("site_name", "notes", HOSTILE_HEADER):
+        assert results[column].to_dict() == given[column].to_dict()
+    assert results.loc["L-3", "site_name"] == 'Legit\r=HYPERLINK("http://evil.example","3")'
+
+
+@pytest.mark.parametrize("text", ["=x", "'=x", "''+1", "-Dallas", "@a", "\tt", "\rr", "'",
+                                  "plain", "it's", "'quoted'", ""])
+def test_defuse_is_undone_exactly(text):
+    assert undefuse(defuse(text)) == text
+    assert not defuse(text).startswith(FORMULA)
+
+
+ODD_IDS = ["=A1", "+B2", "-C3", "@D4", "'=E5"]
+
+
+def odd_input(path: Path) -> Path:
+    rows = [[*HEADER, "notes", "nearest_metro"]]
+    for sid in ODD_IDS:
+        rows.append([sid, f"-{sid} site\rnext", *ROW[2:], "=see memo", "-Dallas"])
+    return write_xlsx(path, rows)
+
+
+def test_an_unchanged_rerun_reports_no_changes(tmp_path):
+    source, out = odd_input(tmp_path / "in.xlsx"), tmp_path / "out"
+    assert invoke("evaluate", source, "--out", out, "--no-pdf").exit_code == 0
+    assert invoke("evaluate", source, "--out", out, "--no-pdf").exit_code == 0
+    assert sorted(read_csv(out / "results.csv")["site_id"]) == sorted(ODD_IDS)
+    assert len(read_csv(out / "changes.csv")) == 0
+    assert json.loads((out / "manifest.json").read_text())["previous"]["changes"] == 0
+
+
+def test_a_changed_input_is_reported_as_its_values(tmp_path):
+    first = odd_input(tmp_path / "q1.xlsx")
+    assert invoke("evaluate", first, "--out", tmp_path / "q1", "--no-pdf").exit_code == 0
+    rows = [[*HEADER, "notes", "nearest_metro"],
+            ["=A1", "-=A1 site\rnext", 1, *ROW[3:], "=see memo", "-Dallas"]]
+    second = write_xlsx(tmp_path / "q2.xlsx", rows)
+    assert invoke("evaluate", second, "--out", tmp_path / "q2", "--no-pdf", "--previous",
+                  tmp_path / "q1").exit_code == 0
+    changes = read_csv(tmp_path / "q2" / "changes.csv").set_index("site_id")
+    assert sorted(changes.index) == sorted(ODD_IDS)
+    assert changes.loc["=A1", "change"] == "changed"
+    assert set(changes.drop("=A1")["change"]) == {"removed"}
+    assert "'" not in changes.loc["=A1", "inputs_changed"]
+    assert changes.loc["=A1", "inputs_changed"] == "power_capacity_mw 30 → 1"
+
+
+# -- item 12: a previous run with repeated site ids ---------------------------------------
+
+
+def test_a_previous_run_with_repeated_ids_is_named(tmp_path):
+    previous = hostile_previous(tmp_path / "previous.csv", ["IL-01", "IL-01", "PY-01", "PY-01",
+                                                            "TX-01"])
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--no-pdf", "--previous",
+                    previous)
+    refused(result, str(previous), "site_id 'IL-01', 'PY-01' more than once")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_previous_run_without_the_result_columns_is_named(tmp_path):
+    previous = tmp_path / "previous.csv"
+    previous.write_text("site_id,name\nIL-01,x\n")
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--no-pdf", "--previous",
+                    previous)
+    refused(result, str(previous), "has no column site_name, bucket, readiness")
+
+
+# -- item 7: what a re-run reuses ----------------------------------------------------------
+
+
+def test_a_damaged_earlier_report_is_rendered_again(tmp_path):
+    out = tmp_path / "out"
+    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+    truncated, altered, linked = sorted((out / "reports").iterdir())[:3]
+    truncated.write_bytes(b"")
+    data = bytearray(altered.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    altered.write_bytes(bytes(data))
+    shutil.copy(linked, tmp_path / "elsewhere.pdf")  # the same bytes, but through a link
+    linked.unlink()
+    linked.symlink_to(tmp_path / "elsewhere.pdf")
+    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+    pdfs = json.loads((out / "manifest.json").read_text())["pdfs"]
+    assert (pdfs["rendered"], pdfs["reused"]) == (3, 30)
+    for path in (truncated, altered, linked):
+        assert not path.is_symlink() and len(PdfReader(path).pages) >= 1
+        recorded = pdfs["files"][f"reports/{path.name}"]
+        assert recorded == {"bytes": path.stat().st_size,
+                            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert (tmp_path / "elsewhere.pdf").is_file()
+
+
+# -- item 8: helper processes do not outlive the run ---------------------------------------
+
+
+def helpers_of(pid: int) -> set[int]:
+    """The live processes ``pid`` forked (not the short-lived commands libraries run)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                if b"pipeline" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.add(int(child))
+            except OSError:
+                pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists processes in /proc")
+def test_the_writer_and_renderers_end_when_the_run_is_killed(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", str(SAMPLE), "--out",
+                            str(tmp_path / "out"), "--jobs", "2"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    helpers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(helpers) < 3 and run.poll() is None and time.monotonic() < deadline:
+        helpers = helpers_of(run.pid)  # the writer and two PDF renderers
+        time.sleep(0.02)
+    assert len(helpers) >= 3 and run.poll() is None, "the run ended before it could be killed"
+    run.kill()
+    run.wait()
+    deadline = time.monotonic() + 10
+    while any(map(alive, helpers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in helpers if alive(pid)]
+    for pid in survivors:  # leave no orphan behind, whatever the outcome
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
+
+
+# -- item 12: report names Windows reserves ------------------------------------------------
+
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                    *(f"LPT{i}" for i in range(1, 10))}
+
+
+@pytest.mark.parametrize("site_id", ["con.pdf", "CON", "Nul.txt", "com1", "LPT9.a.b", "aux.",
+                                     "prn..x", "con pdf"])
+def test_no_report_gets_a_name_windows_reserves(site_id):
+    name = report_names([site_id])[site_id]
+    assert name.endswith(".pdf") and "/" not in name
+    assert name.split(".")[0].rstrip(" ").upper() not in WINDOWS_RESERVED, name

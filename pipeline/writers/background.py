@@ -10,10 +10,12 @@ traceback as a note.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import traceback
 from typing import Any, Callable
 
+from pipeline.children import end_with_parent
 from pipeline.errors import EnvironmentFailure
 
 
@@ -32,7 +34,8 @@ class Background:
     def __init__(self, make: Callable[[], Any]):
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(make, child_end, self._conn),
+        self._process = context.Process(target=_serve,
+                                        args=(make, child_end, self._conn, os.getpid()),
                                         name="sitefit-writer", daemon=True)
         self._process.start()
         child_end.close()
@@ -77,8 +80,9 @@ class Background:
         return value
 
 
-def _serve(make: Callable[[], Any], conn, parent_end) -> None:
+def _serve(make: Callable[[], Any], conn, parent_end, parent: int) -> None:
     """The child: make the writer, then run each call sent until the last one."""
+    end_with_parent(parent)
     parent_end.close()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent decides when we stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)

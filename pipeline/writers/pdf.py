@@ -4,15 +4,18 @@ HTML comes from the Jinja templates in ``templates/`` with every value escaped; 
 renders it with one font configuration and one parsed stylesheet per process, spread over
 ``jobs`` processes. The renderer may read files inside ``templates/`` and nothing else, and
 fetches nothing from the network. A report whose HTML (less the run date), templates and
-tool version are unchanged since the previous run is reused instead of rendered again.
+tool version are unchanged since the previous run, and whose file is still the one that run
+recorded (size and sha256 in its manifest), is reused instead of rendered again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
+import stat
 import sys
 from collections import Counter
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -28,6 +31,7 @@ from urllib.request import url2pathname
 import jinja2
 
 from pipeline import __version__, contract, tabulate
+from pipeline.children import end_with_parent
 from pipeline.classify import SiteResult
 from pipeline.classify.gates import GATE_NAMES
 from pipeline.errors import EnvironmentFailure
@@ -93,7 +97,8 @@ def report_names(site_ids: list[str]) -> dict[str, str]:
     for sid, slug in slugs.items():
         if (slug != sid or exact[slug.lower()] > 1
                 or slug.upper().split(".")[0] in RESERVED_NAMES):
-            slug = f"{slug}-{hashlib.sha256(sid.encode()).hexdigest()[:10]}"
+            stem, dot, rest = slug.partition(".")  # Windows reserves CON.anything too
+            slug = f"{stem}-{hashlib.sha256(sid.encode()).hexdigest()[:10]}{dot}{rest}"
         names[sid] = f"{slug}.pdf"
     return names
 
@@ -265,28 +270,33 @@ class PdfWriter:
     """Renders pages as they come, over ``jobs`` processes, reusing unchanged ones.
 
     A page whose key (its HTML less the run date, the templates and the tool version) matches
-    the previous run's is hard-linked from ``previous`` instead of rendered. At most a few
+    the one the manifest in ``previous`` (an earlier output folder) records is hard-linked
+    from there instead of rendered, if that file is still the one recorded. At most a few
     pages per process wait in the queue, so memory stays flat however many sites there are.
     """
 
-    def __init__(self, staging: Path, previous: Path | None, previous_keys: dict[str, str],
-                 date: str, jobs: int, total: int, progress: bool = False):
-        self._staging, self._previous, self._previous_keys = staging, previous, previous_keys
+    def __init__(self, staging: Path, previous: Path | None, date: str, jobs: int, total: int,
+                 progress: bool = False):
+        self._staging, self._previous = staging, previous
+        self._recorded = _recorded(previous)
         self._date, self._jobs = date, jobs
         self._templates = templates_hash()
         self._report = _progress(total) if progress else (lambda: None)
         self._pool: ProcessPoolExecutor | None = None
         self._pending: set = set()
         self.keys: dict[str, str] = {}
+        self.files: dict[str, dict] = {}  # size and sha256 of each report, by name
         self.rendered = self.reused = 0
         (staging / "reports").mkdir(parents=True, exist_ok=True)
 
     def add(self, pages: list[Page]) -> None:
         for page in pages:
             key = self.keys[page.name] = page.key(self._templates)
-            old = self._previous / page.name if self._previous else None
-            if old is not None and self._previous_keys.get(page.name) == key and old.is_file():
-                _link_or_copy(old, self._staging / page.name)
+            recorded = self._recorded.get(page.name)
+            if (recorded is not None and recorded[0] == key
+                    and _carry_over(self._previous / page.name, self._staging / page.name,
+                                    recorded[1])):
+                self.files[page.name] = recorded[1]
                 self.reused += 1
                 self._report()
             else:
@@ -302,7 +312,8 @@ class PdfWriter:
             self._report()
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self._jobs, initializer=_start_renderer)
+            self._pool = ProcessPoolExecutor(max_workers=self._jobs, initializer=_start_worker,
+                                             initargs=(os.getpid(),))
         self._pending.add(self._pool.submit(_render, html, target))
         if len(self._pending) >= 4 * self._jobs:
             self._collect(FIRST_COMPLETED)
@@ -314,21 +325,52 @@ class PdfWriter:
             self._report()
 
     def close(self) -> dict[str, Any]:
-        """Wait for every page; return how many were rendered and reused, and their keys."""
+        """Wait for every page; return how many were rendered and reused, their keys, and
+        each file's size and sha256 (for the next run to check what it reuses)."""
         try:
             if self._pending:
                 self._collect(ALL_COMPLETED)
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
-        return {"rendered": self.rendered, "reused": self.reused, "keys": self.keys}
+        for name in self.keys.keys() - self.files.keys():
+            self.files[name] = _fingerprint(self._staging / name)
+        return {"rendered": self.rendered, "reused": self.reused, "keys": self.keys,
+                "files": dict(sorted(self.files.items()))}
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _recorded(folder: Path | None) -> dict[str, tuple[str, dict]]:
+    """The key and file fingerprint of each report the manifest in ``folder`` records."""
+    if folder is None:
+        return {}
     try:
-        os.link(source, target)
+        pdfs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["pdfs"]
+        return {name: (key, pdfs["files"][name]) for name, key in pdfs["keys"].items()
+                if name in pdfs["files"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _carry_over(source: Path, target: Path, recorded: dict) -> bool:
+    """Link (or copy) an earlier report to ``target`` if it is still the regular file
+    recorded; else leave nothing at ``target`` and say False."""
+    try:
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except OSError:
+            shutil.copyfile(source, target, follow_symlinks=False)
+        if stat.S_ISREG(os.lstat(target).st_mode) and _fingerprint(target) == recorded:
+            return True
     except OSError:
-        shutil.copy2(source, target)
+        pass
+    target.unlink(missing_ok=True)
+    return False
+
+
+def _fingerprint(path: Path) -> dict:
+    with path.open("rb") as handle:
+        return {"bytes": os.fstat(handle.fileno()).st_size,
+                "sha256": hashlib.file_digest(handle, "sha256").hexdigest()}
 
 
 def _progress(total: int) -> Callable[[], None]:
@@ -349,6 +391,11 @@ def _progress(total: int) -> Callable[[], None]:
 
 
 _RENDERER: dict[str, Any] = {}
+
+
+def _start_worker(parent: int) -> None:
+    end_with_parent(parent)
+    _start_renderer()
 
 
 def _start_renderer() -> None:

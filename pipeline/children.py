@@ -1,0 +1,31 @@
+"""Helper processes that end when the run that started them dies, even by ``kill -9``."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import threading
+import time
+
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent: int) -> None:
+    """Call first thing in a process that ``parent`` started: it exits when ``parent`` dies.
+
+    Linux kills it at once (PR_SET_PDEATHSIG); everywhere a thread also watches the parent's
+    process id and ends the process within a second of the parent's end.
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
+    threading.Thread(target=_watch, args=(parent,), name="sitefit-parent-watch",
+                     daemon=True).start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:  # an orphan is adopted by another process
+        time.sleep(0.5)
+    os._exit(1)
