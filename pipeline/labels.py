@@ -24,7 +24,7 @@ UNIT_SUFFIXES = (
 WORDS = {"id": "ID", "rtt": "round trip", "dc": "DC", "sla": "SLA", "24x7": "24x7",
          "100g": "100G", "it": "IT", "econ": "", "pue": "PUE", "mw": "MW"}
 NAMED = {
-    "site_id": "Site ID", "source_row": "Input row", "rank": "Rank",
+    "site_id": "Site ID", "report": "Report (PDF)", "source_row": "Input row", "rank": "Rank",
     "training_score": "Training score (0-100)", "inference_score": "Inference score (0-100)",
     "what_would_flip_it": "What would make it ready", "mullet_note": "Mullet mining",
     "better_bucket": "What would move it to a better bucket",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,9 +24,9 @@ from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
 from pipeline.whatif import WhatIf
 from pipeline.writers import pdf
-from pipeline.writers.background import Background, InProcess
+from pipeline.writers.background import Background, InProcess, Writer
 from pipeline.writers.csv import write_csv
-from pipeline.writers.excel import ScorecardWriter
+from pipeline.writers.excel import RunFacts, ScorecardWriter
 
 
 @dataclass
@@ -149,10 +150,12 @@ class RunState:
 class _Tables:
     """results.csv and scorecard.xlsx, written a chunk at a time, with the seconds each took."""
 
-    def __init__(self, staging: Path, columns: list[str], detail_columns: list[str]):
+    def __init__(self, staging: Path, columns: list[str], detail_columns: list[str],
+                 facts: RunFacts, report_names: dict[str, str] | None):
         self._csv = staging / "results.csv"
         write_csv(pd.DataFrame(columns=columns), self._csv)
-        self._book = ScorecardWriter(staging / "scorecard.xlsx", columns, detail_columns)
+        self._book = ScorecardWriter(staging / "scorecard.xlsx", columns, detail_columns, facts,
+                                     report_names)
         self._clock = _Clock()
 
     def add(self, sites: pd.DataFrame, gate_detail: pd.DataFrame) -> None:
@@ -163,12 +166,13 @@ class _Tables:
         self._book.add_gate_detail(gate_detail)
         self._clock.lap("excel")
 
-    def close(self, **sheets) -> dict[str, float]:
-        """Finish the workbook (see ScorecardWriter.close); the seconds spent per file."""
+    def close(self, **sheets: Any) -> tuple[dict[str, float], list[str]]:
+        """Finish the workbook (see ScorecardWriter.close): the seconds spent per file, and
+        what Excel's limits left out of the workbook."""
         self._clock.skip()
-        self._book.close(**sheets)
+        left_out = self._book.close(**sheets)
         self._clock.lap("excel")
-        return self._clock.timings
+        return self._clock.timings, left_out
 
 
 def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _Clock, pdfs: bool,
@@ -191,11 +195,15 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
         write_csv(problems, staging / "rejected.csv")
         columns = list(tabulate.results_frame([], extras).columns)
         detail_columns = list(tabulate.gate_detail_frame([]).columns)
-        make = partial(_Tables, staging, columns, detail_columns)
-        tables = Background(make) if jobs > 1 and Background.available() else InProcess(make)
+        names = pdf.report_names(run.sites["site_id"].tolist()) if pdfs else None
+        facts = RunFacts(__version__, checked.table.path.name, rules.source, rules.sha256,
+                         dt.date.today().isoformat())
+        make = partial(_Tables, staging, columns, detail_columns, facts, names)
+        tables: Writer[_Tables] = (Background(make) if jobs > 1 and Background.available()
+                                   else InProcess(make))
         try:
             reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
-                                  len(run.sites)) if pdfs else None
+                                  names) if pdfs else None
             records = site_records(run.sites)
             while chunk := list(islice(records, CHUNK)):
                 assessed = [classifier.assess(values) for values in chunk]
@@ -216,7 +224,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 if whatif:
                     whatif.add(frame, chunk)
                 clock.lap("tables")
-                tables.call("add", frame, detail)
+                tables.call(_Tables.add, frame, detail)
                 clock.lap("write")
                 if reports:
                     pages = pdf.site_pages(results, reports.info, reports.names, flips, changed,
@@ -244,12 +252,15 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                                                     portfolio.summary())])
                 outcome.pdfs = reports.pdf.close()
                 clock.lap("pdf")
-            writing = tables.finish(
-                "close", summary=_summary(checked, rules, outcome, run),
+            writing, left_out = tables.finish(
+                _Tables.close, summary=_summary(checked, rules, outcome, run),
                 buckets=totals.buckets(), disqualifiers=totals.disqualifiers(),
                 rejected=problems, rules=rules.cells(), more=more)
             clock.lap("write")
             clock.timings.update(writing)
+            if left_out:
+                outcome.message += ("; scorecard.xlsx leaves out, for Excel's limits, "
+                                    + "; ".join(left_out) + " (all in results.csv)")
         except BaseException:
             tables.abort()
             raise
@@ -264,12 +275,12 @@ class _Reports:
 
 
 def _pdf_writer(staging: Path, out_dir: Path, checked: Validated, rules: Rules, jobs: int,
-                progress: bool, count: int) -> _Reports:
+                progress: bool, names: dict[str, str]) -> _Reports:
     today = dt.date.today().isoformat()
     info = pdf.RunInfo(__version__, today, checked.table.path.name, rules.source, rules.sha256)
     writer = pdf.PdfWriter(staging, out_dir if out_dir.is_dir() else None, today, jobs,
-                           count + 1, progress)
-    return _Reports(writer, info, pdf.report_names(checked.sites["site_id"].tolist()))
+                           len(names) + 1, progress)
+    return _Reports(writer, info, names)
 
 
 def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:

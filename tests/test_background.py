@@ -29,8 +29,8 @@ class Recorder:
 def test_calls_run_in_order_and_the_last_returns(kind):
     writer = kind(Recorder)
     for value in "abc":
-        writer.call("add", value)
-    *seen, suffix, pid = writer.finish("close", suffix="end")
+        writer.call(Recorder.add, value)
+    *seen, suffix, pid = writer.finish(Recorder.close, suffix="end")
     assert seen == ["a", "b", "c"] and suffix == "end"
     assert (pid != os.getpid()) == (kind is Background)
 
@@ -39,8 +39,8 @@ def test_an_error_in_the_writer_comes_back_with_its_details():
     writer = Background(lambda: Recorder(fail_on="b"))
     with pytest.raises(OSError) as caught:
         for value in "abcdefgh":
-            writer.call("add", value)
-        writer.finish("close", suffix="end")
+            writer.call(Recorder.add, value)
+        writer.finish(Recorder.close, suffix="end")
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == "/out/b"
     assert "in the writer process" in "".join(caught.value.__notes__)
     writer.abort()
@@ -62,23 +62,23 @@ class Broken:
 
 def test_an_error_that_cannot_travel_is_reported_by_name():
     writer = Background(Broken)
-    writer.call("add", 1)
+    writer.call(Broken.add, 1)
     with pytest.raises(RuntimeError, match="Unpicklable: cannot travel"):
-        writer.finish("add", 2)
+        writer.finish(Broken.add, 2)
 
 
 def test_a_killed_writer_is_reported():
     writer = Background(Recorder)
-    writer.call("add", "a")
+    writer.call(Recorder.add, "a")
     os.kill(writer._process.pid, signal.SIGKILL)
     writer._process.join()
     with pytest.raises(WriterDied, match="ended unexpectedly"):
-        writer.finish("close", suffix="end")
+        writer.finish(Recorder.close, suffix="end")
 
 
 def test_abort_stops_the_writer():
     writer = Background(Recorder)
-    writer.call("add", "a")
+    writer.call(Recorder.add, "a")
     writer.abort()
     assert not writer._process.is_alive()
 

@@ -450,22 +450,32 @@ def test_economics_in_the_outputs(tmp_path):
                    "econ_capex_musd", "econ_payback_years"):
         assert rows["ON-01"][column] != "", column
         assert rows["PY-01"][column] == "", column  # Neither: no economics
+    from pipeline.labels import label
     book = load_workbook(tmp_path / "scorecard.xlsx", read_only=True)
     table = list(book["Economics"].values)
-    header = table[0]
-    npvs = [r[header.index("econ_npv_musd")] for r in table[1:] if r[header.index("site_id")]]
-    assert npvs == sorted(npvs, reverse=True) and len(npvs) == 25  # ranked by NPV
-    assumptions = {r[header.index("assumption")]: r[header.index("assumption_value")]
-                   for r in table[1:] if r[header.index("assumption")]}
+    header = [str(h) for h in table[0]]
+
+    def at(row, name):
+        return row[header.index(label(name))]
+
+    ranked = [r for r in table[1:] if at(r, "site_id")]
+    npvs = [at(r, "econ_npv_musd") for r in ranked]
+    assert npvs == sorted(npvs, reverse=True)  # ranked by NPV
+    assert len(npvs) == sum(r["bucket"] != "Neither" for r in rows.values())
+    assumptions = {at(r, "assumption"): at(r, "assumption_value")
+                   for r in table[1:] if at(r, "assumption")}
     assert assumptions["economics.lease_usd_per_kw_month"] == "120.0, 150.0, 185.0"
     cash = list(book["Cash flows"].values)
-    head = cash[0]
-    assert head[:7] == ("rank", "site_id", "site_name", "econ_workload", "econ_capex_musd",
-                        "econ_npv_musd", "econ_irr_pct") and head[7] == "year_1"
+    head = list(cash[0])
+    assert head[:8] == [label(c) for c in ("rank", "site_id", "site_name", "econ_workload",
+                                           "econ_capex_musd", "econ_npv_musd", "econ_irr_pct",
+                                           "year_1")]
     first = cash[1]
-    years = [first[i] for i, name in enumerate(head) if str(name).startswith("year_")]
-    assert years[0] < 0 and max(years) > 0 and first[1] == table[1][header.index("site_id")]
-    assert "assumption" in head
+    year_labels = {label(f"year_{n}") for n in range(1, 61)}
+    years = [first[i] for i, name in enumerate(head) if name in year_labels]
+    assert years[0] < 0 and max(years) > 0
+    assert first[head.index(label("site_id"))] == at(ranked[0], "site_id")
+    assert label("assumption") in head
 
     def text(path):
         words = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())

@@ -156,7 +156,7 @@ def test_a_large_file_works_in_bounded_memory(tmp_path):
 def test_chunked_writing_matches_one_pass(tmp_path, monkeypatch):
     invoke("evaluate", SAMPLE, "--out", tmp_path / "whole", "--jobs", "1")
     monkeypatch.setattr("pipeline.run.CHUNK", 5)
-    monkeypatch.setattr("pipeline.writers.excel.EXCEL_MAX_ROWS", 101)  # 100 rows a sheet
+    monkeypatch.setattr("pipeline.writers.excel.MAX_ROWS", 102)  # 100 rows a sheet and a total
     invoke("evaluate", SAMPLE, "--out", tmp_path / "chunks", "--jobs", "2")
     whole, chunks = tmp_path / "whole", tmp_path / "chunks"
     assert (whole / "results.csv").read_bytes() == (chunks / "results.csv").read_bytes()

@@ -1,138 +1,238 @@
-"""The streaming xlsx writer: what goes in comes back out, in openpyxl and in calamine."""
+"""The scorecard workbook read back as an analyst's Excel would see it (openpyxl, calamine)."""
 
 from __future__ import annotations
 
 import math
 import zipfile
-from xml.etree import ElementTree
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from pipeline.writers import xlsx
-from pipeline.writers.excel import ScorecardWriter
+from conftest import HEADER, ROW, write_csv
+from pipeline import labels
+from pipeline.cli import cli
+from pipeline.writers import excel
+from pipeline.writers.excel import RunFacts, ScorecardWriter
 
-AWKWARD_TEXT = ["plain", "a & b < c > d", "=SUM(A1:A2)", "tab\there", "line\nbreak",
-                "carriage\rreturn", "nul\x00byte", "bell\x07", "_x0041_ looks escaped",
-                "  padded  ", "ünïcödé ≥ 100 MW", "'quoted\"", "\ufffe"]
+SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
+FACTS = RunFacts("9.9", "in & out.xlsx", "default rules", "ab" * 32, "2026-11-23")
+BUCKETS = pd.DataFrame({"bucket": ["Training", "Inference", "Hybrid", "Neither", "Total"],
+                        "sites": [1, 0, 0, 1, 2], "ready": [1, 0, 0, 0, 1],
+                        "capacity_mw": [30.0, 0.0, 0.0, 12.5, 42.5]})
 
 
-def read_text(path) -> list:
-    """The first column as Excel would show it, blanks as None."""
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    return [row[0] if row[0] != "" else None for row in rows]
+def finish(writer: ScorecardWriter, **more) -> list[str]:
+    return writer.close(summary=[("Sites evaluated", 2), ("Rules sha256", "ab" * 32)],
+                        buckets=BUCKETS, disqualifiers=[("Remote", 1)],
+                        rejected=pd.DataFrame({"row": [], "problem": []}),
+                        rules={"power.training.pass_min_capacity_mw": 20, "a.b": "x, y"},
+                        **more)
 
 
-def write(path, columns, styles=None, **sheet):
-    book = xlsx.Workbook(path)
-    table = book.add_sheet("Data", **sheet)
-    table.write_columns(columns, styles or [xlsx.ColumnStyle()] * len(columns))
-    book.close()
+def small_book(path: Path, sites: pd.DataFrame, links: dict | None = None, **more):
+    writer = ScorecardWriter(path, list(sites.columns), ["site_id", "gate", "status"], FACTS,
+                             links)
+    writer.add_sites(sites)
+    writer.add_gate_detail(pd.DataFrame({"site_id": ["A", "B"], "gate": ["power", "cooling"],
+                                         "status": ["pass", "fail"]}))
+    return finish(writer, **more)
+
+
+SITES = pd.DataFrame({"site_id": ["A", "B"], "site_name": ["=HYPERLINK(\"http://x\")", "Beta"],
+                      "bucket": ["Training", "Neither"], "power_capacity_mw": [30.0, 12.5],
+                      "econ_capex_musd": [0.03, 12.0]})
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample")
+    result = CliRunner().invoke(cli, ["evaluate", str(SAMPLE), "--out", str(out), "--jobs", "2"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_headings_are_labels_and_the_columns_sheet_maps_them(sample):
+    book = load_workbook(sample / "scorecard.xlsx")
+    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Rejected",
+                               "Rules", "Columns"]
+    heading = [c.value for c in book["Scorecard"][1]]
+    assert heading[:3] == ["Site ID", "Site name", "Report (PDF)"]
+    assert "Power capacity (MW)" in heading and not [h for h in heading if "_" in h]
+    mapping = {r[1]: r[0] for r in book["Columns"].iter_rows(min_row=2, values_only=True)}
+    assert mapping["Power capacity (MW)"] == "power_capacity_mw"
+    assert mapping["Mining margin forgone (M USD/yr)"] == "econ_mining_margin_forgone_musd_per_year"
+
+
+def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample):
+    book = load_workbook(sample / "scorecard.xlsx")
+    for sheet in book:
+        assert sheet.tables, sheet.title
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth in (None, 1)  # 1 is the default, left unsaid
+        assert sheet.print_area and "sites.xlsx" in sheet.oddFooter.left.text
+        if sheet.title != "Summary":
+            assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.fitToHeight == 0
+            table = next(iter(sheet.tables.values()))
+            assert table.ref.startswith("A1:") and table.tableStyleInfo.showRowStripes
+    card = book["Scorecard"]
+    table = card.tables["Scorecard"]
+    assert table.totalsRowCount == 1 and card.freeze_panes == "C2"
+    totals = dict(zip([c.value for c in card[1]], [c.value for c in card[card.max_row]]))
+    assert totals["Site ID"] == "Total"
+    assert totals["Power capacity (MW)"] == "=SUBTOTAL(109,[Power capacity (MW)])"
+    assert totals["Bucket"] is None  # no total where none means anything
+    assert card.max_row == 1 + 32 + 1
+    assert book["Gate detail"].tables["GateDetail"].totalsRowCount in (None, 0)
+
+
+def test_each_site_links_to_its_pdf_by_a_relative_path(sample):
+    card = load_workbook(sample / "scorecard.xlsx")["Scorecard"]
+    for row in card.iter_rows(min_row=2, max_row=33, max_col=3):
+        target = row[2].hyperlink.target.replace("\\", "/")
+        assert target == f"reports/{row[2].value}" and not Path(target).is_absolute()
+        assert (sample / target).is_file()
+
+
+def test_statuses_and_buckets_are_coloured_by_rules_not_fills(sample):
+    book = load_workbook(sample / "scorecard.xlsx")
+    card = book["Scorecard"]
+    heading = [c.value for c in card[1]]
+    rules = {str(r.sqref): r for r in card.conditional_formatting}
+    bucket = heading.index("Bucket")
+    letter = card.cell(row=1, column=bucket + 1).column_letter
+    ranges = [sqref for sqref in rules if sqref.startswith(letter + "2")]
+    assert ranges
+    formulas = {f for cf in card.conditional_formatting if str(cf.sqref) == ranges[0]
+                for rule in cf.rules for f in rule.formula}
+    assert formulas <= {f'"{b}"' for b in labels.BUCKETS} and len(formulas) >= 2
+    fill = next(rule.dxf.fill.bgColor.rgb for cf in card.conditional_formatting
+                if str(cf.sqref) == ranges[0] for rule in cf.rules if rule.formula == ['"Hybrid"'])
+    assert fill.endswith(labels.PALETTE["Hybrid"].fill.lstrip("#"))
+    assert card.cell(row=2, column=bucket + 1).fill.fill_type is None  # no static fill
+    assert book["Gate detail"].conditional_formatting
+
+
+def test_summary_has_the_chart_the_run_and_properties(sample):
+    book = load_workbook(sample / "scorecard.xlsx")
+    summary = book["Summary"]
+    assert len(summary._charts) == 2
+    values = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r[0]}
+    assert values["Sites evaluated"] == 32
+    assert summary.tables["Buckets"].totalsRowCount == 1
+    assert book.properties.title == "sitefit scorecard: sites.xlsx"
+    assert "sha256" in book.properties.description
+    with zipfile.ZipFile(sample / "scorecard.xlsx") as package:
+        sheet = package.read("xl/worksheets/sheet2.xml").decode()
+        assert "xl/sharedStrings.xml" in package.namelist()
+    assert 't="s"' in sheet and "inlineStr" not in sheet
+
+
+def test_widths_fit_names_and_money_never_shows_as_zero(tmp_path):
+    path = tmp_path / "s.xlsx"
+    small_book(path, SITES.assign(site_name=["Ridgeline Digital Holdings", "Beta"]))
+    book = load_workbook(path)
+    card = book["Scorecard"]
+    assert card.column_dimensions["B"].width >= len("Ridgeline Digital Holdings")
+    rules = book["Rules"]
+    assert rules.column_dimensions["A"].width >= len("power.training.pass_min_capacity_mw")
+    capex = card.cell(row=2, column=5)
+    assert capex.value == 0.03 and capex.number_format == "#,##0.00##"
+
+
+def test_text_is_never_a_formula_and_the_run_is_in_the_footer(tmp_path):
+    path = tmp_path / "s.xlsx"
+    small_book(path, SITES)
+    card = load_workbook(path)["Scorecard"]
+    assert card["B2"].value == "=HYPERLINK(\"http://x\")" and card["B2"].data_type == "s"
+    # "&" is a footer code: a file name's own "&" is doubled so that it prints as itself
+    assert card.oddFooter.left.text.startswith("sitefit 9.9 · in && out.xlsx")
 
 
 def test_values_come_back_as_written(tmp_path):
-    path = tmp_path / "book.xlsx"
-    text = AWKWARD_TEXT
-    numbers = [1.5, -0.0001, 1e20, math.nan, math.inf, 3.0, 0.1 + 0.2, -math.inf, 7.25, 2e-9,
-               12.0, 0.0, 5.5]
-    mixed = [1, True, False, None, pd.NA, np.int64(4), np.float64(2.5), np.bool_(True), "",
-             "x", 2**40, np.nan, pd.Timestamp("2026-01-02")]
-    write(path, [text, numbers, mixed])
-    # calamine decodes Excel's _xHHHH_ escapes as Excel does; openpyxl leaves them as they are
-    assert read_text(path) == [*text[:-1], "_xFFFE_"]
-    rows = list(load_workbook(path)["Data"].values)
-    assert [r[1] for r in rows] == [1.5, -0.0001, 1e20, None, None, 3, 0.1 + 0.2, None, 7.25,
-                                    2e-9, 12, 0, 5.5]
-    assert [r[2] for r in rows] == [1, True, False, None, None, 4, 2.5, True, None, "x", 2**40,
-                                    None, "2026-01-02 00:00:00"]
+    path = tmp_path / "s.xlsx"
+    text = ["plain", "a & b < c", "tab\there", "line\nbreak", "nul\x00byte", "_x0041_ kept",
+            "ünïcödé ≥ 100 MW", "", None]
+    numbers = [1.5, -0.0001, 1e20, math.nan, math.inf, 0.1 + 0.2, 2e-9, 12.0, 0.0]
+    mixed = [1, True, None, pd.NA, np.int64(4), np.float64(2.5), np.bool_(True), "x",
+             pd.Timestamp("2026-01-02")]
+    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(9)], "site_name": text,
+                          "n": numbers, "mixed": mixed})
+    small_book(path, sites)
+    rows = list(load_workbook(path)["Scorecard"].values)[1:]
+    assert [r[1] for r in rows] == [t or None for t in text[:4]] + [
+        "nul_x0000_byte", "_x0041_ kept", "ünïcödé ≥ 100 MW", None, None]
+    # numbers keep the 15 significant digits Excel shows; NaN and infinities stay blank
+    assert [r[2] for r in rows] == [1.5, -0.0001, 1e20, None, None, 0.3, 2e-9, 12, 0]
+    assert [r[3] for r in rows] == [1, True, None, None, 4, 2.5, True, "x",
+                                    "2026-01-02 00:00:00"]
 
 
-def test_every_part_is_well_formed_xml(tmp_path):
-    path = tmp_path / "book.xlsx"
-    write(path, [AWKWARD_TEXT], widths=[30], freeze=(1, 1))
-    with zipfile.ZipFile(path) as package:
-        for name in package.namelist():
-            ElementTree.fromstring(package.read(name))  # raises on bad XML
-
-
-def test_text_past_excels_limit_is_cut_to_it(tmp_path):
-    path = tmp_path / "book.xlsx"
-    write(path, [["x" * 40_000, "short"]])
-    assert [len(r[0]) for r in load_workbook(path)["Data"].values] == [32_767, 5]
-
-
-def test_layout_and_styles(tmp_path):
-    path = tmp_path / "book.xlsx"
-    book = xlsx.Workbook(path)
-    header = book.style(xlsx.Style(bold=True, color="#FFFFFF", fill="#1F3864"))
-    money = book.style(xlsx.Style(number='"$"#,##0.0"M"'))
-    status = xlsx.ColumnStyle(book.style(xlsx.Style(wrap=True)),
-                              {"pass": book.style(xlsx.Style(fill="#C6EFCE", wrap=True))})
-    sheet = book.add_sheet("Cards", widths=[20, 12], freeze=(1, 2))
-    sheet.write_row(["status", "capex_musd"], [header, header])
-    sheet.write_columns([["pass", "fail"], [12.5, 3.0]], [status, xlsx.ColumnStyle(money)])
-    sheet.autofilter(2)
-    book.add_sheet("Second").write_row(["only"])
-    book.close()
-    cards = load_workbook(path)["Cards"]
-    assert cards.freeze_panes == "C2" and cards.auto_filter.ref == "A1:B3"
-    assert cards["A1"].font.b and cards["A1"].fill.fgColor.rgb == "FF1F3864"
-    assert cards["A2"].fill.fgColor.rgb == "FFC6EFCE" and cards["A2"].alignment.wrap_text
-    assert cards["A3"].fill.fill_type is None and cards["A3"].alignment.wrap_text
-    assert cards["B2"].number_format == '"$"#,##0.0"M"'
-    assert round(cards.column_dimensions["A"].width) == 21
-    assert load_workbook(path).sheetnames == ["Cards", "Second"]
-
-
-def test_a_sheet_refuses_rows_past_excels_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
-    book = xlsx.Workbook(tmp_path / "book.xlsx")
-    sheet = book.add_sheet("Data")
-    sheet.write_columns([[1, 2, 3]], [xlsx.ColumnStyle()])
-    with pytest.raises(ValueError, match="would pass Excel's 3 rows"):
-        sheet.write_row([4])
-    book.discard()
-    assert list(tmp_path.iterdir()) == []  # nothing half-written is left behind
-
-
-def test_nothing_appears_until_closed_and_the_spool_is_removed(tmp_path):
-    path = tmp_path / "book.xlsx"
-    book = xlsx.Workbook(path)
-    book.add_sheet("Data").write_row(["a"])
-    assert not path.exists()
-    book.close()
-    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(max_size=40), min_size=1, max_size=8))
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=40).filter(lambda t: t.strip() == t and t), min_size=1,
+                max_size=6))
 def test_any_text_round_trips(tmp_path_factory, texts):
-    path = tmp_path_factory.mktemp("x") / "book.xlsx"
-    write(path, [["header", *texts, "footer"]])
-    # Blanks stay empty; lone surrogates cannot be stored in UTF-8 and become "?"; Excel
-    # writes the non-characters U+FFFE and U+FFFF as escapes, and so do we.
-    expected = [t.encode("utf-8", "replace").decode("utf-8").replace("\ufffe", "_xFFFE_")
-                .replace("\uffff", "_xFFFF_") or None for t in texts]
-    assert read_text(path) == ["header", *expected, "footer"]
+    path = tmp_path_factory.mktemp("x") / "s.xlsx"
+    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(len(texts))], "site_name": texts})
+    small_book(path, sites)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Scorecard").to_python()
+    expected = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
+    assert [r[1] for r in rows[1:1 + len(texts)]] == expected
 
 
-def test_the_scorecard_writer_continues_a_long_table_on_a_new_sheet(tmp_path, monkeypatch):
-    monkeypatch.setattr("pipeline.writers.excel.EXCEL_MAX_ROWS", 4)  # 3 rows a sheet
-    writer = ScorecardWriter(tmp_path / "s.xlsx", ["site_id"], ["site_id", "gate"])
+def test_text_past_excels_limit_is_cut_and_said(tmp_path):
+    path = tmp_path / "s.xlsx"
+    left_out = small_book(path, SITES.assign(site_name=["x" * 40_000, "short"]))
+    card = load_workbook(path)["Scorecard"]
+    assert len(card["B2"].value) == 32_767 and card["B3"].value == "short"
+    assert left_out == ["the text past 32,767 characters of 1 cells"]
+    summary = [r for r in load_workbook(path)["Summary"].values if r[0]]
+    assert any("32,767 characters" in str(r[1]) for r in summary)
+
+
+def test_a_long_table_continues_on_a_new_sheet(tmp_path, monkeypatch):
+    monkeypatch.setattr(excel, "MAX_ROWS", 5)  # 3 rows a sheet
+    writer = ScorecardWriter(tmp_path / "s.xlsx", ["site_id"], ["site_id", "gate"], FACTS)
     for start in (0, 2, 4):
         writer.add_gate_detail(pd.DataFrame({"site_id": [f"S{start}", f"S{start + 1}"],
                                              "gate": ["power", "cooling"]}))
-    writer.close(summary=[("Sites", 0)], buckets=pd.DataFrame(
-        {"bucket": ["Total"], "sites": [0], "ready": [0], "capacity_mw": [0.0]}),
-        disqualifiers=[], rejected=pd.DataFrame({"problem": []}), rules={"a.b": 1})
+    finish(writer)
     book = load_workbook(tmp_path / "s.xlsx")
-    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Gate detail 2",
-                               "Rejected", "Rules"]
+    assert book.sheetnames[:5] == ["Summary", "Scorecard", "Gate detail", "Gate detail 2",
+                                   "Rejected"]
     ids = [r[0] for name in ("Gate detail", "Gate detail 2") for r in book[name].values]
-    assert ids == ["site_id", "S0", "S1", "S2", "site_id", "S3", "S4", "S5"]
-    assert book["Gate detail 2"].auto_filter.ref == "A1:B4"
+    assert ids == ["Site ID", "S0", "S1", "S2", "Site ID", "S3", "S4", "S5"]
+    assert book["Gate detail 2"].tables["GateDetail2"].ref == "A1:B4"
+
+
+def test_further_sheets_are_tables_with_totals(tmp_path):
+    path = tmp_path / "s.xlsx"
+    flows = pd.DataFrame({"year": [2027, 2028], "net_musd": [-4.5, 0.02]})
+    small_book(path, SITES, more=[("Cash flows", flows)])
+    sheet = load_workbook(path)["Cash flows"]
+    assert [c.value for c in sheet[1]] == ["Year", "Net (M USD)"]
+    assert sheet.tables["CashFlows"].totalsRowCount == 1
+
+
+def test_more_columns_than_excel_has_stay_in_results_csv_and_are_named(tmp_path):
+    extras = [f"extra {i}" for i in range(excel.MAX_COLUMNS)]
+    source = write_csv(tmp_path / "wide.csv", [HEADER + extras, ROW + list(range(len(extras)))])
+    result = CliRunner().invoke(cli, ["evaluate", str(source), "--out", str(tmp_path / "o"),
+                                      "--no-pdf"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "leaves out" in result.stderr and "extra 16383" in result.stderr
+    header = (tmp_path / "o" / "results.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith("extra 16383")
+    with zipfile.ZipFile(tmp_path / "o" / "scorecard.xlsx") as package:
+        assert "XFE" not in package.read("xl/worksheets/sheet2.xml").decode()
+    summary = load_workbook(tmp_path / "o" / "scorecard.xlsx", read_only=True)["Summary"]
+    said = " ".join(str(r[1]) for r in summary.values if r[0] == "Left out of this workbook")
+    assert "columns past Excel's 16,384" in said

@@ -1,10 +1,12 @@
 """A writer run in a second process, so that writing one chunk overlaps computing the next.
 
-The writer is made in the child from a function given here, and its methods are called
-there in the order they were asked for. A call returns as soon as the child has taken its
-arguments (one call can be under way while the parent works on); an error raised in the
-child comes back from the next call or from :meth:`Background.finish`, with the child's
-traceback as a note.
+The writer is made in the child from a function given here; calls name the writer's own
+methods (``tables.call(Tables.add, frame)``), so a type checker sees their arguments, and
+run there in the order they were asked for. A call returns as soon as the child has taken
+its arguments (one call can be under way while the parent works on); an error raised in
+the child comes back from the next call or from :meth:`Background.finish`, with the child's
+traceback as a note. :class:`InProcess` makes the same calls here and now, where the
+platform cannot fork or one job was asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import multiprocessing
 import os
 import signal
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Concatenate, Generic, ParamSpec, Protocol, TypeVar
+
+W = TypeVar("W")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 from pipeline.children import end_with_parent
 from pipeline.errors import EnvironmentFailure
@@ -23,7 +29,22 @@ class WriterDied(EnvironmentFailure):
     """The writer process ended without saying why (it was killed, or ran out of memory)."""
 
 
-class Background:
+class Writer(Protocol[W]):
+    """What the run asks of its table writer, wherever it runs."""
+
+    def call(self, method: Callable[Concatenate[W, P], object], /, *args: P.args,
+             **kwargs: P.kwargs) -> None:
+        """Have the writer run ``method(writer, *args, **kwargs)``; its result is dropped."""
+
+    def finish(self, method: Callable[Concatenate[W, P], R], /, *args: P.args,
+               **kwargs: P.kwargs) -> R:
+        """Run ``method`` last, wait for everything, and return its result."""
+
+    def abort(self) -> None:
+        """Stop writing at once, whatever it was doing."""
+
+
+class Background(Generic[W]):
     """The object ``make()`` returns, living in a forked child process."""
 
     @staticmethod
@@ -31,7 +52,7 @@ class Background:
         """Whether this platform can fork (Linux and macOS can; Windows cannot)."""
         return "fork" in multiprocessing.get_all_start_methods()
 
-    def __init__(self, make: Callable[[], Any]):
+    def __init__(self, make: Callable[[], W]):
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe()
         self._process = context.Process(target=_serve,
@@ -40,12 +61,12 @@ class Background:
         self._process.start()
         child_end.close()
 
-    def call(self, method: str, *args: Any, **kwargs: Any) -> None:
-        """Have the writer run ``method(*args, **kwargs)``; its result is dropped."""
+    def call(self, method: Callable[Concatenate[W, P], object], /, *args: P.args,
+             **kwargs: P.kwargs) -> None:
         self._send(method, args, kwargs, last=False)
 
-    def finish(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Run ``method`` last, wait for everything, and return its result."""
+    def finish(self, method: Callable[Concatenate[W, P], R], /, *args: P.args,
+               **kwargs: P.kwargs) -> R:
         self._send(method, args, kwargs, last=True)
         try:
             result = self._reply()
@@ -54,13 +75,12 @@ class Background:
         return result
 
     def abort(self) -> None:
-        """Stop the writer at once, whatever it was doing."""
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
         self._conn.close()
 
-    def _send(self, method: str, args: tuple, kwargs: dict, last: bool) -> None:
+    def _send(self, method: Callable[..., Any], args: tuple, kwargs: dict, last: bool) -> None:
         if self._conn.poll():  # the writer failed on an earlier call
             self._reply()
         try:
@@ -90,7 +110,7 @@ def _serve(make: Callable[[], Any], conn, parent_end, parent: int) -> None:
         writer = make()
         while True:
             method, args, kwargs, last = conn.recv()
-            result = getattr(writer, method)(*args, **kwargs)
+            result = method(writer, *args, **kwargs)
             if last:
                 conn.send(("done", result))
                 return
@@ -104,18 +124,19 @@ def _serve(make: Callable[[], Any], conn, parent_end, parent: int) -> None:
             conn.send(("failed", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-class InProcess:
+class InProcess(Generic[W]):
     """The same calls as :class:`Background`, made here and now: for a single job."""
 
-    def __init__(self, make: Callable[[], Any]):
+    def __init__(self, make: Callable[[], W]):
         self._writer = make()
 
-    def call(self, method: str, *args: Any, **kwargs: Any) -> None:
-        getattr(self._writer, method)(*args, **kwargs)
+    def call(self, method: Callable[Concatenate[W, P], object], /, *args: P.args,
+             **kwargs: P.kwargs) -> None:
+        method(self._writer, *args, **kwargs)
 
-    def finish(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self._writer, method)(*args, **kwargs)
+    def finish(self, method: Callable[Concatenate[W, P], R], /, *args: P.args,
+               **kwargs: P.kwargs) -> R:
+        return method(self._writer, *args, **kwargs)
 
     def abort(self) -> None:
         """Nothing runs on: the staging folder's removal takes what was written."""
-
