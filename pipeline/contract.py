@@ -69,6 +69,7 @@ class Column:
     maximum: float | None = None
     above_minimum: bool = False  # True: values must be strictly greater than minimum
     choices: tuple[str, ...] = ()
+    at_most: str | None = None  # another column this one's value may not exceed
     aliases: tuple[str, ...] = ()
     meaning: str = ""
     max_length: int = 32767  # the most characters an Excel cell holds
@@ -99,6 +100,8 @@ class Column:
             bounds.append(f"{'>' if self.above_minimum else '>='} {self.minimum:g}")
         if self.maximum is not None:
             bounds.append(f"<= {self.maximum:g}")
+        if self.at_most is not None:
+            bounds.append(f"at most {self.at_most}")
         return what + (", " + " and ".join(bounds) if bounds else "")
 
 
@@ -176,6 +179,29 @@ COLUMNS: tuple[Column, ...] = (
            meaning="staff qualified on servers, networks and firmware"),
     Column("sla_track_record", BOOL, aliases=("sla record", "sla", "sla history"),
            meaning="has operated under customer SLAs (hosting, colocation)"),
+    Column("energized_mw", NUMBER, unit="mw", minimum=0, at_most="power_capacity_mw",
+           aliases=("energized", "energised", "energised mw", "energized capacity",
+                    "energized now", "mw energized"),
+           meaning="MW energized today (blank: all of power_capacity_mw)"),
+    Column("interconnection_status", ENUM,
+           choices=("energized", "approved", "in_study", "applied", "none"),
+           aliases=("interconnection", "interconnect status", "grid connection status"),
+           meaning="state of the grid interconnection for the MW not yet energized"),
+    Column("time_to_power_months", NUMBER, unit="months", minimum=0,
+           aliases=("time to power", "months to power", "time to energize"),
+           meaning="months until the MW not yet energized are energized"),
+    Column("permitting_status", ENUM,
+           choices=("by_right", "permitted", "pending", "contested", "moratorium"),
+           aliases=("permitting", "permit status", "permits", "zoning status"),
+           meaning="state of the permits and zoning for the AI build"),
+    Column("community_opposition", ENUM, choices=("none", "some", "organised"),
+           aliases=("opposition", "local opposition", "community"),
+           meaning="local opposition to the project"),
+    Column("water_source", TEXT, aliases=("water", "water supply"),
+           meaning="where the site's cooling water comes from"),
+    Column("water_stress", ENUM, choices=("low", "low_medium", "medium_high", "high", "extreme"),
+           aliases=("baseline water stress", "aqueduct water stress"),
+           meaning="baseline water stress of the site's basin (WRI Aqueduct categories)"),
     Column("notes", TEXT, aliases=("note", "comments"), meaning="free text, carried through"),
 )
 
@@ -208,6 +234,29 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
         "building": "in_progress",
         "inplace": "in_place", "installed": "in_place", "done": "in_place",
         "complete": "in_place", "operational": "in_place",
+    },
+    "interconnection_status": {
+        "energized": "energized", "energised": "energized", "live": "energized",
+        "connected": "energized",
+        "approved": "approved", "signed": "approved", "agreementsigned": "approved",
+        "instudy": "in_study", "study": "in_study", "understudy": "in_study",
+        "studies": "in_study",
+        "applied": "applied", "requested": "applied", "queued": "applied", "inqueue": "applied",
+        "none": "none", "no": "none", "notapplied": "none",
+    },
+    "permitting_status": {
+        "byright": "by_right", "asofright": "by_right",
+        "permitted": "permitted", "granted": "permitted", "issued": "permitted",
+        "pending": "pending", "inreview": "pending", "submitted": "pending",
+        "contested": "contested", "appealed": "contested", "challenged": "contested",
+        "moratorium": "moratorium",
+    },
+    "community_opposition": {"none": "none", "no": "none", "some": "some",
+                             "organised": "organised", "organized": "organised"},
+    "water_stress": {
+        "low": "low", "lowmedium": "low_medium", "lowtomedium": "low_medium",
+        "mediumhigh": "medium_high", "mediumtohigh": "medium_high", "high": "high",
+        "extreme": "extreme", "extremelyhigh": "extreme",
     },
 }
 

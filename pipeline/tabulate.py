@@ -20,12 +20,15 @@ from pipeline.rules import Rules
 from pipeline.validate import Problem
 
 IDENTITY = ("site_id", "site_name", "operator", "country", "region")
+# Beside the gates: what holds readiness back, deal risks, time to power, scale.
+OUTLOOK_COLUMNS = ("held_back_by", "deal_risks", "power_now_mw", "power_pending_mw",
+                   "months_to_power", "power_timeline", "large_load_regime", "market_scale")
 GATE_COLUMNS = tuple(f"{w}_{g}" for w in WORKLOADS for g in GATE_NAMES)
 RESULT_COLUMNS = (*IDENTITY, "bucket", "readiness", "training_verdict", "inference_verdict",
                   "training_score", "inference_score", *GATE_COLUMNS, "disqualifiers",
                   "next_actions", "what_would_flip_it", "better_bucket", "data_gaps",
-                  "mullet_note",
-                  *ENRICHED_COLUMNS, *ECONOMICS_COLUMNS, "source_row")
+                  "mullet_note", *OUTLOOK_COLUMNS, *ENRICHED_COLUMNS, *ECONOMICS_COLUMNS,
+                  "source_row")
 INPUT_COLUMNS = tuple(c.name for c in contract.COLUMNS if c.name not in IDENTITY)
 PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "problem")
 
@@ -58,12 +61,24 @@ def results_frame(results: list[SiteResult], extras: list[str],
             data_gaps="; ".join(f"{c} ({', '.join(g)})" for c, g in site.data_gaps.items()),
             mullet_note=site.mullet_note or "",
             source_row=v["row"])
+        row.update(outlook_row(site))
         row.update({c: v.get(c) for c in ENRICHED_COLUMNS})
         row.update(money.get(site.site_id, {}))
         row.update({c: v.get(c) for c in INPUT_COLUMNS})
         row.update({c: v.get(c) for c in extras})
         rows.append(row)
     return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *INPUT_COLUMNS, *extras])
+
+
+def outlook_row(site: SiteResult) -> dict[str, Any]:
+    """The site's holds, deal risks, power timeline and scale as results columns."""
+    power = site.power_timeline
+    return {"held_back_by": " | ".join(h.text for h in site.held_back),
+            "deal_risks": " | ".join(r.text for r in site.deal_risks.risks),
+            "power_now_mw": power.energized_mw, "power_pending_mw": power.pending_mw,
+            "months_to_power": power.months_to_power, "power_timeline": power.text,
+            "large_load_regime": " | ".join(r.text for r in power.regimes),
+            "market_scale": power.scale}
 
 
 def gate_detail_frame(results: list[SiteResult],
@@ -164,6 +179,7 @@ class Tally:
         self.megawatts = Counter()
         self.fired = Counter()
         self.blockers = Counter()
+        self.risks = Counter()
         self.not_yet = 0
         self.not_yet_listed: list[dict[str, Any]] = []
         self.best: dict[str, list[tuple]] = {w: [] for w in WORKLOADS}
@@ -176,13 +192,18 @@ class Tally:
             self.ready[site.bucket] += site.readiness == Readiness.READY
             self.megawatts[site.bucket] += site.values["power_capacity_mw"]
             self.fired.update(d.key for d in site.disqualifiers)
+            self.risks.update(f"{r.topic}: {r.value.replace('_', ' ')}"
+                              for r in site.deal_risks.risks)
+            if site.power_timeline.pending_mw != 0:
+                self.risks["power not yet all energized"] += 1
             for workload in site.workloads:
                 if workload.verdict != Verdict.UNFIT:
                     self.best[workload.workload].append(
                         (-workload.score, site.site_id, site.site_name, str(site.bucket),
                          str(site.readiness)))
             if site.readiness == Readiness.NOT_YET and site.bucket != Bucket.NEITHER:
-                held = sorted({f"{a.workload} {a.gate}" for a in site.actions})
+                held = sorted({f"{a.workload} {a.gate}" for a in site.actions}
+                              | {h.topic for h in site.held_back})
                 self.blockers.update(held)
                 self.not_yet += 1
                 if len(self.not_yet_listed) < self.LISTED:
@@ -204,6 +225,10 @@ class Tally:
 
     def disqualifiers(self) -> list[tuple[str, int]]:
         return [(d.title, self.fired[d.key]) for d in DISQUALIFIERS]
+
+    def deal_risks(self) -> list[tuple[str, int]]:
+        """Sites per deal risk (and with power not yet all energized), most frequent first."""
+        return sorted(self.risks.items(), key=lambda item: (-item[1], item[0]))
 
     def ranked(self, workload: str) -> list[dict[str, Any]]:
         """The best sites for a workload (fit or conditional), highest score first."""

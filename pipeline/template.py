@@ -18,7 +18,10 @@ EXAMPLE = {
     "cooling_type": "immersion", "rack_density_kw": 40, "liquid_cooling_path": "planned",
     "fiber_on_site": "yes", "fiber_carriers": 2, "uplink_gbps": 100, "path_to_100g": "yes",
     "fiber_lead_time_months": None, "staffing_24x7": "yes", "dc_ops_staff": 8,
-    "sla_track_record": "no", "notes": "Free text",
+    "sla_track_record": "no", "energized_mw": 16, "interconnection_status": "approved",
+    "time_to_power_months": 14, "permitting_status": "permitted", "community_opposition": "none",
+    "water_source": "Municipal supply, closed-loop cooling", "water_stress": "medium_high",
+    "notes": "Free text",
 }
 ROWS_CHECKED = 5000
 

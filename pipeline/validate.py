@@ -177,6 +177,7 @@ def validate(table: RawTable) -> Validated:
         SITE_SCHEMA.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         _collect_schema_errors(exc.failure_cases, typed, errors)
+    _check_at_most(typed, errors)
 
     problems = [Problem(**where, row=row, site_id=_site_id(typed, row), column=name,
                         value=table.formulas.get((row, name)) or _shown(raw, row, name),
@@ -207,6 +208,18 @@ def _collect_schema_errors(cases: pd.DataFrame, typed: pd.DataFrame,
                                    f"duplicate site_id, also in {rows}; every copy is rejected")
         else:
             errors[(row, name)] = ("constraint-error", case.check)
+
+
+def _check_at_most(typed: pd.DataFrame, errors: dict[tuple[int, str], str]) -> None:
+    """Values that exceed the column the contract caps them by (energized_mw by
+    power_capacity_mw)."""
+    for column in (c for c in contract.COLUMNS if c.at_most):
+        over = (typed[column.name] > typed[column.at_most]).fillna(False)
+        for row in typed.index[over]:
+            errors.setdefault((row, column.name), (
+                f"more than {column.at_most} "
+                f"({contract.show_value(column.at_most, typed.at[row, column.at_most])}); "
+                f"expected {column.expected}"))
 
 
 def _site_id(typed: pd.DataFrame, row: int) -> str:

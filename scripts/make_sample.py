@@ -25,6 +25,10 @@ HEADERS = [
     ("fiber_lead_time_months", "Fiber lead time (months)"), ("staffing_24x7", "24x7 staffing"),
     ("dc_ops_staff", "DC ops staff"), ("sla_track_record", "SLA track record"),
     ("notes", "Notes"),
+    ("energized_mw", "Energized now (MW)"), ("interconnection_status", "Interconnection"),
+    ("time_to_power_months", "Time to power (months)"), ("permitting_status", "Permitting"),
+    ("community_opposition", "Community opposition"), ("water_source", "Water source"),
+    ("water_stress", "Water stress"),
 ]
 
 # id, name, operator, country, region, lat, lon, metro, miles, rtt, MW, expansion MW, $/kWh,
@@ -130,6 +134,46 @@ SITES = [
 ]
 
 
+# Sites with time to power and deal risks, in both quarters: energized MW, interconnection,
+# months to power, permitting, opposition, water source, water stress (the columns above, after
+# notes). The sites above leave these blank.
+OUTLOOK_SITES = [
+    ("TX-06", "Haskell Flats", "Lone Star Compute", "US", "TX", 33.16, -99.73,
+     "Dallas-Fort Worth", 180, None, 400, 100, 0.030, "N+1", 2, "yes", 0, 50, "direct_to_chip",
+     80, "in_progress", "yes", 2, 100, "yes", None, "yes", 20, "no", "ERCOT; second substation",
+     120, "approved", 20, "permitted", "none", "Groundwater, closed loop", "high"),
+    ("OK-01", "Muskogee Spur", "Sooner Hash", "US", "OK", 35.75, -95.37, "Tulsa", 50, None,
+     100, None, 0.038, "N+1", 2, "yes", 0, 20, "direct_to_chip", 60, "in_place", "yes", 2, 100,
+     "yes", None, "yes", 12, "yes", "New substation in study",
+     3, "in_study", None, "by_right", "some", "Arkansas River", "low_medium"),
+    ("PA-02", "Lehigh Gap", "Keystone Compute", "US", "PA", 40.78, -75.60, "Philadelphia", 70,
+     3.5, 40, None, 0.045, "2N", 2, "yes", 0, 0, "direct_to_chip", 60, "in_place", "yes", 3,
+     100, "yes", None, "yes", 15, "yes", "Zoning appeal filed by neighbours",
+     None, "energized", None, "contested", "organised", "Lehigh River", "medium_high"),
+    ("VA-02", "Culpeper Crossing", "Old Dominion Compute", "US", "VA", 38.47, -77.99,
+     "Washington DC", 60, 2.5, 30, None, 0.048, "2N", 2, "yes", 0, 0, "rear_door", 40,
+     "in_place", "yes", 3, 400, "yes", None, "yes", 14, "yes", "County moratorium on new data "
+     "centers", None, None, None, "moratorium", "some", "Municipal supply", "medium_high"),
+    ("IR-01", "Karun Works", "Karun Hash Co", "Iran", "Khuzestan", 31.32, 48.67, "Tehran", 400,
+     None, 60, None, 0.010, "N", 1, "no", 0, 60, "immersion", 40, "in_progress", "yes", 1, 10,
+     "no", None, "yes", 6, "no", None,
+     None, "energized", None, "by_right", "none", "Karun River", "extreme"),
+    ("AE-01", "Jebel Ali Annex", "Gulf Compute FZE", "United Arab Emirates", "Dubai", 25.00,
+     55.10, "Dubai", 20, 1.5, 20, None, 0.080, "2N", 2, "yes", 0, 0, "direct_to_chip", 60,
+     "in_place", "yes", 3, 400, "yes", None, "yes", 12, "yes", None,
+     None, "energized", None, "permitted", "none", "Desalinated seawater", "extreme"),
+    ("ND-03", "Ellendale South", "Northern Plains Hash", "US", "ND", 46.00, -98.52,
+     "Minneapolis-St. Paul", 250, None, 200, 100, 0.032, "N+1", 2, "no", 0, 0, "immersion", 50,
+     "in_progress", "yes", 2, 100, "yes", None, "yes", 10, "no", "Interconnection request filed",
+     None, "applied", None, "pending", "none", "Municipal supply", "low"),
+    ("WY-01", "Cheyenne Ridge", "High Plains Hash", "US", "WY", 41.14, -104.82, "Denver", 100,
+     None, 30, None, 0.045, "N+1", 2, "yes", 0, 10, "hydro", 45, "in_place", "yes", 2, 100, "yes",
+     None, "yes", 8, "no", "Second transformer not yet ordered",
+     10, "none", None, "by_right", "none", "Municipal supply", "low_medium"),
+]
+OUTLOOK_BLANK = (None,) * 7
+
+
 # The quarter before: one site not yet acquired, one since sold, and inputs that improved.
 NEW_THIS_QUARTER = {"PY-03"}
 SOLD_SINCE = ("TX-05", "Pecos Valley Annex", "Ridgeline Digital", "US", "TX", 31.1, -103.2,
@@ -142,6 +186,11 @@ EARLIER_VALUES = {
     "TX-04": {"power_redundancy": "N", "utility_feeds": 1},
     "WTX-01": {"dc_ops_staff": 3},
 }
+
+
+def with_outlook(sites: list[tuple]) -> list[tuple]:
+    """The sites above with the time-to-power and risk columns blank, then OUTLOOK_SITES."""
+    return [site + OUTLOOK_BLANK for site in sites] + OUTLOOK_SITES
 
 
 def write(target: Path, sites: list[tuple]) -> None:
@@ -161,7 +210,7 @@ def write(target: Path, sites: list[tuple]) -> None:
 
 
 def earlier_quarter() -> list[tuple]:
-    names = [name for name, _ in HEADERS]
+    names = [name for name, _ in HEADERS][:len(SITES[0])]
     sites = []
     for site in SITES:
         if site[0] in NEW_THIS_QUARTER:
@@ -174,8 +223,8 @@ def earlier_quarter() -> list[tuple]:
 
 def main() -> None:
     folder = Path(__file__).resolve().parent.parent / "input"
-    write(folder / "sites.xlsx", SITES)
-    write(folder / "sites-2026Q3.xlsx", earlier_quarter())
+    write(folder / "sites.xlsx", with_outlook(SITES))
+    write(folder / "sites-2026Q3.xlsx", with_outlook(earlier_quarter()))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,10 @@ GOOD_SITE = {
     "mining_load_mw": 0.0, "cooling_type": "direct_to_chip", "rack_density_kw": 60.0,
     "liquid_cooling_path": "in_place", "fiber_on_site": True, "fiber_carriers": 3.0,
     "uplink_gbps": 100.0, "path_to_100g": True, "fiber_lead_time_months": None,
-    "staffing_24x7": True, "dc_ops_staff": 10.0, "sla_track_record": True, "notes": None,
+    "staffing_24x7": True, "dc_ops_staff": 10.0, "sla_track_record": True,
+    "energized_mw": None, "interconnection_status": None, "time_to_power_months": None,
+    "permitting_status": "permitted", "community_opposition": "none", "water_source": None,
+    "water_stress": "low", "notes": None,
 }
 
 HEADER = ["site_id", "site_name", "power_capacity_mw", "power_cost_usd_per_kwh", "cooling_type",

@@ -15,16 +15,18 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from pipeline import risks, timeline
 from pipeline.classify import flips
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import (EXTREMES, GATE_NAMES, GATES, WORKLOADS, Facts, Gate,
                                      Missing)
-from pipeline.classify.results import (BUCKETS, Action, Assessment, GateResult, SiteResult,
-                                       WorkloadResult, bucket_of, bucket_workloads, verdict_of)
+from pipeline.classify.results import (BUCKETS, Action, Assessment, GateResult, Hold,
+                                       SiteResult, WorkloadResult, bucket_of, bucket_workloads,
+                                       verdict_of)
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
 from pipeline.rules import Rules
 
-__all__ = ["BUCKETS", "Action", "Assessment", "Classifier", "GateResult", "SiteResult",
+__all__ = ["BUCKETS", "Action", "Assessment", "Classifier", "GateResult", "Hold", "SiteResult",
            "WorkloadResult", "bucket_of", "bucket_workloads", "classify", "classify_site",
            "site_records", "verdict_of"]
 
@@ -103,9 +105,15 @@ class Classifier:
             results[gate.workload][gate.name] = self.gate(gate, values)
         training = self._workload("training", results["training"])
         inference = self._workload("inference", results["inference"])
-        bucket = bucket_of(training.verdict, inference.verdict)
+        deal, power = risks.assess(values, self.rules), timeline.assess(values, self.rules)
+        bucket = (Bucket.NEITHER if deal.barred
+                  else bucket_of(training.verdict, inference.verdict))
         targets = bucket_workloads(bucket)
-        ready = bool(targets) and all(
+        held = [Hold(r.topic, r.text) for r in deal.holding]
+        if short := self.short_of_power(values, power,
+                                        {w: results[w]["power"].status for w in targets}):
+            held.append(Hold(timeline.TOPIC, power.hold(short)))
+        ready = bool(targets) and not held and all(
             (training, inference)[WORKLOADS.index(w)].verdict == Verdict.FIT for w in targets)
         statuses = {(w, g): results[w][g].status for w in WORKLOADS for g in GATE_NAMES}
         actions = []
@@ -120,6 +128,9 @@ class Classifier:
             for name in GATE_NAMES:
                 for column in results[workload][name].missing:
                     gaps.setdefault(column, []).append(f"{workload} {name}")
+        for topic, columns in ((risks.TOPIC, deal.requests), (timeline.TOPIC, power.requests)):
+            for column in columns:
+                gaps.setdefault(column, []).append(topic)
         mining = values.get("mining_load_mw")
         mullet = None
         if mining and mining > 0 and bucket != Bucket.NEITHER:
@@ -131,7 +142,16 @@ class Classifier:
             readiness=Readiness.READY if ready else Readiness.NOT_YET,
             disqualifiers=tuple(d for d in DISQUALIFIERS if d.fires(statuses)),
             actions=tuple(actions), data_gaps={k: tuple(v) for k, v in gaps.items()},
-            mullet_note=mullet)
+            mullet_note=mullet, power_timeline=power, deal_risks=deal, held_back=tuple(held))
+
+    def short_of_power(self, values: dict[str, Any], power: timeline.PowerTimeline,
+                       full: dict[str, Status]) -> tuple[str, ...]:
+        """The workloads whose power gate would fall below ``full`` (their status at the
+        site's capacity) if judged on the MW energized today: readiness reads energized MW."""
+        if not full or power.energized_floor >= power.capacity_mw:
+            return ()
+        now = self.statuses({**values, "power_capacity_mw": power.energized_floor}, tuple(full))
+        return tuple(w for w, status in full.items() if now[(w, "power")] != status)
 
     def assess(self, values: dict[str, Any]) -> Assessment:
         """Classify a site and work out what would flip it and what each gate asks for."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pipeline import risks, timeline
 from pipeline.classify.gates import GATE_NAMES, GATES, WORKLOADS
 from pipeline.classify.results import SiteResult, bucket_workloads, verdict_of
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
@@ -49,7 +50,8 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...],
     Each workload's fix is read off the site as already changed for the ones before it, so
     two workloads never ask for conflicting values (training's in_progress path already
     satisfies inference's planned one). The result is checked by evaluating every gate of
-    the changed site again.
+    the changed site again; it also lifts what holds the site back besides its gates (a
+    contested permit, organised opposition, power not yet energized).
     """
     change: dict[str, Any] = {}
     values = site.values
@@ -60,9 +62,13 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...],
                 change.update(GATE[(workload, gate)].fix(values, classifier.values))
         values = {**site.values, **change}
         statuses = classifier.statuses(values, workloads)
-    if all(statuses[(w, g)] == Status.PASS for w in workloads for g in GATE_NAMES):
-        return change
-    return None
+    if not all(statuses[(w, g)] == Status.PASS for w in workloads for g in GATE_NAMES):
+        return None
+    change.update(risks.release(values, classifier.rules))
+    if classifier.short_of_power(values, timeline.assess(values, classifier.rules),
+                                 dict.fromkeys(workloads, Status.PASS)):
+        change.update(timeline.release(values))
+    return change
 
 
 def describe(site: SiteResult, change: dict[str, Any]) -> str:
@@ -75,6 +81,8 @@ def what_would_flip(site: SiteResult, classifier: Classifier) -> str:
     for a Neither site, the workload that needs the fewest changes to become fit."""
     if site.readiness == Readiness.READY:
         return ""
+    if barred := site.deal_risks.barred:
+        return f"No change to the site makes it eligible: {barred.text}"
     if site.bucket == Bucket.NEITHER:
         options = [(w, workload_fix(site, w, classifier)) for w in WORKLOADS]
         options = [(w, c) for w, c in options if c is not None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from pipeline import risks, timeline
 from pipeline.classify.disqualifiers import Disqualifier
 from pipeline.classify.gates import WORKLOADS
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
@@ -50,6 +51,15 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Something besides the gates that keeps a site from ready: a deal risk, or power not
+    yet energized."""
+
+    topic: str
+    text: str
+
+
+@dataclass(frozen=True)
 class SiteResult:
     site_id: str
     site_name: str
@@ -62,6 +72,9 @@ class SiteResult:
     actions: tuple[Action, ...]
     data_gaps: dict[str, tuple[str, ...]] = field(default_factory=dict)
     mullet_note: str | None = None
+    power_timeline: timeline.PowerTimeline | None = None
+    deal_risks: risks.DealRisks = risks.DealRisks()
+    held_back: tuple[Hold, ...] = ()  # what keeps the site from ready besides its gates
 
     @property
     def workloads(self) -> tuple[WorkloadResult, WorkloadResult]:
