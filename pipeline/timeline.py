@@ -160,13 +160,12 @@ def _scale(values: dict, rules: Rules) -> tuple[str, str]:
     s, n = rules["scale"], show_number
     capacity = values["power_capacity_mw"]
     expanded = capacity + (values.get("power_expansion_mw") or 0.0)
-    deals = (f"the {n(s['training_campus_min_mw'])} MW and more a site that training tenants "
-             "contract today")
+    deals = f"today's training deals ({n(s['training_campus_min_mw'])} MW and more a site)"
     if capacity >= s["training_campus_min_mw"]:
-        return "campus", f"{n(capacity)} MW: training-campus scale, as {deals}."
+        return "campus", f"Scale: {n(capacity)} MW, training-campus scale like {deals}."
     grows = (f"; {n(expanded)} MW with its expansion reaches it" if
              expanded >= s["training_campus_min_mw"] else "")
     if capacity <= s["enterprise_max_mw"]:
-        return "enterprise", (f"{n(capacity)} MW: the inference and enterprise range (up to "
-                              f"{n(s['enterprise_max_mw'])} MW), below {deals}{grows}.")
-    return "mid-size", f"{n(capacity)} MW: mid-size, below {deals}{grows}."
+        return "enterprise", (f"Scale: {n(capacity)} MW, the inference and enterprise range (up "
+                              f"to {n(s['enterprise_max_mw'])} MW), below {deals}{grows}.")
+    return "mid-size", f"Scale: {n(capacity)} MW, mid-size, below {deals}{grows}."

@@ -32,14 +32,14 @@ def read_csv(path):
 def test_sample_portfolio_evaluates_cleanly(tmp_path):
     result = invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
     assert result.exit_code == 0, result.stderr
-    assert "32 sites evaluated" in result.stderr
+    assert "40 sites evaluated" in result.stderr
     rows = read_csv(tmp_path / "results.csv")
     assert {r["bucket"] for r in rows} == {"Training", "Inference", "Hybrid", "Neither"}
     statuses = {r[f"{w}_{g}"] for r in rows for w in ("training", "inference")
                 for g in ("location", "power", "cooling", "networking", "operations")}
     assert statuses == {"pass", "conditional", "fail", "unknown"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["rows"] == {**manifest["rows"], "data_rows": 32, "evaluated": 32,
+    assert manifest["rows"] == {**manifest["rows"], "data_rows": 40, "evaluated": 40,
                                 "rejected": 0, "all_accounted_for": True}
     assert manifest["exit_status"] == 0 and len(manifest["input"]["sha256"]) == 64
     assert read_csv(tmp_path / "rejected.csv") == []
@@ -63,13 +63,13 @@ def test_scorecard_workbook_reads_back(tmp_path):
     card = book["Scorecard"]
     assert card.freeze_panes == "C2" and card.tables["Scorecard"].ref.startswith("A1:")
     header = [c.value for c in card[1]]
-    assert header[:2] == ["Site ID", "Site name"] and card.max_row == 1 + 32 + 1  # totals
+    assert header[:2] == ["Site ID", "Site name"] and card.max_row == 1 + 40 + 1  # totals
     bucket = card.cell(row=2, column=header.index("Bucket") + 1)
     assert bucket.value in {"Training", "Inference", "Hybrid", "Neither"}
     detail = book["Gate detail"]
-    assert detail.max_row == 1 + 32 * 10
+    assert detail.max_row == 1 + 40 * 10
     summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if row[0].value}
-    assert summary["Sites evaluated"] == 32 and summary["Total"] == 32
+    assert summary["Sites evaluated"] == 40 and summary["Total"] == 40
     rules = {row[0].value: row[1].value for row in book["Rules"].iter_rows(min_row=2)}
     assert rules["power.training.pass_min_capacity_mw"] == 20
 

@@ -35,10 +35,10 @@ def sample_run(tmp_path_factory):
 
 def test_one_report_per_site_and_a_portfolio(sample_run):
     reports = sorted(p.name for p in (sample_run / "reports").iterdir())
-    assert len(reports) == 32 and "TX-04.pdf" in reports
+    assert len(reports) == 40 and "TX-04.pdf" in reports
     assert (sample_run / "portfolio.pdf").is_file()
     manifest = json.loads((sample_run / "manifest.json").read_text())
-    assert manifest["pdfs"]["rendered"] == 33 and manifest["pdfs"]["reused"] == 0
+    assert manifest["pdfs"]["rendered"] == 41 and manifest["pdfs"]["reused"] == 0
     for name in reports[:5]:
         assert 1 <= len(PdfReader(sample_run / "reports" / name).pages) <= 2
 
@@ -80,7 +80,7 @@ def test_every_gate_reason_is_printed(sample_run):
 
 def test_portfolio_summary(sample_run):
     text = words(sample_run / "portfolio.pdf")
-    assert "Portfolio summary" in text and "32 sites evaluated" in text
+    assert "Portfolio summary" in text and "40 sites evaluated" in text
     for bucket in ("Training", "Inference", "Hybrid", "Neither"):
         assert bucket in text
     assert "Best sites for training" in text and "Best sites for inference" in text
