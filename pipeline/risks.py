@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import contract
-from pipeline.rules import Rules, RulesError
+from pipeline.errors import RulesError
+from pipeline.rules import Rules
 
 BARS, HOLDS, FLAG = "bars", "holds", "flag"
 TOPIC = "deal risks"  # how a data request from this module names what it settles

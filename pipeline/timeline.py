@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.contract import show_number
-from pipeline.rules import Rules, RulesError
+from pipeline.errors import RulesError
+from pipeline.rules import Rules
 
 TOPIC = "time to power"  # how a data request from this module names what it settles
 REGIME_FIELDS = {"name": str, "where": str, "countries": list, "regions": list,

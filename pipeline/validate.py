@@ -30,9 +30,10 @@ class Problem:
 
     ``code`` names the kind of problem and stays stable while the words may change:
     ``type-error`` (not the column's kind of value), ``unit-error``, ``ambiguous-decimal``,
-    ``text-too-long``, ``constraint-error`` (out of range, not one of the choices),
-    ``required-missing``, ``duplicate-id``, ``formula-without-value``, and from the loader
-    ``unclosed-quote`` (a quote that swallowed the lines after it) and ``encoding-error``.
+    ``text-too-long``, ``constraint-error`` (out of range, not one of the choices, above the
+    column that caps it), ``required-missing``, ``duplicate-id``, ``formula-without-value``,
+    and from the loader ``unclosed-quote`` (a quote that swallowed the lines after it) and
+    ``encoding-error``.
     """
 
     file: str
@@ -210,16 +211,16 @@ def _collect_schema_errors(cases: pd.DataFrame, typed: pd.DataFrame,
             errors[(row, name)] = ("constraint-error", case.check)
 
 
-def _check_at_most(typed: pd.DataFrame, errors: dict[tuple[int, str], str]) -> None:
-    """Values that exceed the column the contract caps them by (energized_mw by
-    power_capacity_mw)."""
+def _check_at_most(typed: pd.DataFrame, errors: dict[tuple[int, str], tuple[str, str]]) -> None:
+    """Values above the column the contract caps them by (energized_mw by power_capacity_mw):
+    out of range, like any other bound."""
     for column in (c for c in contract.COLUMNS if c.at_most):
         over = (typed[column.name] > typed[column.at_most]).fillna(False)
         for row in typed.index[over]:
+            cap = contract.show_value(column.at_most, typed.at[row, column.at_most])
             errors.setdefault((row, column.name), (
-                f"more than {column.at_most} "
-                f"({contract.show_value(column.at_most, typed.at[row, column.at_most])}); "
-                f"expected {column.expected}"))
+                "constraint-error", f"more than {column.at_most} ({cap}); expected "
+                f"{column.expected}"))
 
 
 def _site_id(typed: pd.DataFrame, row: int) -> str:

@@ -15,7 +15,8 @@ from pipeline.classify import classify_site
 from pipeline.classify.flips import what_would_flip
 from pipeline.cli import cli
 from pipeline.load import load
-from pipeline.rules import RulesError, with_settings
+from pipeline.errors import RulesError
+from pipeline.rules import with_settings
 from pipeline.tabulate import Tally, results_frame
 from pipeline.validate import validate
 
