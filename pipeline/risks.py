@@ -18,7 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline import contract
 from pipeline.errors import RulesError
 from pipeline.rules import Rules
 
@@ -77,7 +76,6 @@ def assess(values: dict[str, Any], rules: Rules) -> DealRisks:
         if value is None:
             requests.append(column)
             continue
-        _check_choices(r, kind, column)
         if effect := _effect(r, kind, value):
             risks.append(Risk(topic, value, effect, say(value, values) + _consequence(effect)))
     if values.get("water_stress") in r["flagged_water_stress"] and not values.get("water_source"):
@@ -105,14 +103,6 @@ def _effect(r: dict, kind: str, value: str) -> str | None:
     """bars, holds or flag: the first rules list of ``kind`` that names ``value``."""
     names = ((f"barred_{kind}", BARS), (f"holding_{kind}", HOLDS), (f"flagged_{kind}", FLAG))
     return next((effect for key, effect in names if value in r.get(key, ())), None)
-
-
-def _check_choices(r: dict, kind: str, column: str) -> None:
-    allowed = contract.BY_NAME[column].choices
-    for key in (f"holding_{kind}", f"flagged_{kind}"):
-        if wrong := [v for v in r.get(key, ()) if v not in allowed]:
-            raise RulesError(f"deal_risks.{key}: {', '.join(map(str, wrong))} is not a "
-                             f"{column} value (one of {', '.join(allowed)})")
 
 
 def _consequence(effect: str) -> str:

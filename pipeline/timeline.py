@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.contract import show_number
-from pipeline.errors import RulesError
 from pipeline.rules import Rules
 
 TOPIC = "time to power"  # how a data request from this module names what it settles
-REGIME_FIELDS = {"name": str, "where": str, "countries": list, "regions": list,
-                 "min_mw": (int, float), "asks": list}
 
 
 @dataclass(frozen=True)
@@ -135,8 +132,7 @@ def _regimes(values: dict, rules: Rules) -> tuple[Regime, ...]:
     load = values["power_capacity_mw"] + (values.get("power_expansion_mw") or 0.0)
     country, region = _fold(values.get("country") or ""), _fold(values.get("region") or "")
     found = []
-    for key, regime in rules["time_to_power"]["large_load_regimes"].items():
-        _check_regime(key, regime)
+    for regime in rules["time_to_power"]["large_load_regimes"].values():
         if (country in map(_fold, regime["countries"]) and region in map(_fold, regime["regions"])
                 and load >= regime["min_mw"]):
             found.append(Regime(regime["name"], (
@@ -144,16 +140,6 @@ def _regimes(values: dict, rules: Rules) -> tuple[Regime, ...]:
                 f"or more in {regime['where']} (this site: {show_number(load)} MW with its "
                 f"expansion). It asks the operator to: {'; '.join(regime['asks'])}.")))
     return tuple(found)
-
-
-def _check_regime(key: str, regime: Any) -> None:
-    where = f"time_to_power.large_load_regimes.{key}"
-    if not isinstance(regime, dict) or sorted(regime) != sorted(REGIME_FIELDS):
-        raise RulesError(f"{where}: give exactly {', '.join(REGIME_FIELDS)}")
-    for field, kind in REGIME_FIELDS.items():
-        if not isinstance(regime[field], kind) or isinstance(regime[field], bool):
-            raise RulesError(f"{where}.{field}: {regime[field]!r} is not "
-                             f"{'a list' if kind is list else 'a number' if kind != str else 'text'}")
 
 
 def _scale(values: dict, rules: Rules) -> tuple[str, str]:

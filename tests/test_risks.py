@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from conftest import HEADER, ROW, site, write_csv
-from pipeline.classify import classify_site
+from pipeline.classify import Classifier, classify_site
 from pipeline.classify.flips import what_would_flip
 from pipeline.cli import cli
 from pipeline.load import load
@@ -49,7 +49,7 @@ def test_each_risk_value_and_what_it_does(rules, column, value, effect):
         (hold,) = result.held_back
         assert hold.text == result.deal_risks.risks[0].text and "not yet ready" in hold.text
         # what would flip it lifts the risk, and the changed site is ready
-        flip = what_would_flip(result, rules)
+        flip = what_would_flip(result, Classifier(rules))
         resolved = {"permitting_status": "permitted", "community_opposition": "none"}[column]
         assert flip == f"Ready with: {column} {value} → {resolved}."
         assert classify_site({**result.values, column: resolved}, rules).readiness == "ready"
@@ -75,7 +75,7 @@ def test_sanctioned_country_makes_a_site_neither_with_the_reason(rules):
         (hold,) = result.held_back
         assert hold.topic == "country" and "Iran is under US sanctions" in hold.text
         assert "31 CFR 560" in hold.text and "as of 2025-11" in hold.text
-        assert what_would_flip(result, rules).startswith("No change to the site makes it "
+        assert what_would_flip(result, Classifier(rules)).startswith("No change to the site makes it "
                                                          "eligible: Iran")
 
 
@@ -110,9 +110,8 @@ def test_high_water_stress_asks_for_the_water_source(rules):
 
 
 def test_risk_rules_are_checked_and_the_country_table_can_be_replaced(rules, tmp_path):
-    wrong = with_settings(rules, ['deal_risks.holding_permitting=["contestd"]'])
-    with pytest.raises(RulesError, match="contestd is not a permitting_status value"):
-        classify_site(site(permitting_status="pending"), wrong)
+    with pytest.raises(RulesError, match="'contestd' is not a permitting_status value"):
+        with_settings(rules, ['deal_risks.holding_permitting=["contestd"]'])
     table = tmp_path / "mine.csv"
     table.write_text("country,iso2,iso3,aliases,level,basis,source,as_of\n"
                      "Norway,NO,NOR,,sanctioned,test basis,test source,2026-01\n")
@@ -154,7 +153,7 @@ def test_readiness_reads_energized_mw(rules):
                          "study).")
     assert result.power_timeline.months_to_power == 30.0
     assert result.data_gaps == {"time_to_power_months": ("time to power",)}
-    assert what_would_flip(result, rules) == "Ready with: energized_mw 3 MW → 30 MW."
+    assert what_would_flip(result, Classifier(rules)) == "Ready with: energized_mw 3 MW → 30 MW."
     assert classify_site(site(energized_mw=30.0), rules).readiness == "ready"
 
 
@@ -194,14 +193,12 @@ def test_texas_sb6_names_what_it_asks(rules, region, capacity, expansion, applie
 
 
 def test_large_load_regimes_come_from_the_rules(rules):
-    table = ('{ sb6 = { name = "Test regime", where = "here", countries = ["US"], '
-             'regions = ["TX"], min_mw = 500.0, asks = ["wave"] } }')
-    raised = with_settings(rules, [f"time_to_power.large_load_regimes={table}"])
+    raised = with_settings(rules, ["time_to_power.large_load_regimes.texas_sb6.min_mw=500"])
     assert classify_site(site(region="TX", power_capacity_mw=100.0), raised) \
         .power_timeline.regimes == ()
-    broken = with_settings(rules, ['time_to_power.large_load_regimes={ x = { name = "X" } }'])
-    with pytest.raises(RulesError, match="large_load_regimes.x"):
-        classify_site(site(), broken)
+    moved = with_settings(rules, ['time_to_power.large_load_regimes.texas_sb6.regions=["OK"]'])
+    assert classify_site(site(region="OK", power_capacity_mw=100.0), moved) \
+        .power_timeline.regimes[0].name == "Texas SB6 (2025)"
 
 
 # ---------------------------------------------------------------- scale
