@@ -302,3 +302,11 @@ def test_the_better_bucket_is_a_column_of_the_results(tmp_path):
             assert row["better_bucket"].startswith(("Hybrid with:", "Training with:",
                                                     "Inference with:", "No change"))
     assert any(row["better_bucket"] for row in rows)
+
+
+def test_a_site_barred_by_its_country_hears_no_better_bucket(rules):
+    from pipeline.classify import Classifier
+
+    barred = Classifier(rules).assess(site(country="Iran", power_capacity_mw=2.0))
+    assert barred.site.bucket == "Neither"
+    assert barred.better_bucket == "No change to the inputs alone reaches a better bucket."

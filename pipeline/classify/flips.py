@@ -131,10 +131,14 @@ def better_bucket(site: SiteResult, classifier: Classifier) -> str:
     Inference to Hybrid; Neither to either), in a sentence; blank for a Hybrid site."""
     if site.bucket == Bucket.HYBRID:
         return ""
-    options = [change for w in LACKING[site.bucket]
-               if (change := lift(site, w, classifier)) is not None]
+    options = []
+    for workload in LACKING[site.bucket]:
+        change = lift(site, workload, classifier)
+        if change is not None:  # verified: the changed site, classified again, moves up
+            bucket = classifier.site({**site.values, **change}).bucket
+            if bucket != site.bucket:
+                options.append((len(change), bucket, change))
     if not options:
         return "No change to the inputs alone reaches a better bucket."
-    change = min(options, key=len)
-    bucket = classifier.site({**site.values, **change}).bucket
+    _, bucket, change = min(options, key=lambda option: option[0])
     return f"{bucket} with: {describe(site, change)}."
