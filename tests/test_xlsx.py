@@ -61,8 +61,8 @@ def sample(tmp_path_factory):
 
 def test_headings_are_labels_and_the_columns_sheet_maps_them(sample):
     book = load_workbook(sample / "scorecard.xlsx")
-    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Rejected",
-                               "Rules", "Columns"]
+    assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
+                               "Rejected", "Rules", "Columns"]
     heading = [c.value for c in book["Scorecard"][1]]
     assert heading[:3] == ["Site ID", "Site name", "Report (PDF)"]
     assert "Power capacity (MW)" in heading and not [h for h in heading if "_" in h]
@@ -90,7 +90,7 @@ def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample):
     assert totals["Site ID"] == "Total"
     assert totals["Power capacity (MW)"] == "=SUBTOTAL(109,[Power capacity (MW)])"
     assert totals["Bucket"] is None  # no total where none means anything
-    assert card.max_row == 1 + 32 + 1
+    assert card.max_row == 1 + 40 + 1
     assert book["Gate detail"].tables["GateDetail"].totalsRowCount in (None, 0)
 
 
@@ -126,7 +126,7 @@ def test_summary_has_the_chart_the_run_and_properties(sample):
     summary = book["Summary"]
     assert len(summary._charts) == 2
     values = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r[0]}
-    assert values["Sites evaluated"] == 32
+    assert values["Sites evaluated"] == 40
     assert summary.tables["Buckets"].totalsRowCount == 1
     assert book.properties.title == "sitefit scorecard: sites.xlsx"
     assert "sha256" in book.properties.description
