@@ -309,4 +309,5 @@ def test_a_site_barred_by_its_country_hears_no_better_bucket(rules):
 
     barred = Classifier(rules).assess(site(country="Iran", power_capacity_mw=2.0))
     assert barred.site.bucket == "Neither"
-    assert barred.better_bucket == "No change to the inputs alone reaches a better bucket."
+    assert barred.better_bucket.startswith("No change to the site reaches a better bucket: "
+                                           "Iran is under US sanctions")

@@ -131,6 +131,8 @@ def better_bucket(site: SiteResult, classifier: Classifier) -> str:
     Inference to Hybrid; Neither to either), in a sentence; blank for a Hybrid site."""
     if site.bucket == Bucket.HYBRID:
         return ""
+    if barred := site.deal_risks.barred:
+        return f"No change to the site reaches a better bucket: {barred.text}"
     options = []
     for workload in LACKING[site.bucket]:
         change = lift(site, workload, classifier)
