@@ -15,10 +15,12 @@ report: $(STAMP)
 	$(BIN)/sitefit evaluate input --out output $(ARGS)
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(ARGS)
 
 # The tests without the slow ones (wheel build, long renders): under a minute.
 test-quick: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 # Synthetic portfolios of 100, 1,000 and 10,000 sites through the real pipeline, against
