@@ -46,17 +46,34 @@ def site(rng: random.Random, number: int, blanks: float) -> dict:
         "sla_track_record": rng.choice(["yes", "no"]),
         "notes": rng.choice(["", "PPA renewal due", "Former hosting site", "Behind the meter"]),
     }
+    values.update(_outlook(random.Random(number), capacity))
     for column in contract.COLUMNS:
         if not column.required and column.name in values and rng.random() < blanks:
             values[column.name] = None
     return values
 
 
+def _outlook(rng: random.Random, capacity: float) -> dict:
+    """Time to power and deal risks, from a generator of the site's own, so the columns
+    drawn above keep the values they had before these columns existed."""
+    pending = rng.random() < 0.3
+    return {
+        "energized_mw": round(capacity * rng.uniform(0.3, 0.9), 1) if pending else capacity,
+        "interconnection_status": rng.choice(["approved", "in_study", "applied"])
+        if pending else "energized",
+        "time_to_power_months": rng.randint(6, 48) if pending else None,
+        "permitting_status": rng.choice(contract.BY_NAME["permitting_status"].choices),
+        "community_opposition": rng.choice(["none", "none", "some", "organised"]),
+        "water_source": rng.choice(["municipal", "groundwater", "river", "none (dry cooling)"]),
+        "water_stress": rng.choice(contract.BY_NAME["water_stress"].choices),
+    }
+
+
 def write_portfolio(path: Path, sites: int, seed: int = 7, blanks: float = 0.1) -> Path:
     """Write ``sites`` synthetic sites to ``path`` (.xlsx or .csv)."""
     rng = random.Random(seed)
     names = [c.name for c in contract.COLUMNS]
-    rows = [[site(rng, i, blanks)[n] for n in names] for i in range(sites)]
+    rows = [[values[n] for n in names] for values in (site(rng, i, blanks) for i in range(sites))]
     if path.suffix == ".csv":
         import csv
         with path.open("w", newline="", encoding="utf-8") as handle:
