@@ -14,7 +14,7 @@ from pipeline.cli import cli
 from pipeline.rules import default_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "input" / "sites.xlsx"  # the 32-site sample portfolio
+SAMPLE = ROOT / "input" / "sites.xlsx"  # the 40-site sample portfolio
 
 # A site that passes every gate for both workloads: vary one thing at a time from here.
 GOOD_SITE = {
@@ -79,3 +79,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def staging_left(parent: Path) -> list[str]:
     """Hidden names in ``parent``: where an unfinished run stages its outputs."""
     return [p.name for p in parent.iterdir() if p.name.startswith(".")]
+
+
+def rerun_ahead(tmp_path: Path) -> tuple[Path, dict[str, bytes], Path]:
+    """A finished output of the sample, a snapshot of it, and a rules file that makes the
+    next run render every PDF again: the set-up of a run about to be interrupted."""
+    out = tmp_path / "out"
+    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+    rules = tmp_path / "r.toml"
+    rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
+    return out, snapshot(out), rules

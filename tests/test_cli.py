@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import (HEADER, ROOT, ROW, SAMPLE, invoke, snapshot, staging_left, write_csv,
-                      write_xlsx)
+from conftest import (HEADER, ROOT, ROW, SAMPLE, invoke, rerun_ahead, snapshot, staging_left,
+                      write_csv, write_xlsx)
 from pipeline.cli import cli
 from pipeline.errors import OutputError, SitefitError, UsageError
 from pipeline.load import LoadError
@@ -259,11 +259,7 @@ def _default_sigint():
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_exits_130_and_keeps_the_previous_output(tmp_path, jobs):
-    out = tmp_path / "out"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
-    before = snapshot(out)
-    rules = tmp_path / "r.toml"  # new thresholds: every PDF must be rendered again
-    rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
+    out, before, rules = rerun_ahead(tmp_path)
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", SAMPLE, "--out", out,
                             "--rules", rules, "--jobs", jobs], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, ROW, SAMPLE, invoke, snapshot, staging_left, write_xlsx
+from conftest import (HEADER, ROW, SAMPLE, invoke, rerun_ahead, snapshot, staging_left,
+                      write_xlsx)
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -21,11 +22,7 @@ from pypdf import PdfReader
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_a_killed_run_leaves_the_previous_output_intact(tmp_path, sig):
-    out = tmp_path / "out"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
-    before = snapshot(out)
-    rules = tmp_path / "r.toml"  # new thresholds: every PDF must be rendered again
-    rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
+    out, before, rules = rerun_ahead(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", str(SAMPLE), "--out",
                             str(out), "--rules", str(rules), "--jobs", "1"], env=env,
