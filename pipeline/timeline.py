@@ -67,6 +67,7 @@ class PowerTimeline:
                "energized today")
         return f"Power: {now}, short of the {' and '.join(workloads)} power bar; {self.later}"
 
+
 def assess(values: dict[str, Any], rules: Rules) -> PowerTimeline:
     """The power timeline, large-load regimes and scale of a site given as contract values."""
     capacity = values["power_capacity_mw"]
