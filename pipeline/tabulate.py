@@ -170,8 +170,9 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 class Tally:
     """Portfolio totals gathered chunk by chunk, so no run holds every site's result at once."""
 
-    TOP = 10  # sites ranked per workload
+    TOP = 10  # sites ranked per workload and readiness
     LISTED = 50  # not-yet sites listed by name
+    UNLOCATED_LISTED = 20  # sites without coordinates listed by name
 
     def __init__(self) -> None:
         self.sites = Counter()
@@ -182,7 +183,11 @@ class Tally:
         self.risks = Counter()
         self.not_yet = 0
         self.not_yet_listed: list[dict[str, Any]] = []
-        self.best: dict[str, list[tuple]] = {w: [] for w in WORKLOADS}
+        self.best: dict[tuple[str, str], list[tuple]] = {
+            (w, r): [] for w in WORKLOADS for r in Readiness}
+        self.located: list[dict[str, Any]] = []
+        self.unlocated: list[dict[str, Any]] = []
+        self.unlocated_count = 0
 
     def add(self, results: list[SiteResult], flips: dict[str, str] | None = None) -> None:
         """Count a chunk of results; ``flips`` says what would make each site ready."""
@@ -196,11 +201,11 @@ class Tally:
                               for r in site.deal_risks.risks)
             if site.power_timeline.pending_mw != 0:
                 self.risks["power not yet all energized"] += 1
+            self._place(site)
             for workload in site.workloads:
                 if workload.verdict != Verdict.UNFIT:
-                    self.best[workload.workload].append(
-                        (-workload.score, site.site_id, site.site_name, str(site.bucket),
-                         str(site.readiness)))
+                    self.best[(str(workload.workload), str(site.readiness))].append(
+                        (-workload.score, site.site_id, site.site_name, str(site.bucket)))
             if site.readiness == Readiness.NOT_YET and site.bucket != Bucket.NEITHER:
                 held = sorted({f"{a.workload} {a.gate}" for a in site.actions}
                               | {h.topic for h in site.held_back})
@@ -211,8 +216,19 @@ class Tally:
                         "site_id": site.site_id, "site_name": site.site_name,
                         "bucket": str(site.bucket), "blocked_by": ", ".join(held),
                         "flip": flips.get(site.site_id, "")})
-        for workload in WORKLOADS:
-            self.best[workload] = heapq.nsmallest(self.TOP, self.best[workload])
+        for key, ranked in self.best.items():
+            self.best[key] = heapq.nsmallest(self.TOP, ranked)
+
+    def _place(self, site: SiteResult) -> None:
+        """Keep where the site is for the map, or list it as not mapped."""
+        latitude, longitude = site.values.get("latitude"), site.values.get("longitude")
+        if latitude is not None and longitude is not None:
+            self.located.append({"latitude": latitude, "longitude": longitude,
+                                 "bucket": str(site.bucket)})
+            return
+        self.unlocated_count += 1
+        if len(self.unlocated) < self.UNLOCATED_LISTED:
+            self.unlocated.append({"site_id": site.site_id, "site_name": site.site_name})
 
     def buckets(self) -> pd.DataFrame:
         """Sites, ready sites and megawatts by bucket, every bucket listed, then the total."""
@@ -230,9 +246,9 @@ class Tally:
         """Sites per deal risk (and with power not yet all energized), most frequent first."""
         return sorted(self.risks.items(), key=lambda item: (-item[1], item[0]))
 
-    def ranked(self, workload: str) -> list[dict[str, Any]]:
-        """The best sites for a workload (fit or conditional), highest score first."""
-        return [{"score": -score, "site_id": sid, "site_name": name, "bucket": bucket,
-                 "readiness": readiness}
-                for score, sid, name, bucket, readiness in self.best[workload]]
+    def ranked(self, workload: str, readiness: str) -> list[dict[str, Any]]:
+        """The best sites for a workload (fit or conditional) that are ``ready`` or ``not
+        yet``, highest score first."""
+        return [{"score": -score, "site_id": sid, "site_name": name, "bucket": bucket}
+                for score, sid, name, bucket in self.best[(workload, readiness)]]
 

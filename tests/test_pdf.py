@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import HEADER, ROW, SAMPLE, invoke, write_xlsx
+from pipeline import contract, tabulate
 from pipeline.writers import pdf
 
 
@@ -53,11 +54,12 @@ def test_site_report_says_what_the_scorecard_says(sample_run):
     details = [" ".join(part.split()) for part in row["next_actions"].split(" | ")]
     for detail in details:
         action = detail.split(": ", 1)[1]
-        assert action in text
-    assert "Training cooling is unknown until liquid_cooling_path is given" in text
+        assert pdf.readable(action) in text
+    assert "Training cooling is unknown until liquid cooling path is given" in text
     assert "Inference location passes: 60 miles from Chicago" in text
-    assert "fiber_carriers" in text  # the data request
+    assert "Fiber carriers: needed to settle inference networking" in text  # the data request
     assert "Flexible mining" in text and "18 MW of mining" in text
+    assert "Liquid cooling path: not given → in progress" in text  # what would make it ready
     assert re.search(r"Page 1 of [23]\b", text)
 
 
@@ -73,9 +75,9 @@ def test_every_gate_reason_is_printed(sample_run):
         assert site.site_name in text
         for workload in site.workloads:
             for gate in workload.gates.values():
-                assert " ".join(gate.reason.split()) in text, (site_id, gate.gate)
+                assert pdf.readable(" ".join(gate.reason.split())) in text, (site_id, gate.gate)
         for action in site.actions:
-            assert " ".join(action.text.split()) in text, (site_id, action.gate)
+            assert pdf.readable(" ".join(action.text.split())) in text, (site_id, action.gate)
 
 
 def test_portfolio_summary(sample_run):
@@ -83,7 +85,8 @@ def test_portfolio_summary(sample_run):
     assert "Portfolio summary" in text and "40 sites evaluated" in text
     for bucket in ("Training", "Inference", "Hybrid", "Neither"):
         assert bucket in text
-    assert "Best sites for training" in text and "Best sites for inference" in text
+    assert "Ready today: the best sites" in text
+    assert "Not yet ready: the strongest candidates" in text
     assert "No credible cooling retrofit path" in text and "Operational ceiling" in text
     assert "what blocks them" in text
     assert "None: every row of the spreadsheet was evaluated." in text
@@ -193,3 +196,127 @@ def test_path_like_site_ids_write_inside_reports(tmp_path):
     assert len(written) == 4 and all(p.parts[:2] in (("o", "reports"), ("o", "portfolio.pdf"))
                                      for p in written)
     assert (out / "reports" / "sub_dir.pdf").is_file()
+
+
+MACHINE_WORDS = sorted({c.name for c in contract.COLUMNS if "_" in c.name}
+                       | {choice for c in contract.COLUMNS for choice in c.choices if "_" in choice})
+
+
+def test_no_page_names_a_field(sample_run):
+    for path in [sample_run / "portfolio.pdf", *sorted((sample_run / "reports").iterdir())]:
+        text = words(path)
+        named = [word for word in MACHINE_WORDS if re.search(rf"\b{word}\b", text)]
+        assert not named, (path.name, named)
+
+
+def test_what_would_flip_it_reads_as_labels():
+    text = pdf.readable("Ready with: rack_density_kw 12 kW → 40 kW; liquid_cooling_path "
+                        "planned → in_progress.")
+    assert text == ("Ready with: Rack density: 12 kW → 40 kW; Liquid cooling path: planned → "
+                    "in progress.")
+    assert pdf.readable("unknown until liquid_cooling_path is given") == \
+        "unknown until liquid cooling path is given"
+    assert pdf.readable("an SLA: sla_track_record no") == "an SLA: SLA track record no"
+
+
+def test_portfolio_first_page_stands_alone_with_a_map(sample_run):
+    import csv
+    with open(sample_run / "results.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    first = " ".join(PdfReader(sample_run / "portfolio.pdf").pages[0].extract_text().split())
+    assert "Portfolio summary" in first and "Where the sites are" in first
+    assert "39 of 40 sites mapped" in first and "Not mapped (no coordinates): PY-03" in first
+    for bucket in ("Training", "Inference", "Hybrid", "Neither"):
+        count = sum(r["bucket"] == bucket for r in rows)
+        assert f"{bucket} ({count})" in first  # the map's legend
+    assert "Sites and megawatts by bucket" not in first  # page 2 starts the detail
+
+
+def test_the_map_has_one_mark_per_located_site_in_its_bucket_colour():
+    from pipeline.classify import classify
+    from pipeline.enrich import enrich
+    from pipeline.rules import default_rules
+    from pipeline.run import check
+    rules = default_rules()
+    results = classify(enrich(check(SAMPLE).sites, rules), rules)
+    totals = tabulate.Tally()
+    totals.add(results)
+    page = pdf.portfolio_page(totals, pdf.RunInfo("0", "d", "sites.xlsx", "r", "h"), 0, None)
+    marks = re.findall(r'<circle class="mark"[^>]*fill="(#[0-9A-Fa-f]{6})"', page.html)
+    located = [s for s in results if s.values.get("latitude") is not None]
+    assert len(marks) == len(located) == 39
+    assert sorted(marks) == sorted(pdf.BUCKET_COLOURS[s.bucket] for s in located)
+
+
+def test_map_frames_the_sites_it_is_given():
+    from pipeline.writers import sitemap
+    europe = [sitemap.Point(60.0, 10.0, "Training"), sitemap.Point(65.0, 25.0, "Hybrid")]
+    frame = sitemap.frame_for(europe)
+    assert frame.west < 10.0 and frame.east > 25.0 and frame.south < 60.0 and frame.north > 65.0
+    assert frame.east - frame.west < 90  # a region, not the world
+    world = sitemap.frame_for([sitemap.Point(-30.0, -60.0, "Training"),
+                               sitemap.Point(65.0, 80.0, "Training")])
+    assert -180 <= world.west and world.east <= 180 and -90 <= world.south
+    for point in europe:
+        x, y = frame.xy(point.longitude, point.latitude)
+        assert 0 < x < sitemap.WIDTH and 0 < y < sitemap.HEIGHT
+
+
+def test_ready_and_not_yet_sites_are_ranked_apart(sample_run):
+    import csv
+    with open(sample_run / "results.csv", encoding="utf-8") as handle:
+        readiness = {r["site_id"]: r["readiness"] for r in csv.DictReader(handle)}
+    text = words(sample_run / "portfolio.pdf")
+    ready_part = text.split("Ready today: the best sites", 1)[1].split("Not yet ready:", 1)[0]
+    not_yet_part = text.split("Not yet ready: the strongest candidates", 1)[1].split(
+        "Indicative economics", 1)[0]
+    ids = re.compile(r"\b([A-Z]{2,3}-\d\d)\b")
+    assert ids.findall(ready_part) and ids.findall(not_yet_part)
+    assert {readiness[i] for i in ids.findall(ready_part)} == {"ready"}
+    assert {readiness[i] for i in ids.findall(not_yet_part)} == {"not yet"}
+
+
+def test_reports_are_tagged_for_screen_readers(sample_run):
+    for path in (sample_run / "portfolio.pdf", sample_run / "reports" / "IL-01.pdf"):
+        root = PdfReader(path).trailer["/Root"]
+        assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
+        assert root["/Lang"] == "en"
+
+
+def _structure(node, seen):
+    """The structure elements' types, depth first, as a screen reader meets them."""
+    node = node.get_object()
+    if "/S" in node:
+        seen.append(str(node["/S"]).lstrip("/"))
+    kids = node.get("/K")
+    if kids is None:
+        return seen
+    for kid in (kids if isinstance(kids, list) else [kids]):
+        kid = kid.get_object()
+        if hasattr(kid, "get") and ("/S" in kid or "/K" in kid):
+            _structure(kid, seen)
+    return seen
+
+
+LONG = "Ü" * 150
+WORDY = " ".join(["A very long operator name with many words"] * 10)
+
+
+def test_long_values_push_the_page_down_instead_of_colliding(tmp_path):
+    rows = [HEADER + ["operator", "nearest_metro", "region", "latitude", "longitude"],
+            ["L-1", LONG, 30, 0.04, "air", "yes", "yes", WORDY, "M" * 200, WORDY, 40.0, -90.0]]
+    out = tmp_path / "o"
+    assert evaluate(write_xlsx(tmp_path / "l.xlsx", rows), "--out", out, "--jobs", "1"
+                    ).exit_code == 0
+    report = out / "reports" / "L-1.pdf"
+    text = words(report)
+    # the gate matrix is read whole, row by row, before the next actions: nothing floats
+    order = [text.index(w) for w in ("Gates at a glance", "Location", "Power", "Cooling",
+                                     "Networking", "Operations", "Next actions")]
+    assert order == sorted(order)
+    tags = _structure(PdfReader(report).trailer["/Root"]["/StructTreeRoot"], [])
+    assert "Table" in tags and "L" in tags
+    first_table, actions_list = tags.index("Table"), tags.index("L")
+    assert first_table < actions_list
+    assert tags[first_table:actions_list].count("TR") == 6  # the header row and five gates
+    assert "M" * 60 in "".join(text.split())  # the long metro name is printed whole

@@ -10,6 +10,8 @@ recorded (size and sha256 in its manifest), is reused instead of rendered again.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,6 +19,7 @@ import re
 import shutil
 import stat
 import sys
+import tomllib
 from collections import Counter
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -29,18 +32,19 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import jinja2
+import markupsafe
 
-from pipeline import __version__, contract, tabulate
+from pipeline import __version__, contract, labels, tabulate
 from pipeline.children import end_with_parent
 from pipeline.classify import SiteResult
 from pipeline.classify.gates import GATE_NAMES
 from pipeline.errors import EnvironmentFailure
+from pipeline.writers import sitemap
 
 # templates/ in the repository, pipeline/templates/ in the wheel: the package knows where.
 TEMPLATES = Path(str(resources.files("pipeline.templates")))
 DATE_TOKEN = "@@SITEFIT_RUN_DATE@@"
-STATUS_COLOURS = {"pass": "#c6efce", "conditional": "#ffeb9c", "unknown": "#d9e1f2",
-                  "fail": "#ffc7ce"}
+BUCKET_COLOURS = {bucket: labels.PALETTE[bucket].strong for bucket in labels.BUCKETS}
 HEADLINES = {
     "Training": "Training site", "Inference": "Inference site",
     "Hybrid": "Hybrid: training and inference", "Neither": "Neither training nor inference yet",
@@ -62,6 +66,65 @@ class PdfUnavailable(EnvironmentFailure):
     """WeasyPrint or a system library it needs is missing; the message says what to install."""
 
 
+class BrandingError(ValueError):
+    """The branding file or its logo cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Branding:
+    """The company a report is made for: its name and its logo as a ``data:`` URI."""
+
+    name: str
+    logo: str | None = None
+
+
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+LOGO_MAX_BYTES = 512 * 1024
+NAME_MAX_CHARS = 120
+
+
+def load_branding(path: Path) -> Branding:
+    """The ``[branding]`` table of a TOML file: ``name`` and an optional ``logo``, a PNG or
+    JPEG file of at most 512 KiB, its path relative to the TOML file. Only that one file is
+    read, and only if it is a regular file that starts as a PNG or JPEG does."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("branding")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BrandingError(f"{path}: cannot read the branding file: {exc}") from exc
+    if not isinstance(table, dict):
+        raise BrandingError(f"{path}: no [branding] table")
+    unknown = sorted(set(table) - {"name", "logo"})
+    if unknown:
+        raise BrandingError(f"{path}: [branding] has unknown keys {', '.join(unknown)}; "
+                            "it takes name and logo")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_CHARS:
+        raise BrandingError(f"{path}: [branding] name must be text of 1 to {NAME_MAX_CHARS} "
+                            "characters")
+    logo = table.get("logo")
+    if logo is None:
+        return Branding(name.strip())
+    if not isinstance(logo, str) or not logo:
+        raise BrandingError(f"{path}: [branding] logo must be the path of a PNG or JPEG file")
+    return Branding(name.strip(), _logo_uri(path.parent / logo))
+
+
+def _logo_uri(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise BrandingError(f"{path}: the logo is not a regular file")
+            data = handle.read(LOGO_MAX_BYTES + 1)
+    except OSError as exc:
+        raise BrandingError(f"{path}: cannot read the logo: {exc.strerror or exc}") from exc
+    if len(data) > LOGO_MAX_BYTES:
+        raise BrandingError(f"{path}: the logo is larger than {LOGO_MAX_BYTES // 1024} KiB")
+    kind = next((kind for magic, kind in LOGO_TYPES.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise BrandingError(f"{path}: the logo must be a PNG or JPEG image")
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
 @dataclass(frozen=True)
 class RunInfo:
     version: str
@@ -69,6 +132,7 @@ class RunInfo:
     input: str
     rules_source: str
     rules_hash: str
+    branding: Branding | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +173,41 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    env.globals.update(number=contract.show_number, gates=GATE_NAMES, colours=STATUS_COLOURS,
-                       labels={c.name: c.label for c in contract.COLUMNS})
+    env.globals.update(number=contract.show_number, gates=GATE_NAMES, computed=contract.COMPUTED,
+                       bucket_colours=BUCKET_COLOURS, label=labels.label,
+                       palette_css=markupsafe.Markup(labels.palette_css()))
+    env.filters["readable"] = readable
     return env
+
+
+@lru_cache(maxsize=1)
+def _machine_words() -> tuple[re.Pattern, dict[str, str]]:
+    """Every input's machine name with its label less the unit (a value beside it carries
+    its own), and every choice spelled with spaces, as one pattern."""
+    words = {c.name: re.sub(r" \([^)]*\)$", "", labels.label(c.name))
+             for c in contract.COLUMNS if "_" in c.name}
+    words.update({choice: choice.replace("_", " ") for c in contract.COLUMNS
+                  for choice in c.choices if "_" in choice})
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words), key=len,
+                                                     reverse=True)) + r")\b( [^;→]*→)?")
+    return pattern, words
+
+
+def readable(text: str) -> str:
+    """Generated text (reasons, actions, what would flip a site) as people read it: every
+    input's machine name becomes its label and every choice words, so ``rack_density_kw 12
+    kW → 40 kW`` reads ``Rack density: 12 kW → 40 kW``. Mid-sentence, a label starts in
+    lower case."""
+    pattern, words = _machine_words()
+
+    def say(match: re.Match) -> str:
+        word = words[match.group(1)]
+        starts = match.start() == 0 or text[:match.start()].rstrip().endswith((".", ":", ";"))
+        if match.group(1) in contract.BY_NAME and not starts and not word[1:2].isupper():
+            word = word[:1].lower() + word[1:]
+        return word + (":" + match.group(2) if match.group(2) else "")
+
+    return pattern.sub(say, text)
 
 
 def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
@@ -121,11 +217,24 @@ def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
     says what would make a site ready, ``changes`` what changed since the previous run."""
     template = _environment().get_template("site.html")
     info = _undated(run)
-    return [Page(f"reports/{names[site.site_id]}", template.render(
-        site=site, v=site.values, run=info, headline=_headline(site),
-        explanation=EXPLANATIONS[site.bucket], flip=flips.get(site.site_id, ""),
-        change=changes.get(site.site_id), money=_with_charts((money or {}).get(site.site_id))))
-        for site in results]
+    pages = []
+    for site in results:
+        pages.append(Page(f"reports/{names[site.site_id]}", template.render(
+            site=site, v=site.values, run=info, headline=_headline(site),
+            explanation=EXPLANATIONS[site.bucket], flip=_flip(flips.get(site.site_id, "")),
+            change=changes.get(site.site_id),
+            money=_with_charts((money or {}).get(site.site_id)))))
+    return pages
+
+
+def _flip(sentence: str) -> dict[str, Any] | None:
+    """What would flip a site as a lead and a list of changes: ``Ready with: a; b.``"""
+    if not sentence:
+        return None
+    lead, _, changes = sentence.partition(": ")
+    if not changes:
+        return {"lead": readable(sentence), "changes": []}
+    return {"lead": lead + ":", "changes": [readable(c) for c in changes.rstrip(".").split("; ")]}
 
 
 def _with_charts(money: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -143,23 +252,27 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
     ``economics`` the sites with the highest NPV and ``money`` the portfolio's totals
     (``economics.Portfolio.summary``)."""
     buckets = totals.buckets()
+    points = [sitemap.Point(p["latitude"], p["longitude"], p["bucket"]) for p in totals.located]
     html = _environment().get_template("portfolio.html").render(
         run=_undated(run), evaluated=int(buckets.iloc[-1]["sites"]), rejected=rejected,
         total_mw=float(buckets.iloc[-1]["capacity_mw"]), ready=int(buckets.iloc[-1]["ready"]),
         neither=totals.sites["Neither"], not_yet_count=totals.not_yet,
         buckets=buckets.to_dict("records"), chart=_bucket_chart(buckets.iloc[:-1]),
-        best_training=totals.ranked("training"), best_inference=totals.ranked("inference"),
+        site_map=sitemap.site_map(points, BUCKET_COLOURS, TEMPLATES / "map"),
+        mapped=len(points), unmapped=totals.unlocated, unmapped_count=totals.unlocated_count,
+        ranked={w: {r: totals.ranked(w, r) for r in ("ready", "not yet")}
+                for w in ("training", "inference")},
         disqualifiers=totals.disqualifiers(), deal_risks=totals.deal_risks(),
         blockers=totals.blockers.most_common(),
-        not_yet=totals.not_yet_listed, changes=changes,
-        economics=economics.to_dict("records") if economics is not None else [],
+        not_yet=[{**s, "flip": _flip(s["flip"])} for s in totals.not_yet_listed],
+        changes=changes, economics=economics.to_dict("records") if economics is not None else [],
         money=money or {},
         top_blocker=totals.blockers.most_common(1)[0] if totals.blockers else None)
     return Page("portfolio.pdf", html)
 
 
 def _undated(run: RunInfo) -> RunInfo:
-    return RunInfo(run.version, DATE_TOKEN, run.input, run.rules_source, run.rules_hash)
+    return dataclasses.replace(run, date=DATE_TOKEN)
 
 
 def _headline(site: SiteResult) -> str:
@@ -170,9 +283,8 @@ def _headline(site: SiteResult) -> str:
 
 def _bucket_chart(buckets) -> str:
     """Two bar charts side by side, sites and MW per bucket, as inline SVG (no input text)."""
-    colours = {"Training": "#5b9bd5", "Inference": "#70ad47", "Hybrid": "#ed7d31",
-               "Neither": "#a5a5a5"}
-    parts = ['<svg class="chart" viewBox="0 0 520 150" xmlns="http://www.w3.org/2000/svg">']
+    parts = ['<svg class="chart" viewBox="0 0 520 130" xmlns="http://www.w3.org/2000/svg" '
+             'role="img" aria-label="Sites and megawatts by bucket">']
     for offset, column, title in ((0, "sites", "Sites"), (270, "capacity_mw", "MW")):
         top = max(float(buckets[column].max()), 1.0)
         parts.append(f'<text x="{offset}" y="10" font-size="9" font-weight="bold" '
@@ -180,12 +292,12 @@ def _bucket_chart(buckets) -> str:
         for i, row in enumerate(buckets.itertuples(index=False)):
             value = float(getattr(row, column))
             width = 150 * value / top
-            y = 20 + i * 30
-            parts.append(f'<text x="{offset}" y="{y + 14}" font-size="8.5" '
+            y = 18 + i * 27
+            parts.append(f'<text x="{offset}" y="{y + 13}" font-size="8.5" '
                          f'font-family="Report Sans">{row.bucket}</text>')
-            parts.append(f'<rect x="{offset + 60}" y="{y}" width="{width:.1f}" height="20" '
-                         f'fill="{colours[row.bucket]}"/>')
-            parts.append(f'<text x="{offset + 64 + width:.1f}" y="{y + 14}" font-size="8.5" '
+            parts.append(f'<rect x="{offset + 60}" y="{y}" width="{width:.1f}" height="18" '
+                         f'fill="{BUCKET_COLOURS[row.bucket]}"/>')
+            parts.append(f'<text x="{offset + 64 + width:.1f}" y="{y + 13}" font-size="8.5" '
                          f'font-family="Report Sans">{contract.show_number(round(value, 1))}'
                          f'</text>')
     parts.append("</svg>")
@@ -213,7 +325,7 @@ def _cash_flow_chart(years: list[float]) -> str:
     for i, value in enumerate(years):
         size = plot * abs(value) / span
         y = zero - size if value >= 0 else zero
-        colour = "#70ad47" if value >= 0 else "#c0504d"
+        colour = labels.PALETTE["pass" if value >= 0 else "fail"].strong
         x = left + i * step
         parts.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" '
                      f'height="{size:.1f}" fill="{colour}"/>')
@@ -241,7 +353,7 @@ def _tornado_chart(tornado: list[tuple[str, float, float]], base: float) -> str:
         parts.append(f'<text x="0" y="{y + 11}" font-size="8" font-family="Report Sans">'
                      f'{escape(name)}</text>')
         parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.5):.1f}" '
-                     f'height="{row - 5}" fill="#5b9bd5"/>')
+                     f'height="{row - 5}" fill="{labels.HEADER.strong}"/>')
         parts.append(f'<text x="{x1 + 3:.1f}" y="{y + 11}" font-size="7.5" '
                      f'font-family="Report Sans">{_money_label(lo)} to {_money_label(hi)}</text>')
     x = scale(base)
@@ -419,7 +531,7 @@ def _render(html: str, target: str) -> None:
     document = r["weasy"].HTML(string=html, base_url=TEMPLATES.as_uri() + "/",
                                url_fetcher=r["fetcher"])
     partial = f"{target}.part"
-    document.write_pdf(partial, stylesheets=[r["css"]], font_config=r["fonts"])
+    document.write_pdf(partial, stylesheets=[r["css"]], font_config=r["fonts"], pdf_tags=True)
     os.replace(partial, target)
 
 
@@ -441,9 +553,12 @@ def _templates_only_fetcher():
     root = TEMPLATES.resolve()
 
     class TemplatesOnly(URLFetcher):
-        """Serves files inside templates/ and refuses everything else."""
+        """Serves files inside templates/ and a PNG or JPEG logo inlined as a ``data:`` URI,
+        and refuses everything else."""
 
         def fetch(self, url, headers=None):
+            if url.startswith(tuple(f"data:{kind};base64," for kind in LOGO_TYPES.values())):
+                return super().fetch(url, headers)
             parsed = urlparse(url)
             if parsed.scheme != "file":
                 raise ValueError(f"sitefit reports fetch nothing from the network: {url}")
@@ -452,4 +567,4 @@ def _templates_only_fetcher():
                 raise ValueError(f"sitefit reports read only their templates: {url}")
             return super().fetch(url, headers)
 
-    return TemplatesOnly(allowed_protocols={"file"})
+    return TemplatesOnly(allowed_protocols={"file", "data"})
