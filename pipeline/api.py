@@ -54,7 +54,8 @@ class Evaluation:
 def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
              rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
              whatif: str | Path | None = None, previous: str | Path | None = None,
-             pdfs: bool = True, jobs: int = 1, progress: bool = False,
+             pdfs: bool = True, branding: str | Path | None = None, jobs: int = 1,
+             progress: bool = False,
              each: Callable[[FileOutcome], None] | None = None) -> Evaluation:
     """Evaluate the spreadsheets ``inputs`` (files, or folders of them) into ``out``.
 
@@ -62,13 +63,16 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     ``out/<file stem>/``, earlier quarters first. ``rules`` is a rules file (or loaded
     Rules); ``settings`` (``KEY=VALUE``) and a ``whatif`` file make it a what-if against
     them. ``previous`` is an earlier output folder to report changes against (default: the
-    previous run in the output folder, or the earlier quarter's). ``each`` is called with
-    each input's outcome as soon as it is known.
+    previous run in the output folder, or the earlier quarter's). ``branding`` is a TOML
+    file whose ``[branding]`` table puts a company's name and logo on the PDFs. ``each`` is
+    called with each input's outcome as soon as it is known.
     """
     from pipeline import inputs as found
     from pipeline import run
+    from pipeline.writers.pdf import load_branding
 
     in_force, baseline = rules_in_force(rules, settings, whatif)
+    brand = load_branding(Path(branding)) if branding else None
     paths = [Path(p) for p in inputs]
     if not paths:
         raise UsageError("no input given: name a spreadsheet or a folder of them")
@@ -81,7 +85,8 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
         try:
             outcome = run.evaluate_file(
                 path, target, in_force, pdfs=pdfs, jobs=jobs, progress=progress,
-                previous=Path(previous) if previous else earlier.get(path), baseline=baseline)
+                previous=Path(previous) if previous else earlier.get(path), baseline=baseline,
+                branding=brand)
         except SitefitError as error:  # recorded; the next input still runs
             outcome = run.FileOutcome.failed(path, target, error)
         outcomes.append(outcome)

@@ -112,6 +112,10 @@ def cli() -> None:
                    "Default: the previous run in the output folder, or an earlier quarter's "
                    "file beside the input (sites-2026Q3.xlsx before sites.xlsx).")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF reports.")
+@click.option("--branding", type=click.Path(path_type=Path, dir_okay=False),
+              help="A TOML file whose [branding] table names the company the PDFs are made "
+                   "for (name) and its logo (logo: a PNG or JPEG file of at most 512 KiB, "
+                   "relative to the TOML file).")
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="the number of cores",
               help="Processes to use: PDF renderers, and with more than one, a second process "
@@ -127,7 +131,8 @@ def cli() -> None:
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
              settings: tuple[str, ...], whatif: Path | None, previous: Path | None,
-             no_pdf: bool, jobs: int, as_json: bool, quiet: bool, verbose: bool) -> None:
+             no_pdf: bool, branding: Path | None, jobs: int, as_json: bool, quiet: bool,
+             verbose: bool) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
 
     def tell(outcome) -> None:
@@ -139,7 +144,7 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
                 say(f"{outcome.input}: {stage} took {seconds:.3f} s")
 
     run = api.evaluate(paths, out, rules=rules, settings=settings, whatif=whatif,
-                       previous=previous, pdfs=not no_pdf, jobs=jobs,
+                       previous=previous, pdfs=not no_pdf, branding=branding, jobs=jobs,
                        progress=sys.stderr.isatty() and not quiet, each=tell)
     if as_json:
         click.echo(json.dumps(api.run_document(run.outcomes, run.exit_code)))

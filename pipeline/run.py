@@ -93,14 +93,15 @@ class _Clock:
 
 def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True, jobs: int = 1,
                   progress: bool = False, previous: Path | None = None,
-                  baseline: Rules | None = None) -> FileOutcome:
+                  baseline: Rules | None = None,
+                  branding: pdf.Branding | None = None) -> FileOutcome:
     """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once.
 
     With ``pdfs``, also a report per site and a portfolio summary, rendered over ``jobs``
     processes; reports unchanged since the previous run in ``out_dir`` are reused. Changes
     are reported against ``previous`` (an output folder or results.csv; by default the
     previous run in ``out_dir``, if any), and with ``baseline`` rules, which sites the rules
-    in force move (what-if).
+    in force move (what-if). ``branding`` names the company the PDFs are made for.
     """
     clock = _Clock()
     if previous is None and (out_dir / "results.csv").is_file():
@@ -123,7 +124,7 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
                           len(checked.rejected_rows), clock.timings,
                           problems=dict(Counter(p.code for p in checked.problems)))
     outcome.exit_code, outcome.message = _verdict(outcome, checked)
-    run = RunState(checked, sites, rules, before, baseline, previous)
+    run = RunState(checked, sites, rules, before, baseline, previous, branding)
     try:
         _write_outputs(out_dir, run, outcome, clock, pdfs, jobs, progress)
     except OSError as exc:
@@ -143,6 +144,7 @@ class RunState:
     before: pd.DataFrame | None  # the previous run's results, by site_id
     baseline: Rules | None
     previous: Path | None
+    branding: pdf.Branding | None
     changes: list[dict] = field(default_factory=list)
     whatif: pd.DataFrame | None = None
 
@@ -202,7 +204,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
         tables: Writer[_Tables] = (Background(make) if jobs > 1 and Background.available()
                                    else InProcess(make))
         try:
-            reports = _pdf_writer(staging, out_dir, checked, rules, jobs, progress,
+            reports = _pdf_writer(staging, out_dir, run, jobs, progress,
                                   names) if pdfs else None
             records = site_records(run.sites)
             while chunk := list(islice(records, CHUNK)):
@@ -274,10 +276,11 @@ class _Reports:
     names: dict[str, str]
 
 
-def _pdf_writer(staging: Path, out_dir: Path, checked: Validated, rules: Rules, jobs: int,
-                progress: bool, names: dict[str, str]) -> _Reports:
+def _pdf_writer(staging: Path, out_dir: Path, run: RunState, jobs: int, progress: bool,
+                names: dict[str, str]) -> _Reports:
     today = dt.date.today().isoformat()
-    info = pdf.RunInfo(__version__, today, checked.table.path.name, rules.source, rules.sha256)
+    info = pdf.RunInfo(__version__, today, run.checked.table.path.name, run.rules.source,
+                       run.rules.sha256, run.branding)
     writer = pdf.PdfWriter(staging, out_dir if out_dir.is_dir() else None, today, jobs,
                            len(names) + 1, progress)
     return _Reports(writer, info, names)

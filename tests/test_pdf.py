@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -320,3 +321,54 @@ def test_long_values_push_the_page_down_instead_of_colliding(tmp_path):
     assert first_table < actions_list
     assert tags[first_table:actions_list].count("TR") == 6  # the header row and five gates
     assert "M" * 60 in "".join(text.split())  # the long metro name is printed whole
+
+
+def _png(path: Path, size: tuple[int, int] = (40, 16)) -> Path:
+    from PIL import Image
+    Image.new("RGB", size, (31, 56, 100)).save(path)
+    return path
+
+
+def test_branding_names_the_company_and_shows_its_logo(tmp_path):
+    _png(tmp_path / "logo.png")
+    (tmp_path / "sitefit.toml").write_text(
+        '[branding]\nname = "Northwind <Capital> & Co"\nlogo = "logo.png"\n')
+    out = tmp_path / "o"
+    result = evaluate(write_xlsx(tmp_path / "p.xlsx", [HEADER, ROW]), "--out", out, "--jobs", "1",
+                      "--branding", tmp_path / "sitefit.toml")
+    assert result.exit_code == 0, result.stderr
+    for path in (out / "portfolio.pdf", out / "reports" / "A-1.pdf"):
+        assert "Northwind <Capital> & Co" in words(path)
+        assert len(PdfReader(path).pages[0].images) == 1
+
+
+def test_branding_without_a_logo(tmp_path):
+    (tmp_path / "b.toml").write_text('[branding]\nname = "Northwind"\n')
+    assert pdf.load_branding(tmp_path / "b.toml") == pdf.Branding("Northwind")
+
+
+@pytest.mark.parametrize("logo, table, message", [
+    ("notes.txt", None, "must be a PNG or JPEG image"),
+    ("big.png", None, "larger than 512 KiB"),
+    ("folder", None, "cannot read the logo"),
+    ("pipe", None, "not a regular file"),
+    ("missing.png", None, "cannot read the logo"),
+    ("../../../../../../../../etc/hostname", None, "must be a PNG or JPEG image"),
+    (None, '[branding]\nname = "N"\ncolour = "red"\n', "unknown keys colour"),
+    (None, '[branding]\nlogo = "logo.png"\n', "name must be text"),
+    (None, 'name = "N"\n', "no [branding] table"),
+    (None, '[branding\n', "cannot read the branding file"),
+])
+def test_branding_reads_only_a_small_image_file(tmp_path, logo, table, message):
+    (tmp_path / "notes.txt").write_text("not an image\n")
+    big = _png(tmp_path / "big.png")
+    big.write_bytes(big.read_bytes() + b"\0" * (512 * 1024))
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "pipe")
+    config = tmp_path / "b.toml"
+    config.write_text(table or f'[branding]\nname = "N"\nlogo = "{logo}"\n')
+    result = evaluate(write_xlsx(tmp_path / "p.xlsx", [HEADER, ROW]), "--out", tmp_path / "o",
+                      "--branding", config)
+    assert result.exit_code == 2 and message in result.stderr
+    assert str(config.parent) in result.stderr
+    assert not (tmp_path / "o").exists()

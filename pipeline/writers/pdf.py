@@ -38,7 +38,7 @@ from pipeline import __version__, contract, labels, tabulate
 from pipeline.children import end_with_parent
 from pipeline.classify import SiteResult
 from pipeline.classify.gates import GATE_NAMES
-from pipeline.errors import EnvironmentFailure
+from pipeline.errors import EnvironmentFailure, UsageError
 from pipeline.writers import sitemap
 
 # templates/ in the repository, pipeline/templates/ in the wheel: the package knows where.
@@ -66,7 +66,7 @@ class PdfUnavailable(EnvironmentFailure):
     """WeasyPrint or a system library it needs is missing; the message says what to install."""
 
 
-class BrandingError(ValueError):
+class BrandingError(UsageError):
     """The branding file or its logo cannot be used; the message names the file."""
 
 
@@ -111,7 +111,8 @@ def load_branding(path: Path) -> Branding:
 
 def _logo_uri(path: Path) -> str:
     try:
-        with open(path, "rb") as handle:
+        # non-blocking, so a named pipe is refused rather than waited on
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise BrandingError(f"{path}: the logo is not a regular file")
             data = handle.read(LOGO_MAX_BYTES + 1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources.abc import Traversable
 
-WIDTH, HEIGHT = 520.0, 250.0  # the SVG's user units; the page scales it to the column
+WIDTH, HEIGHT = 520.0, 290.0  # the SVG's user units; the page scales it to the column
 MIN_SPAN_LON, MIN_SPAN_LAT = 24.0, 12.0  # the least extent, so one site is not a close-up
 MARGIN = 0.08  # of the extent, on each side
 BINNED_ABOVE = 600  # more sites than this: one mark per 0.5-degree cell and bucket
