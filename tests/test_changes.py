@@ -61,7 +61,7 @@ def test_changes_reach_the_pdfs(quarters):
     assert "Since last quarter" in portfolio and "Pecos Valley Annex" in portfolio
     assert not re.search(r"\b(Training|Inference|Hybrid|Neither) → \1\b", portfolio)
     site = text(quarters / "sites" / "reports" / "KZ-03.pdf")
-    assert "Since the previous run" in site and "staffing_24x7 no → yes" in site
+    assert "Since the previous run" in site and "Staffed 24x7: no → yes" in site
     assert "Since the previous run" not in text(quarters / "sites" / "reports" / "VA-01.pdf")
 
 
@@ -107,7 +107,7 @@ def test_results_say_what_would_flip_each_site(quarters):
     portfolio = " ".join(" ".join(p.extract_text() for p in PdfReader(
         quarters / "sites" / "portfolio.pdf").pages).split())
     assert "The gate that holds back the most sites:" in portfolio
-    assert "Ready with: uplink_gbps not given → 10 Gbit/s." in portfolio  # FI-01's flip
+    assert "Ready with: Uplink: not given → 10 Gbit/s" in portfolio  # FI-01's flip
 
 
 def test_what_if_reports_the_sites_that_move(tmp_path):
