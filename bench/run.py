@@ -51,11 +51,15 @@ results = classify(enrich(checked.sites, rules), rules)
 pages = pdf.site_pages(results, info, pdf.report_names([s.site_id for s in results]), {}, {})
 out = Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
+tagged = sys.argv[3] == "tagged"
+count = 0
 start = time.perf_counter()
 for number, page in enumerate(pages):
-    HTML(string=page.html, base_url=str(pdf.TEMPLATES) + "/").write_pdf(
-        out / f"{number}.pdf", stylesheets=[CSS(filename=str(pdf.TEMPLATES / "report.css"))])
-print(time.perf_counter() - start)
+    document = HTML(string=page.html, base_url=str(pdf.TEMPLATES) + "/").render(
+        stylesheets=[CSS(filename=str(pdf.TEMPLATES / "report.css"))])
+    document.write_pdf(out / f"{number}.pdf", pdf_tags=tagged)
+    count += len(document.pages)
+print(time.perf_counter() - start, count)
 """
 
 
@@ -182,8 +186,13 @@ def bench_startup(repeat: int) -> dict:
 def bench_pdfs(size: int, seed: int) -> dict:
     source = write_portfolio(WORK / f"portfolio-{size}.xlsx", size, seed)
     result = {"size": size}
-    _, _, _, out = timed([sys.executable, "-c", PDF_FLOOR, str(source), str(WORK / "pdf-floor")])
-    result["floor_render"] = float(out.strip())
+    # the floor makes the same tagged PDFs sitefit makes; the untagged one prices the tags
+    for kind in ("plain", "tagged"):
+        _, _, _, out = timed([sys.executable, "-c", PDF_FLOOR, str(source),
+                              str(WORK / f"pdf-floor-{kind}"), kind])
+        seconds, pages = out.split()
+        result[f"floor_{kind}"] = float(seconds)
+    result["floor_render"], result["floor_pages"] = result["floor_tagged"], int(pages)
     for jobs in (1, 2):
         target = WORK / f"pdf-{size}-jobs{jobs}"
         shutil.rmtree(target, ignore_errors=True)
@@ -241,7 +250,7 @@ def report(startup: dict, sizes: list[dict], pdfs: dict | None) -> str:
             pdfs["size"] - pdfs["small"]["size"])
         lines += ["", f"## PDFs, {pdfs['size']:,} sites (+1 portfolio report)", "",
                   "| measure | seconds | ratio | target |", "|---|---:|---:|---|",
-                  "| serial floor: WeasyPrint defaults, one after another | "
+                  "| serial floor: WeasyPrint defaults, tagged, one after another | "
                   f"{floor:.1f} | 1.00 | |",
                   f"| sitefit, 1 job (render stage; HTML made before, as in the floor) | "
                   f"{j1['render']:.1f} | {r1:.2f}x floor | "
@@ -254,7 +263,12 @@ def report(startup: dict, sizes: list[dict], pdfs: dict | None) -> str:
                   "", "Peak memory rendering with 1 job (the process itself): "
                       f"{pdfs['small']['own_peak_mib']:.0f} MiB at "
                       f"{pdfs['small']['size']:,} sites, {j1['own_peak_mib']:.0f} MiB at "
-                      f"{pdfs['size']:,}: {growth * 1024:.0f} KiB per extra PDF."]
+                      f"{pdfs['size']:,}: {growth * 1024:.0f} KiB per extra PDF.",
+                  "", f"Tagging for screen readers (`pdf_tags=True`): the floor's "
+                      f"{pdfs['floor_pages']:,} pages take {pdfs['floor_plain']:.1f} s untagged, "
+                      f"{floor:.1f} s tagged: "
+                      f"{(floor - pdfs['floor_plain']) / pdfs['floor_pages'] * 1000:.0f} ms a page "
+                      f"({floor / pdfs['floor_plain'] - 1:+.0%})."]
     return "\n".join(lines)
 
 
