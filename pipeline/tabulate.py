@@ -203,7 +203,7 @@ class Tally:
                 self.risks["power not yet all energized"] += 1
             self._place(site)
             for workload in site.workloads:
-                if workload.verdict != Verdict.UNFIT:
+                if workload.verdict != Verdict.UNFIT and site.bucket != Bucket.NEITHER:
                     self.best[(str(workload.workload), str(site.readiness))].append(
                         (-workload.score, site.site_id, site.site_name, str(site.bucket)))
             if site.readiness == Readiness.NOT_YET and site.bucket != Bucket.NEITHER:
@@ -247,8 +247,9 @@ class Tally:
         return sorted(self.risks.items(), key=lambda item: (-item[1], item[0]))
 
     def ranked(self, workload: str, readiness: str) -> list[dict[str, Any]]:
-        """The best sites for a workload (fit or conditional) that are ``ready`` or ``not
-        yet``, highest score first."""
+        """The best sites for a workload (fit or conditional, and not barred to Neither, as a
+        sanctioned country bars a site) that are ``ready`` or ``not yet``, highest score
+        first."""
         return [{"score": -score, "site_id": sid, "site_name": name, "bucket": bucket}
                 for score, sid, name, bucket in self.best[(workload, readiness)]]
 

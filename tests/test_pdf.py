@@ -266,7 +266,9 @@ def test_map_frames_the_sites_it_is_given():
 def test_ready_and_not_yet_sites_are_ranked_apart(sample_run):
     import csv
     with open(sample_run / "results.csv", encoding="utf-8") as handle:
-        readiness = {r["site_id"]: r["readiness"] for r in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    readiness = {r["site_id"]: r["readiness"] for r in rows}
+    neither = {r["site_id"] for r in rows if r["bucket"] == "Neither"}
     text = words(sample_run / "portfolio.pdf")
     ready_part = text.split("Ready today: the best sites", 1)[1].split("Not yet ready:", 1)[0]
     not_yet_part = text.split("Not yet ready: the strongest candidates", 1)[1].split(
@@ -275,6 +277,15 @@ def test_ready_and_not_yet_sites_are_ranked_apart(sample_run):
     assert ids.findall(ready_part) and ids.findall(not_yet_part)
     assert {readiness[i] for i in ids.findall(ready_part)} == {"ready"}
     assert {readiness[i] for i in ids.findall(not_yet_part)} == {"not yet"}
+    assert "IR-01" in neither  # fit for training by its gates, barred by its country
+    assert not neither & set(ids.findall(ready_part + not_yet_part))
+
+
+def test_amounts_read_as_people_write_them(sample_run):
+    for path in [sample_run / "portfolio.pdf", sample_run / "reports" / "SE-02.pdf"]:
+        text = words(path)
+        assert re.search(r"-\$\d", text), path.name  # the sample has negative NPVs
+        assert "$-" not in text and "nan" not in text.lower().split(), path.name
 
 
 def test_reports_are_tagged_for_screen_readers(sample_run):

@@ -174,7 +174,8 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    env.globals.update(number=contract.show_number, gates=GATE_NAMES, computed=contract.COMPUTED,
+    env.globals.update(number=contract.show_number, musd=_musd, gates=GATE_NAMES,
+                       computed=contract.COMPUTED,
                        bucket_colours=BUCKET_COLOURS, label=labels.label,
                        palette_css=markupsafe.Markup(labels.palette_css()))
     env.filters["readable"] = readable
@@ -322,7 +323,7 @@ def _cash_flow_chart(years: list[float]) -> str:
     for label, value in ((top, top), (bottom, bottom)):
         y = zero - plot * value / span
         parts.append(f'<text x="0" y="{y + 3:.1f}" font-size="7.5" font-family="Report Sans">'
-                     f'{_money_label(label)}</text>')
+                     f'{_musd(round(label, 1))}</text>')
     for i, value in enumerate(years):
         size = plot * abs(value) / span
         y = zero - size if value >= 0 else zero
@@ -344,7 +345,7 @@ def _tornado_chart(tornado: list[tuple[str, float, float]], base: float) -> str:
     values = [v for _, lo, hi in tornado for v in (lo, hi)] + [base]
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    scale = lambda v: left + (width - left - 60) * (v - low) / span  # noqa: E731
+    scale = lambda v: left + (width - left - 115) * (v - low) / span  # noqa: E731
     height = row * len(tornado) + 14
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
              'xmlns="http://www.w3.org/2000/svg">']
@@ -356,18 +357,22 @@ def _tornado_chart(tornado: list[tuple[str, float, float]], base: float) -> str:
         parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.5):.1f}" '
                      f'height="{row - 5}" fill="{labels.HEADER.strong}"/>')
         parts.append(f'<text x="{x1 + 3:.1f}" y="{y + 11}" font-size="7.5" '
-                     f'font-family="Report Sans">{_money_label(lo)} to {_money_label(hi)}</text>')
+                     f'font-family="Report Sans">'
+                     f'{_musd(round(lo, 1))} to {_musd(round(hi, 1))}</text>')
     x = scale(base)
     parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 12}" stroke="#1b1b1b" '
                  'stroke-width="0.8"/>')
     parts.append(f'<text x="{x - 20:.1f}" y="{height - 2}" font-size="7.5" '
-                 f'font-family="Report Sans">base {_money_label(base)}</text>')
+                 f'font-family="Report Sans">base {_musd(round(base, 1))}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _money_label(value: float) -> str:
-    return f"{'-' if value < 0 else ''}${contract.show_number(round(abs(value), 1))}M"
+def _musd(value: float | None) -> str:
+    """An amount in M USD as people write it, ``-$4.92M``; "n/a" when there is none."""
+    if value is None or value != value:
+        return "n/a"
+    return f"{'-' if value < 0 else ''}${contract.show_number(abs(value))}M"
 
 
 def templates_hash() -> str:
