@@ -70,6 +70,15 @@ class Classifier:
                 next(iter(found)) if len(found) == 1 else Status.UNKNOWN)
         return statuses
 
+    def bucket(self, values: dict[str, Any]) -> Bucket:
+        """The bucket of a site, without sentences, readiness or actions: for checking
+        what-ifs. A site barred by its country is Neither whatever its gates."""
+        if risks.assess(values, self.rules).barred:
+            return Bucket.NEITHER
+        statuses = self.statuses(values)
+        verdicts = [verdict_of([statuses[(w, g)] for g in GATE_NAMES]) for w in WORKLOADS]
+        return bucket_of(*verdicts)
+
     def gate(self, gate: Gate, values: dict[str, Any]) -> GateResult:
         """Evaluate one gate, exploring the extremes of every missing value it needs."""
         outcomes = self._explore(gate, values)

@@ -137,7 +137,7 @@ def better_bucket(site: SiteResult, classifier: Classifier) -> str:
     for workload in LACKING[site.bucket]:
         change = lift(site, workload, classifier)
         if change is not None:  # verified: the changed site, classified again, moves up
-            bucket = classifier.site({**site.values, **change}).bucket
+            bucket = classifier.bucket({**site.values, **change})
             if bucket != site.bucket:
                 options.append((len(change), bucket, change))
     if not options:

@@ -13,6 +13,7 @@ evaluates the gate at that value's extremes instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable
 
 from pipeline.classify.words import Status
@@ -170,7 +171,7 @@ class Gate:
     changes: Callable[[dict, dict, dict[str, Band], bool], dict] | None = None  # beyond bands
     any_band: bool = False  # the gate passes when any one band passes (else: every band)
 
-    @property
+    @cached_property
     def band(self) -> dict[str, Band]:
         return {band.column: band for band in self.bands}
 
