@@ -57,12 +57,19 @@ NAMED = {
 }
 
 
+# Parts of a column said after a colon: the Gate detail's ``power_reason`` -> ``Power: why``.
+PARTS = (("_reason", "why"), ("_to_pass", "to pass"))
+
+
 def label(name: str) -> str:
     """The heading people read for a column: ``power_capacity_mw`` -> ``Power capacity (MW)``,
     ``training_power`` -> ``Training power``; an unknown column is tidied the same way."""
     name = str(name)
     if name in NAMED:
         return NAMED[name]
+    for suffix, part in PARTS:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return f"{label(name[:-len(suffix)])}: {part}"
     column = contract.BY_NAME.get(name)
     unit = column.unit_label if column else ""
     stem = name
@@ -89,7 +96,10 @@ def meaning(name: str) -> str:
     column = contract.BY_NAME.get(name)
     if column is not None:
         return f"{column.label} (input; {column.expected})."
-    return DERIVED_MEANINGS.get(name, "")
+    for suffix, _ in PARTS:
+        if name.endswith(suffix) and name[:-len(suffix)] in GATE_DETAIL_MEANINGS:
+            return GATE_DETAIL_MEANINGS[suffix]
+    return DERIVED_MEANINGS.get(name, GATE_DETAIL_MEANINGS.get(name, ""))
 
 
 DERIVED_MEANINGS = {
@@ -107,8 +117,19 @@ DERIVED_MEANINGS = {
                      "(Training or Inference to Hybrid, Neither to either), checked by "
                      "classifying the changed site again.",
     "data_gaps": "Inputs that were missing, and the gates they leave unknown.",
+    "verdict": "fit, conditional or unfit for the row's workload.",
     "source_row": "The row of the input sheet the site came from.",
     "report": "The site's PDF report, relative to this workbook.",
+}
+
+
+# The Gate detail sheet: a gate's status, why, and what would make it pass.
+GATE_DETAIL_MEANINGS = {
+    **{gate: f"The {gate} gate's status for the row's workload: pass, conditional, unknown "
+             "or fail." for gate in ("location", "power", "cooling", "networking", "operations")},
+    "_reason": "Why the gate has its status, naming the inputs and the thresholds that "
+               "decided it; for an unknown, its range and the inputs missing.",
+    "_to_pass": "The input changes the rules ask for the gate to pass (blank where it passes).",
 }
 
 

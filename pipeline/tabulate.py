@@ -13,7 +13,7 @@ from pipeline import contract
 from pipeline.classify import BUCKETS, SiteResult
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
-from pipeline.classify.words import Bucket, Readiness, Status, Verdict
+from pipeline.classify.words import Bucket, Readiness, Verdict
 from pipeline.economics import COLUMNS as ECONOMICS_COLUMNS
 from pipeline.enrich import ENRICHED_COLUMNS
 from pipeline.rules import Rules
@@ -81,29 +81,27 @@ def outlook_row(site: SiteResult) -> dict[str, Any]:
             "market_scale": power.scale}
 
 
+GATE_DETAIL_COLUMNS = ("site_id", "site_name", "workload", "verdict",
+                       *(f"{g}{part}" for g in GATE_NAMES for part in ("", "_reason", "_to_pass")))
+
+
 def gate_detail_frame(results: list[SiteResult],
                       fixes: dict[tuple[str, str, str], str] | None = None) -> pd.DataFrame:
-    """One row per site, workload and gate, with the reason, the action, the input changes
-    that would make it pass, and for an unknown its range and missing inputs. (Thresholds
-    are named in each reason and listed on the Rules sheet.)"""
+    """One row per site and workload: its verdict, then each gate's status, the reason that
+    names the inputs and thresholds that decided it (for an unknown, its range and the
+    inputs missing), and the input changes that would make it pass. The gates of a site sit
+    side by side, so a row reads as the site's case for that workload."""
     fixes = fixes or {}
     rows = []
     for site in results:
         for workload in site.workloads:
-            for name, gate in workload.gates.items():
-                rows.append({
-                    "site_id": site.site_id, "site_name": site.site_name,
-                    "workload": workload.workload, "gate": name, "status": str(gate.status),
-                    "range": gate.range_label if gate.status == Status.UNKNOWN else "",
-                    "reason": gate.reason, "action": gate.action or "",
-                    "to_pass": fixes.get((site.site_id, workload.workload, name), ""),
-                    "inputs": "; ".join(f"{c}={contract.show_value(c, x)}"
-                                        for c, x in gate.inputs.items()),
-                    "missing": ", ".join(gate.missing),
-                })
-    return pd.DataFrame(rows, columns=["site_id", "site_name", "workload", "gate", "status",
-                                       "range", "reason", "action", "to_pass", "inputs",
-                                       "missing"])
+            row = [site.site_id, site.site_name, str(workload.workload), str(workload.verdict)]
+            for name in GATE_NAMES:
+                gate = workload.gates[name]
+                row += [str(gate.status), gate.reason,
+                        fixes.get((site.site_id, workload.workload, name), "")]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(GATE_DETAIL_COLUMNS))
 
 
 ECONOMICS_SITE_COLUMNS = ("site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS)

@@ -67,7 +67,11 @@ def test_scorecard_workbook_reads_back(tmp_path):
     bucket = card.cell(row=2, column=header.index("Bucket") + 1)
     assert bucket.value in {"Training", "Inference", "Hybrid", "Neither"}
     detail = book["Gate detail"]
-    assert detail.max_row == 1 + 40 * 10
+    assert detail.max_row == 1 + 40 * 2  # a row per site and workload, its gates side by side
+    heading = [c.value for c in detail[1]]
+    assert heading[:4] == ["Site ID", "Site name", "Workload", "Verdict"]
+    assert heading[4:7] == ["Location", "Location: why", "Location: to pass"]
+    assert len(heading) == 4 + 5 * 3
     summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if row[0].value}
     assert summary["Sites evaluated"] == 40 and summary["Total"] == 40
     rules = {row[0].value: row[1].value for row in book["Rules"].iter_rows(min_row=2)}

@@ -39,6 +39,7 @@ SCORE_FORMAT = "0"
 # Columns whose totals mean something: sums of capacity and of money.
 SUMMED_UNITS = {"MW", "M USD", "M USD/yr"}
 LONG_TEXT = 60  # characters: wider text wraps in a column this wide
+MAX_LINES = 4  # a wrapped row shows this many lines at most; the cell holds the rest
 PRINTED_WIDTH = 250  # characters of columns printed across a landscape page, at most
 FOOTER_PAGES = "&RPage &P of &N"
 
@@ -335,7 +336,7 @@ class _Table:
                                                and v - v == 0)
         for row, count in enumerate(lines, first):
             if count > 1:
-                sheet.set_row(row, 15 * min(count, 12))
+                sheet.set_row(row, 15 * min(count, MAX_LINES))
 
     def _write_links(self, sheet, first: int, col: int, names: list) -> None:
         for row, name in enumerate(names, first):
