@@ -77,12 +77,17 @@ def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample):
         assert sheet.tables, sheet.title
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.page_setup.fitToWidth in (None, 1)  # 1 is the default, left unsaid
+        # 1 is the default, left unsaid; Gate detail's five gates print two pages across
+        assert sheet.page_setup.fitToWidth in ((2,) if sheet.title == "Gate detail"
+                                               else (None, 1))
         assert sheet.print_area and "sites.xlsx" in sheet.oddFooter.left.text
         if sheet.title != "Summary":
             assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.fitToHeight == 0
             table = next(iter(sheet.tables.values()))
             assert table.ref.startswith("A1:") and table.tableStyleInfo.showRowStripes
+    detail = book["Gate detail"]
+    assert detail.print_title_cols == "$A:$B"
+    assert detail.print_area.endswith(f"$S${detail.max_row}")  # every gate printed
     card = book["Scorecard"]
     table = card.tables["Scorecard"]
     assert table.totalsRowCount == 1 and card.freeze_panes == "C2"

@@ -384,7 +384,12 @@ class _Table:
             heights = [math.ceil(len(h) / max(w - 1, 1))
                        for h, w in zip(self._headings, self._width)]
             sheet.set_row(0, 15 * min(max(heights + [1]), 4))
-            sheet.print_area(0, 0, last, _printed_columns(self._width) - 1)
+            if self.title == "Gate detail":  # every gate on paper: two pages across,
+                sheet.fit_to_pages(2, 0)        # the site repeated on the second
+                sheet.repeat_columns(0, 1)
+                sheet.print_area(0, 0, last, last_col)
+            else:
+                sheet.print_area(0, 0, last, _printed_columns(self._width) - 1)
 
 
 def _printed_columns(widths: list[float]) -> int:
