@@ -156,15 +156,16 @@ class _Tables:
                  facts: RunFacts, report_names: dict[str, str] | None):
         self._csv = staging / "results.csv"
         write_csv(pd.DataFrame(columns=columns), self._csv)
-        self._book = ScorecardWriter(staging / "scorecard.xlsx", columns, detail_columns, facts,
-                                     report_names)
+        self._card = tabulate.scorecard_columns(columns)
+        self._book = ScorecardWriter(staging / "scorecard.xlsx", self._card, detail_columns,
+                                     facts, report_names)
         self._clock = _Clock()
 
     def add(self, sites: pd.DataFrame, gate_detail: pd.DataFrame) -> None:
         self._clock.skip()
         write_csv(sites, self._csv, append=True)
         self._clock.lap("csv")
-        self._book.add_sites(sites)
+        self._book.add_sites(sites[self._card])
         self._book.add_gate_detail(gate_detail)
         self._clock.lap("excel")
 
