@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline import timeline
 from pipeline.classify import SiteResult, bucket_workloads
 from pipeline.classify.gates import redundant_supply
 from pipeline.contract import show_number
@@ -46,6 +47,10 @@ COLUMNS = (
 # What the Monte Carlo draws: a factor on the base lease rate, a quantile of each site's
 # capex, months of delay to every start, a factor on the base hashprice, the NOI margin.
 DRAWN = ("lease", "capex", "delay", "hashprice", "noi")
+
+# Where a plan's months until the later power come from: the site's time_to_power_months,
+# the estimate for its interconnection status, or the rules' default.
+GIVEN, ESTIMATED, DEFAULT = "given", "estimated", "default"
 
 
 @dataclass(frozen=True)
@@ -81,22 +86,42 @@ class Plan:
     time_to_power: tuple[float, float, float]  # months until the later power is energized
     cooling_ready: bool  # the cooling gate passes today: the halls need no retrofit
     ready: tuple[ReadyLine, ...]
+    power: timeline.PowerTimeline  # the site's power timeline, which settles energized_mw
+    time_to_power_from: str  # GIVEN, ESTIMATED (from the status) or DEFAULT
 
 
 def plan(site: SiteResult, workload: str, rules: Rules) -> Plan:
-    """Read a site's values for converting it to ``workload``."""
+    """Read a site's values for converting it to ``workload``. The MW energized today and the
+    months until the rest come from the site's power timeline, as readiness reads them."""
     e, v = rules["economics"], site.values
+    power = site.power_timeline or timeline.assess(v, rules)
     capacity = v["power_capacity_mw"]
-    energized = capacity if v.get("energized_mw") is None else min(capacity, v["energized_mw"])
+    energized = min(capacity, power.energized_floor)
     kept = min(energized, (v.get("mining_load_mw") or 0.0) * e["mining_kept_share"])
     later = capacity - energized + (v.get("power_expansion_mw") or 0.0)
-    given = v.get("time_to_power_months")
-    waits = tuple(e["time_to_power_months"]) if given is None else (float(round(given)),) * 3
+    waits, source = time_to_power(v, power, rules)
     design = e[f"design_cooling_{workload}"]
     it_now = (energized - kept) / e[f"pue_{design}"] * (1 - e[f"reserve_{workload}"])
     return Plan(site, workload, design, energized, kept, later, v["power_cost_usd_per_kwh"],
                 waits, site.gate(workload, "cooling").status == "pass",
-                _ready_lines(site, workload, design, energized - kept + later, it_now, rules))
+                _ready_lines(site, workload, design, energized - kept + later, it_now, rules),
+                power, source)
+
+
+def time_to_power(values: dict[str, Any], power: timeline.PowerTimeline,
+                  rules: Rules) -> tuple[tuple[float, float, float], str]:
+    """Whole months until the later power (low, base, high) and where they come from: the
+    site's ``time_to_power_months`` (GIVEN), else the timeline's estimate from the
+    interconnection status (ESTIMATED), else ``[economics].time_to_power_months`` (DEFAULT).
+    The site's own months hold for an expansion too, even when its capacity is all
+    energized."""
+    given = values.get("time_to_power_months")
+    if given is not None:
+        return (float(round(given)),) * 3, GIVEN
+    if power.months_estimated and power.months_to_power is not None:
+        return (float(round(power.months_to_power)),) * 3, ESTIMATED
+    low, base, high = rules["economics"]["time_to_power_months"]
+    return (float(low), float(base), float(high)), DEFAULT
 
 
 def _ready_lines(site: SiteResult, workload: str, design: str, ai_mw: float, it_now: float,
@@ -599,19 +624,40 @@ def _basis(sites: Sites, rules: Rules) -> list[str]:
     for p, mining, pue, now, later, start, start_later in columns:
         rate = n(e[f"capex_musd_per_it_mw_{p.design}"][BASE])
         phase = (f" Later phase: {n(round(p.later_mw, 2))} MW not yet energized -> "
-                 f"{n(later)} MW IT from month {n(start_later)} (power in "
-                 f"{n(p.time_to_power[BASE])} months), capex {rate} + {infra} M USD/MW for its "
-                 "power." if p.later_mw > 0 else "")
+                 f"{n(later)} MW IT from month {n(start_later)} ({_wait_words(p, rules)}), "
+                 f"capex {rate} + {infra} M USD/MW for its power." if p.later_mw > 0 else "")
         credit = (f" less the cooling share, {cooling}, as the cooling passes today"
                   if p.cooling_ready else "")
+        unknown = (f" (energized_mw not given, {_status_words(p)}: none counted as energized)"
+                   if p.power.energized_mw is None else "")
         texts.append(
-            f"Energized {n(round(p.energized_mw, 2))} MW - {n(round(p.kept_mw, 2))} MW mining "
+            f"Energized {n(round(p.energized_mw, 2))} MW{unknown} - "
+            f"{n(round(p.kept_mw, 2))} MW mining "
             f"kept = {n(mining)} MW; / PUE {n(pue)} ({p.design} design) x (1 - "
             f"{n(e[f'reserve_{p.workload}'])} reserve) = {n(now)} MW critical IT from month "
             f"{n(start)}.{phase} Capex {rate} M USD/MW of IT{credit}, plus fixes to ready. "
             + common.format(premium=premium[p.workload], mining=n(mining),
                             cost=n(p.power_cost)))
     return texts
+
+
+def _status_words(p: Plan) -> str:
+    status = p.site.values.get("interconnection_status")
+    return timeline.STATUS_WORDS.get(status, "interconnection status not given")
+
+
+def _wait_words(p: Plan, rules: Rules) -> str:
+    """The months until the later power, and where they come from."""
+    n, months = show_number, p.time_to_power[BASE]
+    if p.time_to_power_from == GIVEN:
+        return f"power in {n(months)} months, as the site gives"
+    if p.time_to_power_from == ESTIMATED:
+        return f"power in about {n(months)} months, estimated for {_status_words(p)}"
+    low, _, high = rules["economics"]["time_to_power_months"]
+    status = p.site.values.get("interconnection_status")
+    why = ("no time to power or interconnection status given" if status is None else
+           f"no time to power given and no estimate for interconnection_status {status}")
+    return f"power in {n(months)} months ({n(low)}-{n(high)}), the default: {why}"
 
 
 class Portfolio:

@@ -2,9 +2,10 @@
 large-load regimes that apply, and the site's scale against today's AI market.
 
 The power gates judge a site's capacity; readiness judges the MW energized today
-(``pipeline.classify`` checks the power gates again at that figure). ``months_to_power``
-is what the economics reads as the months before the full capacity earns. Every threshold
-and regime lives in the rules file (``[time_to_power]``, ``[scale]``).
+(``pipeline.classify`` checks the power gates again at that figure). The economics reads
+the same timeline: ``energized_floor`` as the MW that earn from the build, and the months
+until the rest (given, or estimated from the interconnection status). Every threshold and
+regime lives in the rules file (``[time_to_power]``, ``[scale]``).
 """
 
 from __future__ import annotations

@@ -88,6 +88,108 @@ def test_power_not_energized_waits_for_it(rules):
     assert sites.start_later[0, BASE] == 30 and sites.start_now[0, BASE] == 18
 
 
+# ------------------------------------------------------------------ time to power
+# The economics reads the power timeline readiness reads: the MW energized today and the
+# months until the rest, from the site, else its interconnection status, else the default.
+IN_STUDY = dict(interconnection_status="in_study", energized_mw=None)
+
+
+def estimate(rules, status: str) -> float:
+    return float(rules["time_to_power"]["estimated_months_by_status"][status])
+
+
+def test_in_study_and_energized_mw_blank_earns_nothing_until_the_estimated_power(rules):
+    months = estimate(rules, "in_study")
+    result = classify_site(site(**SITE, **IN_STUDY, **FAR), rules)
+    assert result.readiness == "not yet"  # readiness: no MW known to be energized today
+    row, _ = one(rules, **SITE, **IN_STUDY, **FAR)
+    # nothing energized now, so no mining kept either: 50 MW / 1.25 x 0.875 = 35 MW, later
+    assert row.econ_it_mw == 0.0
+    assert row.econ_it_mw_full == pytest.approx(35.0)
+    assert row.econ_mining_margin_forgone_musd_per_year == 0.0
+    assert row.econ_months_to_revenue == months  # 30, past the 18-month build
+    assert f"power in about {months:g} months, estimated for interconnection in study" in \
+        row.econ_basis
+    assert "energized_mw not given" in row.econ_basis
+    sites, model = arrays(rules, "training", **SITE, **IN_STUDY, **FAR)
+    assert sites.start_later[0].tolist() == [months] * 3  # low, base and high alike
+    flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+    assert flows[0, 1:int(months)] == pytest.approx(0.0)  # no rent before the power
+    assert flows[0, int(months)] > 0
+    # the estimate is the rules', not the code's
+    later = with_settings(rules, ["time_to_power.estimated_months_by_status.in_study=40"])
+    assert one(later, **SITE, **IN_STUDY, **FAR)[0].econ_months_to_revenue == 40
+
+
+def test_given_months_to_power_win_over_the_status_estimate(rules):
+    row, _ = one(rules, **SITE, **IN_STUDY, time_to_power_months=24.0, **FAR)
+    assert row.econ_it_mw == 0.0 and row.econ_it_mw_full == pytest.approx(35.0)
+    assert row.econ_months_to_revenue == 24
+    assert "power in 24 months, as the site gives" in row.econ_basis
+    sites, _ = arrays(rules, "training", **SITE, **IN_STUDY, time_to_power_months=24.0)
+    assert sites.start_later[0].tolist() == [24.0] * 3
+
+
+@pytest.mark.parametrize("status", [None, "none"])
+def test_no_months_and_no_estimate_take_the_economics_default(rules, status):
+    low, base, high = rules["economics"]["time_to_power_months"]
+    values = dict(**SITE, energized_mw=20.0, interconnection_status=status)
+    assert classify_site(site(**values), rules).power_timeline.months_to_power is None
+    row, _ = one(rules, **values, **FAR)
+    # 20 - 2 kept = 18 MW now -> 12.6 MW; the other 30 MW after the default wait -> 21 MW
+    assert row.econ_it_mw == pytest.approx(12.6)
+    assert row.econ_it_mw_full == pytest.approx(33.6)
+    assert f"from month {base:g} (power in {base:g} months ({low:g}-{high:g}), the default" \
+        in row.econ_basis
+    sites, _ = arrays(rules, "training", **values)
+    build = rules["economics"]["build_months"]
+    assert sites.start_later[0].tolist() == [max(b, m) for b, m in zip(build, (low, base, high))]
+    moved = with_settings(rules, ["economics.time_to_power_months=[30.0, 40.0, 50.0]"])
+    assert "power in 40 months (30-50), the default" in one(moved, **values, **FAR)[0].econ_basis
+
+
+def test_blank_energized_mw_means_all_energized_when_the_status_says_so(rules):
+    for status in (None, "energized"):
+        row, _ = one(rules, **SITE, energized_mw=None, interconnection_status=status, **FAR)
+        assert row.econ_it_mw == row.econ_it_mw_full == pytest.approx(33.6)
+        assert row.econ_months_to_revenue == rules["economics"]["build_months"][BASE]
+
+
+def test_the_economics_and_the_power_timeline_agree_on_every_sample_site(rules):
+    from conftest import SAMPLE
+    from pipeline.classify import classify
+    from pipeline.enrich import enrich
+    from pipeline.run import check
+    results = classify(enrich(check(SAMPLE).sites, rules), rules)
+    default = tuple(rules["economics"]["time_to_power_months"])
+    seen = set()
+    for result in results:
+        power = result.power_timeline
+        for workload in ("training", "inference"):
+            p = economics.plan(result, workload, rules)
+            assert p.energized_mw == power.energized_floor, result.site_id
+            pending = power.capacity_mw - power.energized_floor
+            assert p.later_mw == pytest.approx(
+                pending + (result.values.get("power_expansion_mw") or 0.0)), result.site_id
+            if pending and power.months_to_power is not None:  # the timeline has a date
+                assert p.time_to_power == (float(round(power.months_to_power)),) * 3, \
+                    result.site_id
+                seen.add("estimated" if power.months_estimated else "given")
+            elif pending:  # the timeline has none: the economics' default
+                assert p.time_to_power == default, result.site_id
+                seen.add("unknown")
+    assert seen == {"estimated", "given", "unknown"}  # the sample has each case
+    # and in the outputs: a site with no critical IT now earns from its power's arrival
+    rows = economics.evaluate(results, rules).rows.set_index("site_id")
+    build = rules["economics"]["build_months"][BASE]
+    waiting = [r for r in results if r.site_id in rows.index and r.power_timeline.months_to_power
+               and rows.loc[r.site_id, "econ_it_mw"] == 0]
+    assert waiting  # ND-03 (status applied, energized_mw blank) among them
+    for result in waiting:
+        assert rows.loc[result.site_id, "econ_months_to_revenue"] == max(
+            build, round(result.power_timeline.months_to_power)), result.site_id
+
+
 def test_cost_to_ready_prices_each_gate_short_of_pass(rules):
     # 0.08 USD/kWh rules training out: Inference sites, short of a feed or of generators
     inference = {**SITE, "power_cost_usd_per_kwh": 0.08}
