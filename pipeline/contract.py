@@ -182,7 +182,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("energized_mw", NUMBER, unit="mw", minimum=0, at_most="power_capacity_mw",
            aliases=("energized", "energised", "energised mw", "energized capacity",
                     "energized now", "mw energized"),
-           meaning="MW energized today (blank: all of power_capacity_mw)"),
+           meaning="MW energized today (blank: all of power_capacity_mw, unless "
+                   "interconnection_status names a stage before energized)"),
     Column("interconnection_status", ENUM,
            choices=("energized", "approved", "in_study", "applied", "none"),
            aliases=("interconnection", "interconnect status", "grid connection status"),
