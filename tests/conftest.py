@@ -4,6 +4,7 @@ sample portfolio and the command line as a test runs it."""
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,27 @@ def write_csv(path: Path, rows: list[list], **options) -> Path:
 def invoke(*args, **options):
     """Run ``sitefit ARGS`` in-process; ``options`` go to CliRunner.invoke (env=, input=)."""
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **options)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """The sample portfolio evaluated once for the whole session, PDFs and all, as
+    ``sitefit evaluate input/sites.xlsx`` writes it: rendering its 41 PDFs is the costliest
+    thing the tests do. Read it only; a test that changes it or runs again over it takes
+    ``sample_copy``."""
+    out = tmp_path_factory.mktemp("sample") / "sites"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    before = snapshot(out)
+    yield out
+    assert snapshot(out) == before, "a test changed the shared sample run: use sample_copy"
+
+
+@pytest.fixture
+def sample_copy(sample_run, tmp_path) -> Path:
+    """A copy of ``sample_run`` at tmp_path/out, this test's to change: a finished earlier
+    output of the sample, as if the test had evaluated it there."""
+    return Path(shutil.copytree(sample_run, tmp_path / "out", symlinks=True))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -93,12 +93,12 @@ def _frame(values):
     return frame.drop(columns=["row"])
 
 
-def test_results_say_what_would_flip_each_site(quarters):
-    sites = rows(quarters / "sites" / "results.csv")
+def test_results_say_what_would_flip_each_site(sample_run):
+    sites = rows(sample_run / "results.csv")
     assert sites["FI-01"]["what_would_flip_it"] == "Ready with: uplink_gbps not given → 10 Gbit/s."
     assert sites["PA-01"]["what_would_flip_it"] == ""  # already ready
     assert sites["PY-01"]["what_would_flip_it"].startswith("Training becomes fit with:")
-    book = load_workbook(quarters / "sites" / "scorecard.xlsx")
+    book = load_workbook(sample_run / "scorecard.xlsx")
     detail = list(book["Gate detail"].values)
     header = detail[0]
     fixes = {(r[0], r[2], gate): r[header.index(f"{gate.capitalize()}: to pass")]
@@ -106,7 +106,7 @@ def test_results_say_what_would_flip_each_site(quarters):
     assert fixes[("FI-01", "training", "networking")] == "uplink_gbps not given → 10 Gbit/s"
     assert fixes[("FI-01", "training", "power")] in (None, "")
     portfolio = " ".join(" ".join(p.extract_text() for p in PdfReader(
-        quarters / "sites" / "portfolio.pdf").pages).split())
+        sample_run / "portfolio.pdf").pages).split())
     assert "The gate that holds back the most sites:" in portfolio
     assert "Ready with: Uplink: not given → 10 Gbit/s" in portfolio  # FI-01's flip
 

@@ -84,9 +84,8 @@ def test_an_out_holding_files_sitefit_did_not_write_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("stray", ["notes.txt", "reports/mine.pdf", "archive/old.csv"])
-def test_a_file_added_to_an_earlier_output_is_never_removed(tmp_path, stray):
-    out = tmp_path / "out"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+def test_a_file_added_to_an_earlier_output_is_never_removed(sample_copy, stray):
+    out = sample_copy  # the sample evaluated, with its PDFs
     (out / stray).parent.mkdir(exist_ok=True)
     (out / stray).write_text("kept")
     before = snapshot(out)
@@ -320,9 +319,8 @@ def test_a_previous_run_without_the_result_columns_is_named(tmp_path):
 # -- item 7: what a re-run reuses ----------------------------------------------------------
 
 
-def test_a_damaged_earlier_report_is_rendered_again(tmp_path):
-    out = tmp_path / "out"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
+def test_a_damaged_earlier_report_is_rendered_again(sample_copy, tmp_path):
+    out = sample_copy  # the sample evaluated, with its PDFs
     truncated, altered, linked = sorted((out / "reports").iterdir())[:3]
     truncated.write_bytes(b"")
     data = bytearray(altered.read_bytes())

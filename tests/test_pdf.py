@@ -27,14 +27,6 @@ def evaluate(*args):
     return invoke("evaluate", *args)
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pdf") / "sites"
-    result = evaluate(SAMPLE, "--out", out, "--jobs", "2")
-    assert result.exit_code == 0, result.stderr
-    return out
-
-
 def test_one_report_per_site_and_a_portfolio(sample_run):
     reports = sorted(p.name for p in (sample_run / "reports").iterdir())
     assert len(reports) == 40 and "TX-04.pdf" in reports
