@@ -26,15 +26,15 @@ def rows(path):
         return {r["site_id"]: r for r in csv.DictReader(handle)}
 
 
-@pytest.fixture(scope="module")
-def quarters(tmp_path_factory):
-    out = tmp_path_factory.mktemp("q")
-    result = invoke("evaluate", INPUT, "--out", out, "--jobs", "2")
+def evaluate_quarters(out, *options):
+    """input/ evaluated as a folder: sites-2026Q3.xlsx, then sites.xlsx compared with it."""
+    result = invoke("evaluate", INPUT, "--out", out, "--jobs", "2", *options)
     assert result.exit_code == 0, result.stderr
     return out
 
 
-def test_two_quarters_give_a_change_report(quarters):
+def test_two_quarters_give_a_change_report(tmp_path):
+    quarters = evaluate_quarters(tmp_path, "--no-pdf")
     assert not (quarters / "sites-2026Q3" / "changes.csv").exists()  # nothing before Q3
     changes = rows(quarters / "sites" / "changes.csv")
     assert {k: v["change"] for k, v in changes.items()} == {
@@ -52,7 +52,9 @@ def test_two_quarters_give_a_change_report(quarters):
     assert book.sheetnames[3:6] == ["Economics", "Cash flows", "Changes"] and book["Changes"].max_row == 8
 
 
-def test_changes_reach_the_pdfs(quarters):
+def test_changes_reach_the_pdfs(tmp_path):
+    quarters = evaluate_quarters(tmp_path)
+
     def text(path):
         words = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
         return re.sub(r"(\w[-/]) (\w)", r"\1\2", words)

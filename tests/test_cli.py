@@ -81,7 +81,7 @@ def test_scorecard_workbook_reads_back(tmp_path):
 def test_some_rows_rejected_exits_1_and_keeps_the_rest(tmp_path):
     source = write_xlsx(tmp_path / "q.xlsx", [HEADER, ROW, ["B-1", "Beta", "12 ms", 0.04, "air",
                                                            "yes", "yes"]])
-    result = invoke("evaluate", source, "--out", tmp_path / "out")
+    result = invoke("evaluate", source, "--out", tmp_path / "out", "--no-pdf")
     assert result.exit_code == 1
     assert "1 of 2 rows evaluated, 1 rejected" in result.stderr
     assert "row 3, column power_capacity_mw: '12 ms'" in result.stderr
@@ -119,7 +119,7 @@ def test_folder_writes_each_file_into_its_own_folder(tmp_path):
     source.mkdir()
     write_xlsx(source / "q1.xlsx", [HEADER, ROW])
     write_csv(source / "q2.csv", [HEADER, ROW])
-    result = invoke("evaluate", source, "--out", tmp_path / "out")
+    result = invoke("evaluate", source, "--out", tmp_path / "out", "--no-pdf")
     assert result.exit_code == 0
     assert (tmp_path / "out" / "q1" / "results.csv").exists()
     assert (tmp_path / "out" / "q2" / "scorecard.xlsx").exists()
@@ -136,7 +136,8 @@ def test_text_never_becomes_a_formula(tmp_path):
     hostile = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)"]
     rows = [HEADER + ["notes"]] + [[f"S{i}", text, 30, 0.04, "air", "yes", "yes", text]
                                    for i, text in enumerate(hostile)]
-    result = invoke("evaluate", write_xlsx(tmp_path / "h.xlsx", rows), "--out", tmp_path / "o")
+    result = invoke("evaluate", write_xlsx(tmp_path / "h.xlsx", rows), "--out", tmp_path / "o",
+                    "--no-pdf")
     assert result.exit_code == 0
     book = load_workbook(tmp_path / "o" / "scorecard.xlsx")
     sites = list(book["Scorecard"].iter_rows(min_row=2, max_row=1 + len(hostile)))
