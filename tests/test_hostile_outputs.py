@@ -152,9 +152,10 @@ def test_a_symlinked_out_keeps_its_link_and_leaves_nothing_beside_it(tmp_path):
 
 
 def test_output_folders_follow_the_umask(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", [HEADER, ROW])  # one site: a report and a portfolio
     old = os.umask(0o022)
     try:
-        assert invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--jobs", "1").exit_code == 0
+        assert invoke("evaluate", source, "--out", tmp_path / "out", "--jobs", "1").exit_code == 0
     finally:
         os.umask(old)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
