@@ -228,6 +228,7 @@ class Case:
     rows: tuple[int, int, int] | None = None  # data rows, evaluated, rejected
     check: Callable[[Path], None] | None = None
     own_process: bool = False  # a case that once aborted the whole process runs in its own
+    slow: bool = False  # not in `make test-quick`: ~1 s, and a quick case of its kind stays
 
 
 def results(out: Path) -> list[dict]:
@@ -366,22 +367,23 @@ CASES = [
          sheet_xml(lambda xml: with_last_row(b"<row/>" * 1_048_572 + b"<row>" + b"<c/>" * 16_383
                                              + b"<c><v>1</v></c></row>")(
              without_references(xml))), 2,
-         ["sheet Sites: refused: cell XFD1048576 lies far outside the data"], own_process=True),
+         ["sheet Sites: refused: cell XFD1048576 lies far outside the data"], own_process=True,
+         slow=True),
     Case("a stray cell under a namespace prefix",
          sheet_xml(lambda xml: prefixed(with_last_row(
              b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')(xml))), 2,
-         ["sheet Sites: refused: cell XFD1048576"], own_process=True),
+         ["sheet Sites: refused: cell XFD1048576"], own_process=True, slow=True),
     Case("a stray cell with a tab before its reference",
          sheet_xml(with_last_row(b'<row r="1048576"><c\tr="XFD1048576"><v>1</v></c></row>')), 2,
-         ["sheet Sites: refused: cell XFD1048576"], own_process=True),
+         ["sheet Sites: refused: cell XFD1048576"], own_process=True, slow=True),
     Case("cells with no references", sheet_xml(without_references), 0, rows=(2, 2, 0),
-         own_process=True),
+         own_process=True, slow=True),
     Case("an empty styled cell at XFD1048576",
          sheet_xml(with_last_row(b'<row r="1048576"><c r="XFD1048576" s="0"/></row>')), 0,
-         rows=(2, 2, 0), own_process=True),
+         rows=(2, 2, 0), own_process=True, slow=True),
     Case("a dimension that claims the whole sheet",
          sheet_xml(lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"',
-                                      xml)), 0, rows=(2, 2, 0), own_process=True),
+                                      xml)), 0, rows=(2, 2, 0), own_process=True, slow=True),
     Case("an .ods with a stray cell", ods_with(
         b'<table:table-row table:number-rows-repeated="1048572"><table:table-cell/>'
         b'</table:table-row><table:table-row><table:table-cell table:number-columns-repeated='
@@ -394,7 +396,7 @@ CASES = [
         b'table:number-columns-repeated="10" office:value-type="string"><text:p>x</text:p>'
         b"</table:table-cell></table:table-row>"), 2,
          ["in.ods, sheet Sites: refused: cell J1048575 lies far outside the data",
-          "1,048,575 rows by 10 columns"], own_process=True),
+          "1,048,575 rows by 10 columns"], own_process=True, slow=True),
     # ---- zip headers that lie
     Case("a sheet larger than its zip header says", lying_zip("size"), 2,
          ["in.xlsx, sheet Sites: cannot be read: the file is damaged", "save it again"]),
@@ -488,7 +490,8 @@ def test_the_corpus_is_large_enough():
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=pytest.mark.slow if c.slow else ())
+                                  for c in CASES])
 def test_bad_input(tmp_path, case):
     source = case.build(tmp_path)
     out = tmp_path / "out"

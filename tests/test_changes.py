@@ -52,6 +52,7 @@ def test_two_quarters_give_a_change_report(tmp_path):
     assert book.sheetnames[3:6] == ["Economics", "Cash flows", "Changes"] and book["Changes"].max_row == 8
 
 
+@pytest.mark.slow  # renders both quarters' PDFs, 82 of them
 def test_changes_reach_the_pdfs(tmp_path):
     quarters = evaluate_quarters(tmp_path)
 

@@ -163,6 +163,7 @@ def test_output_folders_follow_the_umask(tmp_path):
     assert (tmp_path / "out" / "results.csv").stat().st_mode & 0o777 == 0o644
 
 
+@pytest.mark.slow  # the first run must still be rendering the sample's 41 PDFs: ~12 s
 def test_a_second_run_on_the_same_out_is_refused_and_the_first_finishes(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

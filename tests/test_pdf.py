@@ -85,6 +85,7 @@ def test_portfolio_summary(sample_run):
     assert "None: every row of the spreadsheet was evaluated." in text
 
 
+@pytest.mark.slow  # three runs, six renders; the quick set checks reuse in test_a_damaged_*
 def test_unchanged_rerun_reuses_every_pdf_and_a_rules_change_renders_again(tmp_path):
     out = tmp_path / "o"
     source = write_xlsx(tmp_path / "p.xlsx", [HEADER, ROW, ["B-2", "Beta", 8, 0.09, "air",
@@ -116,6 +117,7 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.slow  # five renders; the quick set checks escaping in test_branding_names_*
 def test_hostile_text_prints_as_text(tmp_path):
     rows = [HEADER + ["operator", "notes"]] + [
         [f"H{i}", text, 30, 0.04, "air", "yes", "yes", text, text]
@@ -180,6 +182,7 @@ def test_report_names_stay_inside_reports_and_never_collide(ids):
         assert len(name) < 120 and name.endswith(".pdf")
 
 
+@pytest.mark.slow  # four renders; the quick set checks the names in test_report_names_*
 def test_path_like_site_ids_write_inside_reports(tmp_path):
     rows = [HEADER, ["../../escape", *ROW[1:]], ["sub/dir", *ROW[1:]], ["sub_dir", *ROW[1:]]]
     out = tmp_path / "o"
@@ -195,6 +198,7 @@ MACHINE_WORDS = sorted({c.name for c in contract.COLUMNS if "_" in c.name}
                        | {choice for c in contract.COLUMNS for choice in c.choices if "_" in choice})
 
 
+@pytest.mark.slow  # reads the text of all 41 PDFs: ~6 s
 def test_no_page_names_a_field(sample_run):
     for path in [sample_run / "portfolio.pdf", *sorted((sample_run / "reports").iterdir())]:
         text = words(path)
