@@ -103,11 +103,10 @@ def staging_left(parent: Path) -> list[str]:
     return [p.name for p in parent.iterdir() if p.name.startswith(".")]
 
 
-def rerun_ahead(tmp_path: Path) -> tuple[Path, dict[str, bytes], Path]:
-    """A finished output of the sample, a snapshot of it, and a rules file that makes the
-    next run render every PDF again: the set-up of a run about to be interrupted."""
-    out = tmp_path / "out"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--jobs", "1").exit_code == 0
-    rules = tmp_path / "r.toml"
+def rerun_ahead(out: Path) -> tuple[Path, dict[str, bytes], Path]:
+    """``out``, a finished output of the sample (a test's ``sample_copy``), a snapshot of it,
+    and a rules file beside it that makes the next run render every PDF again: the set-up of
+    a run about to be interrupted."""
+    rules = out.parent / "r.toml"
     rules.write_text("[power.training]\npass_min_capacity_mw = 25.0\n")
     return out, snapshot(out), rules

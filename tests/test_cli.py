@@ -263,8 +263,8 @@ def _default_sigint():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_ctrl_c_exits_130_and_keeps_the_previous_output(tmp_path, jobs):
-    out, before, rules = rerun_ahead(tmp_path)
+def test_ctrl_c_exits_130_and_keeps_the_previous_output(sample_copy, tmp_path, jobs):
+    out, before, rules = rerun_ahead(sample_copy)
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", SAMPLE, "--out", out,
                             "--rules", rules, "--jobs", jobs], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

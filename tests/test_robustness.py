@@ -21,8 +21,8 @@ from pypdf import PdfReader
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_a_killed_run_leaves_the_previous_output_intact(tmp_path, sig):
-    out, before, rules = rerun_ahead(tmp_path)
+def test_a_killed_run_leaves_the_previous_output_intact(sample_copy, tmp_path, sig):
+    out, before, rules = rerun_ahead(sample_copy)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", str(SAMPLE), "--out",
                             str(out), "--rules", str(rules), "--jobs", "1"], env=env,
