@@ -18,7 +18,8 @@ test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(ARGS)
 
-# The tests without the slow ones (wheel build, long renders): under a minute.
+# The tests without those marked slow (the wheel build, runs interrupted on purpose, tests
+# that render or read dozens of PDFs, the costliest bad inputs); `make test` runs them all.
 test-quick: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -m "not slow" $(ARGS)
