@@ -61,6 +61,9 @@ class Sitefit(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            # The output is already safe; a Ctrl-C still pending or pressed again must not
+            # turn the exit code a scheduler reads (130) into death by signal.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             self._fail(ctx, Interrupted("interrupted; the previous output is untouched"))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
