@@ -21,7 +21,6 @@ from pipeline.cli import cli
 from pipeline.writers import excel
 from pipeline.writers.excel import RunFacts, ScorecardWriter
 
-SAMPLE = Path(__file__).resolve().parent.parent / "input" / "sites.xlsx"
 FACTS = RunFacts("9.9", "in & out.xlsx", "default rules", "ab" * 32, "2026-11-23")
 BUCKETS = pd.DataFrame({"bucket": ["Training", "Inference", "Hybrid", "Neither", "Total"],
                         "sites": [1, 0, 0, 1, 2], "ready": [1, 0, 0, 0, 1],
@@ -50,13 +49,10 @@ SITES = pd.DataFrame({"site_id": ["A", "B"], "site_name": ["=HYPERLINK(\"http://
                       "econ_capex_musd": [0.03, 12.0]})
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample")
-    result = CliRunner().invoke(cli, ["evaluate", str(SAMPLE), "--out", str(out), "--jobs", "2"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.stderr
-    return out
+@pytest.fixture
+def sample(sample_run):
+    """The session's one evaluation of the sample (read only)."""
+    return sample_run
 
 
 def test_headings_are_labels_and_the_columns_sheet_maps_them(sample):
@@ -227,6 +223,7 @@ def test_further_sheets_are_tables_with_totals(tmp_path):
     assert sheet.tables["CashFlows"].totalsRowCount == 1
 
 
+@pytest.mark.slow  # about 14 s: a workbook of 16,400 columns
 def test_more_columns_than_excel_has_stay_in_results_csv_and_are_named(tmp_path):
     extras = [f"extra {i}" for i in range(excel.MAX_COLUMNS)]
     source = write_csv(tmp_path / "wide.csv", [HEADER + extras, ROW + list(range(len(extras)))])
