@@ -71,7 +71,7 @@ def check(path: Path) -> Validated:
     return validate(load(path))
 
 
-CHUNK = 2000  # sites classified and written at a time: memory stays flat with size
+CHUNK = 1000  # sites classified and written at a time: memory stays flat with size
 
 
 class _Clock:
