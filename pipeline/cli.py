@@ -112,8 +112,9 @@ def cli() -> None:
               help="What-if: a second rules file applied on top, compared like --set.")
 @click.option("--previous", type=click.Path(path_type=Path, exists=True),
               help="An earlier output folder (or its results.csv) to report changes against. "
-                   "Default: the previous run in the output folder, or an earlier quarter's "
-                   "file beside the input (sites-2026Q3.xlsx before sites.xlsx).")
+                   "Default: the previous run in the output folder, or, among the inputs "
+                   "given together (a folder, or several files), the same portfolio's "
+                   "earlier quarter (sites-2026Q3.xlsx before sites.xlsx).")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF reports.")
 @click.option("--branding", type=click.Path(path_type=Path, dir_okay=False),
               help="A TOML file whose [branding] table names the company the PDFs are made "
