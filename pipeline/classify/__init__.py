@@ -73,11 +73,9 @@ class Classifier:
     def bucket(self, values: dict[str, Any]) -> Bucket:
         """The bucket of a site, without sentences, readiness or actions: for checking
         what-ifs. A site barred by its country is Neither whatever its gates."""
-        if risks.assess(values, self.rules).barred:
-            return Bucket.NEITHER
         statuses = self.statuses(values)
         verdicts = [verdict_of([statuses[(w, g)] for g in GATE_NAMES]) for w in WORKLOADS]
-        return bucket_of(*verdicts)
+        return _bucket(risks.assess(values, self.rules), *verdicts)
 
     def gate(self, gate: Gate, values: dict[str, Any]) -> GateResult:
         """Evaluate one gate, exploring the extremes of every missing value it needs."""
@@ -115,8 +113,7 @@ class Classifier:
         training = self._workload("training", results["training"])
         inference = self._workload("inference", results["inference"])
         deal, power = risks.assess(values, self.rules), timeline.assess(values, self.rules)
-        bucket = (Bucket.NEITHER if deal.barred
-                  else bucket_of(training.verdict, inference.verdict))
+        bucket = _bucket(deal, training.verdict, inference.verdict)
         targets = bucket_workloads(bucket)
         held = [Hold(r.topic, r.text) for r in deal.holding]
         if short := self.short_of_power(values, power,
@@ -167,6 +164,11 @@ class Classifier:
         site = self.site(values)
         return Assessment(site, flips.what_would_flip(site, self),
                           flips.better_bucket(site, self), flips.gate_fixes(site, self))
+
+
+def _bucket(deal: risks.DealRisks, training: Verdict, inference: Verdict) -> Bucket:
+    """The bucket the verdicts give, or Neither for a site its country bars."""
+    return Bucket.NEITHER if deal.barred else bucket_of(training, inference)
 
 
 def classify_site(values: dict[str, Any], rules: Rules) -> SiteResult:
