@@ -96,7 +96,8 @@ class ScorecardWriter:
         self._summary = self._book.add_worksheet("Summary")
         self._tables: list[_Table] = []
         self._scorecard = self._table("Scorecard", scorecard_columns, report_names)
-        self._detail = self._table("Gate detail", detail_columns)
+        # every gate on paper: two pages across, the site repeated on the second
+        self._detail = self._table("Gate detail", detail_columns, pages_across=2)
 
     def add_sites(self, frame: pd.DataFrame) -> None:
         self._scorecard.append(frame)
@@ -133,8 +134,8 @@ class ScorecardWriter:
         return said
 
     def _table(self, title: str, columns: list[str],
-               report_names: dict[str, str] | None = None) -> "_Table":
-        table = _Table(self, title, [str(c) for c in columns], report_names)
+               report_names: dict[str, str] | None = None, pages_across: int = 1) -> "_Table":
+        table = _Table(self, title, [str(c) for c in columns], report_names, pages_across)
         self._tables.append(table)
         return table
 
@@ -257,11 +258,13 @@ class ScorecardWriter:
 
 class _Table:
     """An Excel table filled in chunks, continued on "title 2", "title 3"... past Excel's
-    row limit; with a link to each site's PDF when ``report_names`` is given."""
+    row limit; with a link to each site's PDF when ``report_names`` is given. Printed, it
+    shows the leading columns that fit a page's width, or with ``pages_across`` above 1,
+    every column over that many pages, the first two repeated on each."""
 
     def __init__(self, book: ScorecardWriter, title: str, columns: list[str],
-                 report_names: dict[str, str] | None):
-        self._book, self.title = book, title
+                 report_names: dict[str, str] | None, pages_across: int = 1):
+        self._book, self.title, self._pages_across = book, title, pages_across
         self._links = report_names if report_names is not None and columns[:1] == [
             "site_id"] else None
         if self._links is not None:
@@ -384,8 +387,8 @@ class _Table:
             heights = [math.ceil(len(h) / max(w - 1, 1))
                        for h, w in zip(self._headings, self._width)]
             sheet.set_row(0, 15 * min(max(heights + [1]), 4))
-            if self.title == "Gate detail":  # every gate on paper: two pages across,
-                sheet.fit_to_pages(2, 0)        # the site repeated on the second
+            if self._pages_across > 1:  # every column, the first two on each page
+                sheet.fit_to_pages(self._pages_across, 0)
                 sheet.repeat_columns(0, 1)
                 sheet.print_area(0, 0, last, last_col)
             else:
