@@ -110,13 +110,14 @@ SCORECARD_ECONOMICS = ("econ_workload", "econ_it_mw", "econ_capex_musd",
                        "econ_cost_to_ready_musd", "econ_npv_musd", "econ_irr_pct",
                        "econ_payback_years")
 
+CASH_FLOW_COLUMNS = ("site_id", "site_name", "econ_workload", "econ_capex_musd",
+                     "econ_npv_musd", "econ_irr_pct")
+
 
 def scorecard_columns(columns: list[str]) -> list[str]:
     """The results columns the Scorecard sheet shows: all but the economics detail, which the
     Economics sheet shows site by site (results.csv keeps every column)."""
     return [c for c in columns if c not in ECONOMICS_COLUMNS or c in SCORECARD_ECONOMICS]
-CASH_FLOW_COLUMNS = ("site_id", "site_name", "econ_workload", "econ_capex_musd",
-                     "econ_npv_musd", "econ_irr_pct")
 
 
 def economics_rows(results: list[SiteResult], economics: pd.DataFrame) -> pd.DataFrame:

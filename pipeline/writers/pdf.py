@@ -37,7 +37,8 @@ import markupsafe
 from pipeline import __version__, contract, labels, tabulate
 from pipeline.children import end_with_parent
 from pipeline.classify import SiteResult
-from pipeline.classify.gates import GATE_NAMES
+from pipeline.classify.gates import GATE_NAMES, WORKLOADS
+from pipeline.classify.words import Readiness
 from pipeline.errors import EnvironmentFailure, UsageError
 from pipeline.writers import sitemap
 
@@ -262,8 +263,7 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
         buckets=buckets.to_dict("records"), chart=_bucket_chart(buckets.iloc[:-1]),
         site_map=sitemap.site_map(points, BUCKET_COLOURS, TEMPLATES / "map"),
         mapped=len(points), unmapped=totals.unlocated, unmapped_count=totals.unlocated_count,
-        ranked={w: {r: totals.ranked(w, r) for r in ("ready", "not yet")}
-                for w in ("training", "inference")},
+        ranked={w: {r: totals.ranked(w, r) for r in Readiness} for w in WORKLOADS},
         disqualifiers=totals.disqualifiers(), deal_risks=totals.deal_risks(),
         blockers=totals.blockers.most_common(),
         not_yet=[{**s, "flip": _flip(s["flip"])} for s in totals.not_yet_listed],
