@@ -296,6 +296,21 @@ def test_the_library_evaluates_without_the_command_line(tmp_path):
     assert run.outcomes[0].manifest == tmp_path / "out" / "a" / "manifest.json"
 
 
+def test_a_run_leaves_the_callers_garbage_collector_as_it_found_it(tmp_path):
+    """A run collects less often while it writes (speed), and gives the thresholds back."""
+    import gc
+    from pipeline import api
+    write_xlsx(tmp_path / "a.xlsx", [HEADER, ROW])
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(500, 7, 3)
+        run = api.evaluate([tmp_path / "a.xlsx"], tmp_path / "out", pdfs=False)
+        assert run.outcomes[0].status == "evaluated"
+        assert gc.get_threshold() == (500, 7, 3)
+    finally:
+        gc.set_threshold(*before)
+
+
 def conforms(document: dict) -> dict:
     """``document``, after checking it against the published schema of ``--json``."""
     import jsonschema
