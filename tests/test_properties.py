@@ -118,3 +118,17 @@ def test_a_lift_to_a_better_bucket_is_checked_by_classifying_again(values):
         if change is not None:
             again = classifier.site({**values, **change})
             assert getattr(again, workload).verdict != "unfit"
+
+
+@settings(max_examples=300, deadline=None)
+@given(SITES, SITES, st.sets(st.sampled_from(COLUMNS)))
+def test_a_changed_site_is_judged_as_if_classified_afresh(values, other, columns):
+    """Re-evaluating only the gates that read a changed input gives every status, and the
+    bucket, that classifying the changed site from scratch gives."""
+    classifier = Classifier(RULES)
+    site = classifier.site(values)
+    change = {column: other[column] for column in columns}
+    afresh = classifier.site({**values, **change})
+    assert classifier.statuses_after(site, change) == {
+        (w, g): afresh.gate(w, g).status for w in WORKLOADS for g in GATE_NAMES}
+    assert classifier.bucket_after(site, change) == afresh.bucket

@@ -63,19 +63,35 @@ class Classifier:
                  names: tuple[str, ...] = GATE_NAMES) -> dict[tuple[str, str], Status]:
         """The status of the gates ``names`` of ``workloads`` for a site, without the
         sentences: for checking many what-ifs."""
+        return {(gate.workload, gate.name): self._status(gate, values)
+                for gate in _gates(workloads, names)}
+
+    def statuses_after(self, site: SiteResult, change: dict[str, Any],
+                       workloads: tuple[str, ...] = WORKLOADS,
+                       names: tuple[str, ...] = GATE_NAMES) -> dict[tuple[str, str], Status]:
+        """:meth:`statuses` of ``site`` with ``change`` made to its inputs. A gate decides
+        on the inputs it reads alone, so one that read none of the changed inputs keeps
+        its status and is not evaluated again."""
+        values = {**site.values, **change}
+        moved = {column for column, value in change.items() if site.values.get(column) != value}
         statuses = {}
-        for gate in (g for g in GATES if g.workload in workloads and g.name in names):
-            found = {outcome.status for outcome, _, _ in self._explore(gate, values)}
+        for gate in _gates(workloads, names):
+            before = site.gate(gate.workload, gate.name)
             statuses[(gate.workload, gate.name)] = (
-                next(iter(found)) if len(found) == 1 else Status.UNKNOWN)
+                before.status if moved.isdisjoint(before.inputs) else self._status(gate, values))
         return statuses
 
-    def bucket(self, values: dict[str, Any]) -> Bucket:
-        """The bucket of a site, without sentences, readiness or actions: for checking
-        what-ifs. A site barred by its country is Neither whatever its gates."""
-        statuses = self.statuses(values)
+    def _status(self, gate: Gate, values: dict[str, Any]) -> Status:
+        found = {outcome.status for outcome, _, _ in self._explore(gate, values)}
+        return next(iter(found)) if len(found) == 1 else Status.UNKNOWN
+
+    def bucket_after(self, site: SiteResult, change: dict[str, Any]) -> Bucket:
+        """The bucket of ``site`` with ``change`` made to its inputs, without sentences,
+        readiness or actions: for checking what-ifs. A site barred by its country is Neither
+        whatever its gates."""
+        statuses = self.statuses_after(site, change)
         verdicts = [verdict_of([statuses[(w, g)] for g in GATE_NAMES]) for w in WORKLOADS]
-        return _bucket(risks.assess(values, self.rules), *verdicts)
+        return _bucket(risks.assess({**site.values, **change}, self.rules), *verdicts)
 
     def gate(self, gate: Gate, values: dict[str, Any]) -> GateResult:
         """Evaluate one gate, exploring the extremes of every missing value it needs."""
@@ -156,7 +172,8 @@ class Classifier:
         site's capacity) if judged on the MW energized today: readiness reads energized MW."""
         if not full or power.energized_floor >= power.capacity_mw:
             return ()
-        now = self.statuses({**values, "power_capacity_mw": power.energized_floor}, tuple(full))
+        now = self.statuses({**values, "power_capacity_mw": power.energized_floor}, tuple(full),
+                            ("power",))
         return tuple(w for w, status in full.items() if now[(w, "power")] != status)
 
     def assess(self, values: dict[str, Any]) -> Assessment:
@@ -164,6 +181,10 @@ class Classifier:
         site = self.site(values)
         return Assessment(site, flips.what_would_flip(site, self),
                           flips.better_bucket(site, self), flips.gate_fixes(site, self))
+
+
+def _gates(workloads: tuple[str, ...], names: tuple[str, ...]) -> Iterable[Gate]:
+    return (g for g in GATES if g.workload in workloads and g.name in names)
 
 
 def _bucket(deal: risks.DealRisks, training: Verdict, inference: Verdict) -> Bucket:

@@ -49,9 +49,9 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...],
 
     Each workload's fix is read off the site as already changed for the ones before it, so
     two workloads never ask for conflicting values (training's in_progress path already
-    satisfies inference's planned one). The result is checked by evaluating every gate of
-    the changed site again; it also lifts what holds the site back besides its gates (a
-    contested permit, organised opposition, power not yet energized).
+    satisfies inference's planned one). The result is checked by evaluating again every gate
+    of the changed site that reads a changed input; it also lifts what holds the site back
+    besides its gates (a contested permit, organised opposition, power not yet energized).
     """
     change: dict[str, Any] = {}
     values = site.values
@@ -61,7 +61,7 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...],
             if statuses[(workload, gate)] != Status.PASS:
                 change.update(GATE[(workload, gate)].fix(values, classifier.values))
         values = {**site.values, **change}
-        statuses = classifier.statuses(values, workloads)
+        statuses = classifier.statuses_after(site, change, workloads)
     if not all(statuses[(w, g)] == Status.PASS for w in workloads for g in GATE_NAMES):
         return None
     change.update(risks.release(values, classifier.rules))
@@ -114,7 +114,7 @@ def lift(site: SiteResult, workload: str, classifier: Classifier) -> dict[str, A
         change.update(GATE[(workload, gate)].fix(site.values, classifier.values, least=True))
 
     def lifted(candidate: dict[str, Any]) -> bool:
-        statuses = classifier.statuses({**site.values, **candidate}, (workload,), failed)
+        statuses = classifier.statuses_after(site, candidate, (workload,), failed)
         return verdict_of(statuses.values()) != Verdict.UNFIT
 
     if not lifted(change):
@@ -137,7 +137,7 @@ def better_bucket(site: SiteResult, classifier: Classifier) -> str:
     for workload in LACKING[site.bucket]:
         change = lift(site, workload, classifier)
         if change is not None:  # verified: the changed site, classified again, moves up
-            bucket = classifier.bucket({**site.values, **change})
+            bucket = classifier.bucket_after(site, change)
             if bucket != site.bucket:
                 options.append((len(change), bucket, change))
     if not options:
