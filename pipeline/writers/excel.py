@@ -386,7 +386,7 @@ class _Table:
                 sheet.set_column(index, index, width)
             heights = [math.ceil(len(h) / max(w - 1, 1))
                        for h, w in zip(self._headings, self._width)]
-            sheet.set_row(0, 15 * min(max(heights + [1]), 4))
+            sheet.set_row(0, 15 * min(max(heights + [1]), MAX_LINES))
             if self._pages_across > 1:  # every column, the first two on each page
                 sheet.fit_to_pages(self._pages_across, 0)
                 sheet.repeat_columns(0, 1)
