@@ -92,6 +92,20 @@ def sample_copy(sample_run, tmp_path) -> Path:
     return Path(shutil.copytree(sample_run, tmp_path / "out", symlinks=True))
 
 
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV that sitefit wrote (results.csv, rejected.csv...), a dict per row."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def sample_results(rules) -> list:
+    """The sample portfolio classified in this process, enriched as a run enriches it."""
+    from pipeline.classify import classify
+    from pipeline.enrich import enrich
+    from pipeline.run import check
+    return classify(enrich(check(SAMPLE).sites, rules), rules)
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to compare before and after a run."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -15,19 +14,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import (HEADER, ROOT, ROW, SAMPLE, invoke, rerun_ahead, snapshot, staging_left,
-                      write_csv, write_xlsx)
+from conftest import (HEADER, ROOT, ROW, SAMPLE, invoke, read_csv, rerun_ahead, snapshot,
+                      staging_left, write_csv, write_xlsx)
 from pipeline.cli import cli
 from pipeline.errors import OutputError, SitefitError, UsageError
 from pipeline.load import LoadError
 from pipeline.rules import RulesError
 from pipeline.writers.background import WriterDied
 from pipeline.writers.pdf import PdfUnavailable
-
-def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
 
 def test_sample_portfolio_evaluates_cleanly(tmp_path):
     result = invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")

@@ -156,11 +156,8 @@ def test_blank_energized_mw_means_all_energized_when_the_status_says_so(rules):
 
 
 def test_the_economics_and_the_power_timeline_agree_on_every_sample_site(rules):
-    from conftest import SAMPLE
-    from pipeline.classify import classify
-    from pipeline.enrich import enrich
-    from pipeline.run import check
-    results = classify(enrich(check(SAMPLE).sites, rules), rules)
+    from conftest import sample_results
+    results = sample_results(rules)
     default = tuple(rules["economics"]["time_to_power_months"])
     seen = set()
     for result in results:

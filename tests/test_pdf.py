@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import HEADER, ROW, SAMPLE, invoke, write_xlsx
+from conftest import HEADER, ROW, SAMPLE, invoke, read_csv, sample_results, write_xlsx
 from pipeline import contract, tabulate
 from pipeline.writers import pdf
 
@@ -38,9 +38,7 @@ def test_one_report_per_site_and_a_portfolio(sample_run):
 
 
 def test_site_report_says_what_the_scorecard_says(sample_run):
-    import csv
-    with open(sample_run / "results.csv", encoding="utf-8") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["site_id"] == "IL-01")
+    row = next(r for r in read_csv(sample_run / "results.csv") if r["site_id"] == "IL-01")
     text = words(sample_run / "reports" / "IL-01.pdf")
     assert "Kankakee Junction" in text and "Prairie State Mining" in text
     assert f"{row['bucket']}: training and inference" in text and "not yet ready" in text
@@ -217,9 +215,7 @@ def test_what_would_flip_it_reads_as_labels():
 
 
 def test_portfolio_first_page_stands_alone_with_a_map(sample_run):
-    import csv
-    with open(sample_run / "results.csv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv(sample_run / "results.csv")
     first = " ".join(PdfReader(sample_run / "portfolio.pdf").pages[0].extract_text().split())
     assert "Portfolio summary" in first and "Where the sites are" in first
     assert "39 of 40 sites mapped" in first and "Not mapped (no coordinates): PY-03" in first
@@ -230,12 +226,8 @@ def test_portfolio_first_page_stands_alone_with_a_map(sample_run):
 
 
 def test_the_map_has_one_mark_per_located_site_in_its_bucket_colour():
-    from pipeline.classify import classify
-    from pipeline.enrich import enrich
     from pipeline.rules import default_rules
-    from pipeline.run import check
-    rules = default_rules()
-    results = classify(enrich(check(SAMPLE).sites, rules), rules)
+    results = sample_results(default_rules())
     totals = tabulate.Tally()
     totals.add(results)
     page = pdf.portfolio_page(totals, pdf.RunInfo("0", "d", "sites.xlsx", "r", "h"), 0, None)
@@ -260,9 +252,7 @@ def test_map_frames_the_sites_it_is_given():
 
 
 def test_ready_and_not_yet_sites_are_ranked_apart(sample_run):
-    import csv
-    with open(sample_run / "results.csv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv(sample_run / "results.csv")
     readiness = {r["site_id"]: r["readiness"] for r in rows}
     neither = {r["site_id"] for r in rows if r["bucket"] == "Neither"}
     text = words(sample_run / "portfolio.pdf")
