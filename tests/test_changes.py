@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 
@@ -10,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import ROOT, invoke
+from conftest import ROOT, invoke, read_csv
 from pipeline.classify import Classifier, classify
 from pipeline.classify import bucket_workloads
 from pipeline.classify.flips import fix_for, workload_fix
@@ -22,8 +21,7 @@ INPUT = ROOT / "input"
 
 
 def rows(path):
-    with open(path, encoding="utf-8") as handle:
-        return {r["site_id"]: r for r in csv.DictReader(handle)}
+    return {r["site_id"]: r for r in read_csv(path)}
 
 
 def evaluate_quarters(out, *options):

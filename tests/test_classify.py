@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import site
+from conftest import read_csv, site
 from pipeline.classify import classify_site
 
 
@@ -282,7 +282,6 @@ def test_a_neither_site_hears_the_cheapest_way_to_a_bucket_and_a_hybrid_site_not
 
 
 def test_the_better_bucket_is_a_column_of_the_results(tmp_path):
-    import csv
     from pathlib import Path
 
     from click.testing import CliRunner
@@ -293,8 +292,7 @@ def test_the_better_bucket_is_a_column_of_the_results(tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", str(sample), "--out", str(tmp_path / "o"),
                                       "--no-pdf"])
     assert result.exit_code == 0
-    with (tmp_path / "o" / "results.csv").open(encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv(tmp_path / "o" / "results.csv")
     for row in rows:
         if row["bucket"] == "Hybrid":
             assert row["better_bucket"] == ""

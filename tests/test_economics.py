@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import site
+from conftest import read_csv, site
 from pipeline import economics
 from pipeline.classify import classify_site
 from pipeline.economics import BASE, HIGH, LOW
@@ -541,8 +541,7 @@ def test_economics_in_the_outputs(tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", str(sample), "--out", str(tmp_path),
                                       "--jobs", "2"], catch_exceptions=False)
     assert result.exit_code == 0
-    with open(tmp_path / "results.csv", encoding="utf-8") as handle:
-        rows = {r["site_id"]: r for r in csv.DictReader(handle)}
+    rows = {r["site_id"]: r for r in read_csv(tmp_path / "results.csv")}
     for column in ("econ_it_mw", "econ_it_mw_full", "econ_capex_per_it_mw_musd",
                    "econ_cost_to_ready_musd", "econ_months_to_revenue", "econ_npv_musd",
                    "econ_npv_p10_musd", "econ_npv_p90_musd", "econ_irr_pct",

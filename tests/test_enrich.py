@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import HEADER, ROW, write_xlsx
+from conftest import HEADER, ROW, read_csv, write_xlsx
 from pipeline.cli import cli
 
 COORDS = HEADER + ["latitude", "longitude", "fiber_carriers", "uplink_gbps"]
@@ -23,8 +22,7 @@ def run(tmp_path, rows, *options):
     source = write_xlsx(tmp_path / "geo.xlsx", rows)
     result = CliRunner().invoke(cli, ["evaluate", str(source), "--out", str(tmp_path / "out"),
                                       *options], catch_exceptions=False)
-    with open(tmp_path / "out" / "results.csv", encoding="utf-8") as handle:
-        return result, {r["site_id"]: r for r in csv.DictReader(handle)}
+    return result, {r["site_id"]: r for r in read_csv(tmp_path / "out" / "results.csv")}
 
 
 def test_coordinates_alone_settle_the_location_gate(tmp_path):

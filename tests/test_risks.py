@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pytest
@@ -10,7 +9,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import HEADER, ROW, site, write_csv
+from conftest import HEADER, ROW, read_csv, site, write_csv
 from pipeline.labels import label
 from pipeline.classify import Classifier, classify_site
 from pipeline.classify.flips import what_would_flip
@@ -254,8 +253,7 @@ def test_risks_and_time_to_power_reach_every_output(tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", str(path), "--out", str(out), "--jobs", "1"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    with open(out / "results.csv", encoding="utf-8") as handle:
-        rows = {r["site_id"]: r for r in csv.DictReader(handle)}
+    rows = {r["site_id"]: r for r in read_csv(out / "results.csv")}
     held, barred = rows["P-1"], rows["P-2"]
     assert "Permit contested" in held["held_back_by"] and "Power: 3 of 30 MW" in \
         held["held_back_by"]
