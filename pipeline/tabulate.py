@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import contract
-from pipeline.classify import BUCKETS, SiteResult
+from pipeline.classify import BUCKETS, Flip, SiteResult
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Bucket, Readiness, Verdict
@@ -34,9 +34,9 @@ PROBLEM_COLUMNS = ("file", "sheet", "row", "site_id", "column", "value", "proble
 
 
 def results_frame(results: list[SiteResult], extras: list[str],
-                  flips: dict[str, str] | None = None,
+                  flips: dict[str, Flip | None] | None = None,
                   economics: pd.DataFrame | None = None,
-                  better: dict[str, str] | None = None) -> pd.DataFrame:
+                  better: dict[str, Flip | None] | None = None) -> pd.DataFrame:
     """One row per evaluated site: the verdicts, every gate status, the economics (the rows
     of ``economics.evaluate``, by site_id), then the inputs. ``flips`` and ``better`` say
     what would make each site ready, and what would move it to a better bucket."""
@@ -56,8 +56,8 @@ def results_frame(results: list[SiteResult], extras: list[str],
         row.update(
             disqualifiers="; ".join(d.title for d in site.disqualifiers),
             next_actions=" | ".join(f"{a.workload} {a.gate}: {a.text}" for a in site.actions),
-            what_would_flip_it=flips.get(site.site_id, ""),
-            better_bucket=better.get(site.site_id, ""),
+            what_would_flip_it=_sentence(flips.get(site.site_id)),
+            better_bucket=_sentence(better.get(site.site_id)),
             data_gaps="; ".join(f"{c} ({', '.join(g)})" for c, g in site.data_gaps.items()),
             mullet_note=site.mullet_note or "",
             source_row=v["row"])
@@ -68,6 +68,10 @@ def results_frame(results: list[SiteResult], extras: list[str],
         row.update({c: v.get(c) for c in extras})
         rows.append(row)
     return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *INPUT_COLUMNS, *extras])
+
+
+def _sentence(flip: Flip | None) -> str:
+    return "" if flip is None else flip.text
 
 
 def outlook_row(site: SiteResult) -> dict[str, Any]:
@@ -198,7 +202,8 @@ class Tally:
         self.unlocated: list[dict[str, Any]] = []
         self.unlocated_count = 0
 
-    def add(self, results: list[SiteResult], flips: dict[str, str] | None = None) -> None:
+    def add(self, results: list[SiteResult],
+            flips: dict[str, Flip | None] | None = None) -> None:
         """Count a chunk of results; ``flips`` says what would make each site ready."""
         flips = flips or {}
         for site in results:
@@ -224,7 +229,7 @@ class Tally:
                     self.not_yet_listed.append({
                         "site_id": site.site_id, "site_name": site.site_name,
                         "bucket": str(site.bucket), "blocked_by": ", ".join(held),
-                        "flip": flips.get(site.site_id, "")})
+                        "flip": flips.get(site.site_id)})
         for key, ranked in self.best.items():
             self.best[key] = heapq.nsmallest(self.TOP, ranked)
 

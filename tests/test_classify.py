@@ -232,7 +232,7 @@ def test_one_rule_value_moves_the_decision_the_fix_and_the_docs_together(rules):
     gate = assessed.site.training.gates["power"]
     assert gate.status == "conditional" and ">= 25 MW" in gate.reason
     assert assessed.fixes[("training", "power")] == "power_capacity_mw 22 MW → 25 MW"
-    assert assessed.what_would_flip == "Ready with: power_capacity_mw 22 MW → 25 MW."
+    assert assessed.what_would_flip.text == "Ready with: power_capacity_mw 22 MW → 25 MW."
     assert "pass >= 25 MW" in band_lines("power", stricter)
 
 
@@ -264,7 +264,7 @@ def test_a_training_site_hears_what_inference_lacks_to_make_it_hybrid(rules):
     far = site(metro_distance_miles=400.0, metro_rtt_ms=None, staffing_24x7=False)
     assessed = Classifier(rules).assess(far)
     assert assessed.site.bucket == "Training"
-    assert assessed.better_bucket == ("Hybrid with: metro_rtt_ms not given → 10 ms; "
+    assert assessed.better_bucket.text == ("Hybrid with: metro_rtt_ms not given → 10 ms; "
                                       "staffing_24x7 no → yes.")
     changed = classify_site({**far, "metro_rtt_ms": 10.0, "staffing_24x7": True}, rules)
     assert changed.bucket == "Hybrid"
@@ -277,8 +277,8 @@ def test_a_neither_site_hears_the_cheapest_way_to_a_bucket_and_a_hybrid_site_not
     neither = classifier.assess(site(power_capacity_mw=2.0, metro_distance_miles=300.0,
                                      metro_rtt_ms=None))
     assert neither.site.bucket == "Neither"
-    assert neither.better_bucket == "Training with: power_capacity_mw 2 MW → 5 MW."
-    assert classifier.assess(site()).better_bucket == ""
+    assert neither.better_bucket.text == "Training with: power_capacity_mw 2 MW → 5 MW."
+    assert classifier.assess(site()).better_bucket is None
 
 
 def test_the_better_bucket_is_a_column_of_the_results(tmp_path):
@@ -307,5 +307,5 @@ def test_a_site_barred_by_its_country_hears_no_better_bucket(rules):
 
     barred = Classifier(rules).assess(site(country="Iran", power_capacity_mw=2.0))
     assert barred.site.bucket == "Neither"
-    assert barred.better_bucket.startswith("No change to the site reaches a better bucket: "
+    assert barred.better_bucket.text.startswith("No change to the site reaches a better bucket: "
                                            "Iran is under US sanctions")

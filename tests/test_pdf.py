@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from conftest import HEADER, ROW, SAMPLE, invoke, read_csv, sample_results, write_xlsx
 from pipeline import contract, tabulate
+from pipeline.classify import Flip
 from pipeline.writers import pdf
 
 
@@ -197,6 +198,16 @@ MACHINE_WORDS = sorted({c.name for c in contract.COLUMNS if "_" in c.name}
 
 
 @pytest.mark.slow  # reads the text of all 41 PDFs: ~6 s
+def test_what_would_flip_it_lists_the_changes_it_was_given():
+    flip = Flip.of("Ready with:", {"rack_density_kw": 12.0, "notes": None},
+                   {"rack_density_kw": 40.0, "notes": "a; b: c"})
+    assert pdf._flip(flip) == {"lead": "Ready with:", "changes": [
+        "Rack density: 12 kW → 40 kW", "notes not given → a; b: c"]}
+    assert pdf._flip(Flip("No change to the site makes it eligible: sanctions")) == {
+        "lead": "No change to the site makes it eligible: sanctions", "changes": []}
+    assert pdf._flip(None) is None
+
+
 def test_no_page_names_a_field(sample_run):
     for path in [sample_run / "portfolio.pdf", *sorted((sample_run / "reports").iterdir())]:
         text = words(path)

@@ -51,7 +51,7 @@ def test_each_risk_value_and_what_it_does(rules, column, value, effect):
         # what would flip it lifts the risk, and the changed site is ready
         flip = what_would_flip(result, Classifier(rules))
         resolved = {"permitting_status": "permitted", "community_opposition": "none"}[column]
-        assert flip == f"Ready with: {column} {value} → {resolved}."
+        assert flip.text == f"Ready with: {column} {value} → {resolved}."
         assert classify_site({**result.values, column: resolved}, rules).readiness == "ready"
 
 
@@ -75,8 +75,9 @@ def test_sanctioned_country_makes_a_site_neither_with_the_reason(rules):
         (hold,) = result.held_back
         assert hold.topic == "country" and "Iran is under US sanctions" in hold.text
         assert "31 CFR 560" in hold.text and "as of 2025-11" in hold.text
-        assert what_would_flip(result, Classifier(rules)).startswith("No change to the site makes it "
-                                                         "eligible: Iran")
+        flip = what_would_flip(result, Classifier(rules))
+        assert flip.text.startswith("No change to the site makes it eligible: Iran")
+        assert flip.changes == ()  # the reason is the lead, never a change to make
 
 
 def test_export_licence_country_is_a_risk_not_a_hold(rules):
@@ -153,7 +154,7 @@ def test_readiness_reads_energized_mw(rules):
                          "study).")
     assert result.power_timeline.months_to_power == 30.0
     assert result.data_gaps == {"time_to_power_months": ("time to power",)}
-    assert what_would_flip(result, Classifier(rules)) == "Ready with: energized_mw 3 MW → 30 MW."
+    assert what_would_flip(result, Classifier(rules)).text == "Ready with: energized_mw 3 MW → 30 MW."
     assert classify_site(site(energized_mw=30.0), rules).readiness == "ready"
 
 

@@ -20,14 +20,14 @@ from pipeline.classify import flips
 from pipeline.classify.disqualifiers import DISQUALIFIERS
 from pipeline.classify.gates import (EXTREMES, GATE_NAMES, GATES, WORKLOADS, Facts, Gate,
                                      Missing)
-from pipeline.classify.results import (BUCKETS, Action, Assessment, GateResult, Hold,
-                                       SiteResult, WorkloadResult, bucket_of, bucket_workloads,
-                                       verdict_of)
+from pipeline.classify.results import (BUCKETS, Action, Assessment, Flip, GateResult, Hold,
+                                       InputChange, SiteResult, WorkloadResult, bucket_of,
+                                       bucket_workloads, verdict_of)
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
 from pipeline.rules import Rules
 
-__all__ = ["BUCKETS", "Action", "Assessment", "Classifier", "GateResult", "Hold", "SiteResult",
-           "WorkloadResult", "bucket_of", "bucket_workloads", "classify", "classify_site",
+__all__ = ["BUCKETS", "Action", "Assessment", "Classifier", "Flip", "GateResult", "Hold",
+           "InputChange", "SiteResult", "WorkloadResult", "bucket_of", "bucket_workloads", "classify", "classify_site",
            "site_records", "verdict_of"]
 
 

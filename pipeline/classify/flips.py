@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline import risks, timeline
 from pipeline.classify.gates import GATE_NAMES, GATES, WORKLOADS
-from pipeline.classify.results import SiteResult, bucket_workloads, verdict_of
+from pipeline.classify.results import Flip, SiteResult, bucket_workloads, verdict_of
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
-from pipeline.contract import show_value
 
 if TYPE_CHECKING:
     from pipeline.classify import Classifier
@@ -72,28 +71,28 @@ def fix_for(site: SiteResult, workloads: tuple[str, ...],
 
 
 def describe(site: SiteResult, change: dict[str, Any]) -> str:
-    return "; ".join(f"{c} {show_value(c, site.values.get(c))} → {show_value(c, v)}"
-                     for c, v in change.items())
+    """Input changes in words: ``power_capacity_mw 22 MW → 25 MW; ...``."""
+    return "; ".join(c.text for c in Flip.of("", site.values, change).changes)
 
 
-def what_would_flip(site: SiteResult, classifier: Classifier) -> str:
-    """The smallest verified change to ``ready`` for the bucket's workloads, in a sentence;
-    for a Neither site, the workload that needs the fewest changes to become fit."""
+def what_would_flip(site: SiteResult, classifier: Classifier) -> Flip | None:
+    """The smallest verified change to ``ready`` for the bucket's workloads; for a Neither
+    site, the workload that needs the fewest changes to become fit; None for a ready site."""
     if site.readiness == Readiness.READY:
-        return ""
+        return None
     if barred := site.deal_risks.barred:
-        return f"No change to the site makes it eligible: {barred.text}"
+        return Flip(f"No change to the site makes it eligible: {barred.text}")
     if site.bucket == Bucket.NEITHER:
         options = [(w, workload_fix(site, w, classifier)) for w in WORKLOADS]
         options = [(w, c) for w, c in options if c is not None]
         if not options:
-            return "No change to the inputs alone makes either workload fit."
+            return Flip("No change to the inputs alone makes either workload fit.")
         workload, change = min(options, key=lambda o: len(o[1]))
-        return f"{workload.capitalize()} becomes fit with: {describe(site, change)}."
+        return Flip.of(f"{workload.capitalize()} becomes fit with:", site.values, change)
     change = fix_for(site, bucket_workloads(site.bucket), classifier)
     if change is None:
-        return "No change to the inputs alone makes this site ready."
-    return f"Ready with: {describe(site, change)}."
+        return Flip("No change to the inputs alone makes this site ready.")
+    return Flip.of("Ready with:", site.values, change)
 
 
 # The workloads a site lacks for each better bucket it could reach.
@@ -126,13 +125,13 @@ def lift(site: SiteResult, workload: str, classifier: Classifier) -> dict[str, A
     return change
 
 
-def better_bucket(site: SiteResult, classifier: Classifier) -> str:
+def better_bucket(site: SiteResult, classifier: Classifier) -> Flip | None:
     """The cheapest verified change that moves the site to a better bucket (Training or
-    Inference to Hybrid; Neither to either), in a sentence; blank for a Hybrid site."""
+    Inference to Hybrid; Neither to either); None for a Hybrid site."""
     if site.bucket == Bucket.HYBRID:
-        return ""
+        return None
     if barred := site.deal_risks.barred:
-        return f"No change to the site reaches a better bucket: {barred.text}"
+        return Flip(f"No change to the site reaches a better bucket: {barred.text}")
     options = []
     for workload in LACKING[site.bucket]:
         change = lift(site, workload, classifier)
@@ -141,6 +140,6 @@ def better_bucket(site: SiteResult, classifier: Classifier) -> str:
             if bucket != site.bucket:
                 options.append((len(change), bucket, change))
     if not options:
-        return "No change to the inputs alone reaches a better bucket."
+        return Flip("No change to the inputs alone reaches a better bucket.")
     _, bucket, change = min(options, key=lambda option: option[0])
-    return f"{bucket} with: {describe(site, change)}."
+    return Flip.of(f"{bucket} with:", site.values, change)

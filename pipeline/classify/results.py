@@ -9,6 +9,7 @@ from pipeline import risks, timeline
 from pipeline.classify.disqualifiers import Disqualifier
 from pipeline.classify.gates import WORKLOADS
 from pipeline.classify.words import Bucket, Readiness, Status, Verdict
+from pipeline.contract import show_value
 
 BUCKETS = tuple(Bucket)
 
@@ -85,14 +86,49 @@ class SiteResult:
 
 
 @dataclass(frozen=True)
+class InputChange:
+    """One input changed: the column, its value now and the value the change asks for."""
+
+    column: str
+    before: Any
+    after: Any
+
+    @property
+    def text(self) -> str:
+        return (f"{self.column} {show_value(self.column, self.before)} → "
+                f"{show_value(self.column, self.after)}")
+
+
+@dataclass(frozen=True)
+class Flip:
+    """What would move a site: a lead (``Ready with:``) and the input changes it names, or a
+    lead alone where no change to the inputs does."""
+
+    lead: str
+    changes: tuple[InputChange, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The flip as one sentence: ``Ready with: a → b; c → d.``"""
+        if not self.changes:
+            return self.lead
+        return f"{self.lead} {'; '.join(c.text for c in self.changes)}."
+
+    @classmethod
+    def of(cls, lead: str, values: dict[str, Any], change: dict[str, Any]) -> Flip:
+        """``lead`` with each column of ``change`` against its value in ``values``."""
+        return cls(lead, tuple(InputChange(c, values.get(c), v) for c, v in change.items()))
+
+
+@dataclass(frozen=True)
 class Assessment:
-    """A classified site with what would flip it to ready, what would move it to a better
-    bucket and, for each gate short of pass, the input changes that would make it pass (in
-    words)."""
+    """A classified site with what would flip it to ready (None when it is ready), what would
+    move it to a better bucket (None for a Hybrid site) and, for each gate short of pass, the
+    input changes that would make it pass (in words)."""
 
     site: SiteResult
-    what_would_flip: str
-    better_bucket: str
+    what_would_flip: Flip | None
+    better_bucket: Flip | None
     fixes: dict[tuple[str, str], str]
 
 

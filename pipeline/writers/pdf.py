@@ -36,7 +36,7 @@ import markupsafe
 
 from pipeline import __version__, contract, labels, tabulate
 from pipeline.children import end_with_parent
-from pipeline.classify import SiteResult
+from pipeline.classify import Flip, SiteResult
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Readiness
 from pipeline.errors import EnvironmentFailure, UsageError
@@ -214,7 +214,7 @@ def readable(text: str) -> str:
 
 
 def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
-               flips: dict[str, str], changes: dict[str, dict],
+               flips: dict[str, Flip | None], changes: dict[str, dict],
                money: dict[str, Any] | None = None) -> list[Page]:
     """One page per site; ``names`` maps every site_id of the run to its file name, ``flips``
     says what would make a site ready, ``changes`` what changed since the previous run."""
@@ -224,20 +224,17 @@ def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
     for site in results:
         pages.append(Page(f"reports/{names[site.site_id]}", template.render(
             site=site, v=site.values, run=info, headline=_headline(site),
-            explanation=EXPLANATIONS[site.bucket], flip=_flip(flips.get(site.site_id, "")),
+            explanation=EXPLANATIONS[site.bucket], flip=_flip(flips.get(site.site_id)),
             change=changes.get(site.site_id),
             money=_with_charts((money or {}).get(site.site_id)))))
     return pages
 
 
-def _flip(sentence: str) -> dict[str, Any] | None:
-    """What would flip a site as a lead and a list of changes: ``Ready with: a; b.``"""
-    if not sentence:
+def _flip(flip: Flip | None) -> dict[str, Any] | None:
+    """What would flip a site as people read it: its lead and a list of the changes."""
+    if flip is None:
         return None
-    lead, _, changes = sentence.partition(": ")
-    if not changes:
-        return {"lead": readable(sentence), "changes": []}
-    return {"lead": lead + ":", "changes": [readable(c) for c in changes.rstrip(".").split("; ")]}
+    return {"lead": readable(flip.lead), "changes": [readable(c.text) for c in flip.changes]}
 
 
 def _with_charts(money: dict[str, Any] | None) -> dict[str, Any] | None:
