@@ -22,7 +22,7 @@ from pipeline.errors import Exit, InputError, SitefitError, UsageError
 
 if TYPE_CHECKING:
     from pipeline.rules import Rules
-    from pipeline.run import FileOutcome
+    from pipeline.outcome import FileOutcome
     from pipeline.validate import Validated
 
 
@@ -69,6 +69,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     """
     from pipeline import inputs as found
     from pipeline import run
+    from pipeline.outcome import FileOutcome
     from pipeline.writers.pdf import load_branding
 
     in_force, baseline = rules_in_force(rules, settings, whatif)
@@ -88,7 +89,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
                 previous=Path(previous) if previous else earlier.get(path), baseline=baseline,
                 branding=brand)
         except SitefitError as error:  # recorded; the next input still runs
-            outcome = run.FileOutcome.failed(path, target, error)
+            outcome = FileOutcome.failed(path, target, error)
         outcomes.append(outcome)
         if each is not None:
             each(outcome)

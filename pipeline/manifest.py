@@ -14,7 +14,7 @@ from pipeline import __version__
 if TYPE_CHECKING:
     from pipeline import tabulate
     from pipeline.rules import Rules
-    from pipeline.run import FileOutcome, RunState
+    from pipeline.outcome import FileOutcome
     from pipeline.validate import Validated
 
 
@@ -27,8 +27,11 @@ def _sha256(path: Path) -> str:
 
 
 def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulate.Tally,
-                   outcome: FileOutcome, run: RunState) -> None:
-    """What a run read, decided and wrote, as JSON at ``path``: the record of the run."""
+                   outcome: FileOutcome, *, previous: Path | None = None, changes: int = 0,
+                   baseline: Rules | None = None, whatif_sites: int = 0) -> None:
+    """What a run read, decided and wrote, as JSON at ``path``: the record of the run.
+    ``previous`` is the run it was compared with (``changes`` sites changed), ``baseline``
+    the rules a what-if compared against (``whatif_sites`` sites moved)."""
     table = checked.table
     manifest = {
         "tool": "sitefit",
@@ -47,13 +50,13 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
         },
         "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
         "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
-        + (["changes.csv"] if run.before is not None else [])
-        + (["whatif.csv"] if run.baseline is not None else [])
+        + (["changes.csv"] if previous is not None else [])
+        + (["whatif.csv"] if baseline is not None else [])
         + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
-        "previous": {"path": str(run.previous), "changes": len(run.changes)}
-        if run.before is not None else None,
-        "what_if": {"baseline": run.baseline.source, "baseline_sha256": run.baseline.sha256,
-                    "sites_changed": len(run.whatif)} if run.baseline is not None else None,
+        "previous": {"path": str(previous), "changes": changes}
+        if previous is not None else None,
+        "what_if": {"baseline": baseline.source, "baseline_sha256": baseline.sha256,
+                    "sites_changed": whatif_sites} if baseline is not None else None,
         "pdfs": outcome.pdfs,
         "timings_s": outcome.timings,
         "exit_status": outcome.exit_code,

@@ -19,9 +19,10 @@ from pipeline import __version__, compare, economics, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
-from pipeline.errors import EnvironmentFailure, Exit, SitefitError, UsageError, writing_failed
+from pipeline.errors import EnvironmentFailure, Exit, UsageError, writing_failed
 from pipeline.load import load
 from pipeline.manifest import write_manifest
+from pipeline.outcome import FileOutcome
 from pipeline.rules import Rules
 from pipeline.validate import Validated, validate
 from pipeline.whatif import WhatIf
@@ -29,43 +30,6 @@ from pipeline.writers import pdf
 from pipeline.writers.background import Background, InProcess, Writer
 from pipeline.writers.csv import write_csv
 from pipeline.writers.excel import RunFacts, ScorecardWriter
-
-
-@dataclass
-class FileOutcome:
-    """What a run of one input file did, for the caller and the manifest."""
-
-    input: Path
-    out_dir: Path | None
-    exit_code: int
-    message: str
-    data_rows: int = 0
-    evaluated: int = 0
-    rejected: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-    pdfs: dict | None = None
-    problems: dict[str, int] = field(default_factory=dict)  # rejected rows' problems by code
-    error: str | None = None  # the code of the error that stopped this input, if one did
-
-    @classmethod
-    def failed(cls, path: Path, out_dir: Path | None, error: SitefitError) -> FileOutcome:
-        """The outcome of an input whose run ``error`` stopped: nothing of it was written."""
-        return cls(path, out_dir, error.exit_code, str(error), error=error.code)
-
-    @property
-    def status(self) -> str:
-        """``evaluated``, ``some-rejected``, ``nothing-evaluated`` or ``failed``."""
-        if self.error is not None:
-            return "failed"
-        return {Exit.OK: "evaluated", Exit.SOME_REJECTED: "some-rejected"}.get(
-            self.exit_code, "nothing-evaluated")
-
-    @property
-    def manifest(self) -> Path | None:
-        """The run's manifest.json, unless the run failed before writing it."""
-        if self.error is not None or self.out_dir is None:
-            return None
-        return self.out_dir / "manifest.json"
 
 
 def check(path: Path) -> Validated:
@@ -289,7 +253,10 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
         except BaseException:
             tables.abort()
             raise
-        write_manifest(staging / "manifest.json", checked, rules, totals, outcome, run)
+        write_manifest(staging / "manifest.json", checked, rules, totals, outcome,
+                       previous=run.previous if run.before is not None else None,
+                       changes=len(run.changes), baseline=run.baseline,
+                       whatif_sites=len(run.whatif) if run.whatif is not None else 0)
 
 
 @dataclass
