@@ -14,6 +14,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -46,6 +47,7 @@ class RawTable:
     skipped_rows: dict[int, str] = field(default_factory=dict)
     formulas: dict[tuple[int, str], str] = field(default_factory=dict)  # formulas with no value
     unreadable: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)  # -> (code, why)
+    delimiter: str | None = None  # of a text file; None for a workbook
 
 
 def load(path: Path) -> RawTable:
@@ -55,60 +57,105 @@ def load(path: Path) -> RawTable:
         raise LoadError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        rows, unreadable = _read_text(path)
-        return _from_rows(path, "csv", rows, unreadable=unreadable)
+        rows, unreadable, delimiter = _read_text(path)
+        table = _from_rows(path, "csv", rows, unreadable=unreadable)
+        table.delimiter = delimiter
+        return table
     if suffix in SPREADSHEET_SUFFIXES:
         return _from_workbook(path)
     raise LoadError(f"{path}: not a spreadsheet (expected {', '.join(SPREADSHEET_SUFFIXES)})")
 
 
-def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str, str]]]:
-    """The records of a delimited text file, and the cells (row, column; 0-based) that could
-    not be read as written, with a problem code and why.
+def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str, str]], str]:
+    """The records of a delimited text file, the cells (row, column; 0-based) that could not
+    be read as written, with a problem code and why, and the delimiter.
 
-    Each record is checked against the physical lines it spans: a quote that opens a cell and
-    never closes on its line swallows the lines after it into that one cell, so those lines
-    are read as rows of their own and the cell that opened the quote is flagged.
+    A quoted cell may hold line breaks (LF, CRLF or CR, as spreadsheet programs write a cell
+    with several lines). A quote left open is told apart by what it does: it swallows whole
+    rows of the file into one cell, so that cell holds lines that read as rows of their own,
+    or its record ends up with another number of cells than the file's rows have. Then the
+    cell that opened the quote is flagged and the lines it swallowed are read as rows.
     """
     text, mixed = _decode(path, path.read_bytes())
-    try:
-        delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
     lines = io.StringIO(text, newline="").readlines()  # split as csv splits: \r\n, \n or \r
-    rows: list[list] = []
-    first_lines: list[int] = []
-    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    hint = _SEPARATOR_HINT.match(lines[0]) if lines else None
+    delimiter = hint[1] if hint else _delimiter(lines)
+    skip = 1 if hint else 0  # Excel's "sep=;" line is a hint, not a row
+    records: list[tuple[list[str], int, int]] = []  # fields, first and last physical line
     field_limit = csv.field_size_limit(max(len(text), csv.field_size_limit()))
     try:
-        reader = csv.reader(lines, delimiter=delimiter)
-        start = 1
+        reader = csv.reader(lines[skip:], delimiter=delimiter)
+        start = skip + 1
         for record in reader:
-            end = reader.line_num
-            # A line break inside a quoted cell is fine; a line that could be a row on its
-            # own (as many cells as the required columns) means a quote was left open.
-            if end > start and any(len(_fields(lines[n - 1], delimiter)) >= len(contract.REQUIRED)
-                                   for n in range(start + 1, end + 1)):
-                opener = _fields(lines[start - 1], delimiter)
-                span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
-                problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
-                    f"a quote opens this cell on line {start} and is never closed there, so "
-                    f"{span} ran into it (read here as rows of their own); close the quote, or "
-                    "write a quote inside a cell twice: \"\""))
-                rows.append(opener)
-                first_lines.append(start)
-                for number in range(start + 1, end + 1):
-                    rows.append(_fields(lines[number - 1], delimiter))
-                    first_lines.append(number)
-            else:
-                rows.append(record)
-                first_lines.append(start)
+            end = reader.line_num + skip
+            records.append((record, start, end))
             start = end + 1
     finally:
         csv.field_size_limit(field_limit)
+    header_at = _find_header([fields for fields, _, _ in records]) or 0
+    widths = {len(fields) for fields, start, end in records[header_at:] if start == end}
+    widths.add(len(records[header_at][0]) if records else 0)
+    rows: list[list] = []
+    first_lines: list[int] = []
+    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    for number, (record, start, end) in enumerate(records):
+        if end == start or number <= header_at or not _swallows(record, widths, delimiter):
+            rows.append(record)
+            first_lines.append(start)
+            continue
+        opener = _fields(lines[start - 1], delimiter)
+        span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+        problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
+            f"a quote opens this cell on line {start} and is never closed there, so "
+            f"{span} ran into it (read here as rows of their own); close the quote, or "
+            "write a quote inside a cell twice: \"\""))
+        rows.append(opener)
+        first_lines.append(start)
+        for line in range(start + 1, end + 1):
+            rows.append(_fields(lines[line - 1], delimiter))
+            first_lines.append(line)
     if mixed:
         problems.update(_legacy_cells(rows, first_lines))
-    return rows, problems
+    return rows, problems, delimiter
+
+
+_SEPARATOR_HINT = re.compile(r"^\ufeff?sep=([^\r\n])\r?\n?$", re.IGNORECASE)
+DELIMITERS = (",", ";", "\t", "|")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter under which the file's first lines hold the header with the most
+    contract columns; where none names any, the one ``csv.Sniffer`` guesses (else ``,``)."""
+    sample = "".join(lines[:HEADER_SEARCH_ROWS * 4])[:1 << 16]
+
+    def columns_named(delimiter: str) -> int:
+        try:
+            records = list(islice(csv.reader(io.StringIO(sample, newline=""),
+                                             delimiter=delimiter), HEADER_SEARCH_ROWS))
+        except csv.Error:  # a cell longer than the sample's field limit
+            return 0
+        return max((len(_header_matches(record)) for record in records), default=0)
+
+    named = {delimiter: columns_named(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=named.get)
+    if named[best]:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def _swallows(record: list[str], widths: set[int], delimiter: str) -> bool:
+    """Whether a record spanning several lines is a quote left open rather than a cell with
+    line breaks: it has a number of cells no other row has, or a cell of it holds a line
+    that reads as a row of its own (as many cells as the required columns)."""
+    if len(record) not in widths:
+        return True
+    return any(len(_fields(line, delimiter)) >= len(contract.REQUIRED)
+               for cell in record if "\n" in cell or "\r" in cell
+               for line in _LINE_BREAK.split(cell)[1:])
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
