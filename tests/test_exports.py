@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import python_calamine
 
-from conftest import SAMPLE, invoke, read_csv
+from conftest import HEADER, SAMPLE, invoke, read_csv
+from pipeline import contract, decimals
+from pipeline.validate import CellError, parse_cell
 
 
 def sample_rows(count: int | None = None) -> list[list]:
@@ -69,3 +72,98 @@ def test_a_quote_left_open_is_still_caught_naming_the_lines_it_swallowed(tmp_pat
            "into it" in problem["problem"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["rows"]["all_accounted_for"]
+
+
+def european(value) -> str:
+    """A value as Excel in a German locale saves it: ``1.200,5``, ``0,045``, ``33,62``."""
+    if isinstance(value, float):
+        text = f"{value:,.10g}" if abs(value) < 1e15 else repr(value)
+        if value.is_integer():
+            text = f"{int(value):,}"
+        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return str(value)
+
+
+def compared(out: Path) -> list[dict]:
+    return read_csv(out / "results.csv")
+
+
+@pytest.fixture(scope="module")
+def sample_evaluated(tmp_path_factory) -> list[dict]:
+    """The sample workbook's results, to compare the files saved from it with."""
+    code, stderr, out = evaluate(Path(shutil.copy(SAMPLE, tmp_path_factory.mktemp("xlsx"))))
+    assert code == 0, stderr
+    return compared(out)
+
+
+def test_a_european_csv_reads_as_the_workbook_it_came_from(tmp_path, sample_evaluated):
+    rows = [[european(cell) for cell in row] for row in sample_rows()]
+    path = tmp_path / "sites.csv"
+    path.write_text(as_text(rows, ";"), encoding="utf-8-sig", newline="")
+    code, stderr, out = evaluate(path)
+    assert code == 0, stderr
+    assert "40 sites evaluated" in stderr
+    assert compared(out) == sample_evaluated
+    numbers = json.loads((out / "manifest.json").read_text())["input"]["numbers"]
+    assert (numbers["decimal"], numbers["settled_by"]) == (",", "numbers")
+
+
+@pytest.mark.parametrize("text, mark", [
+    ("0,045", ","), ("33,62", ","), ("-100,84", ","), ("1.200,5", ","), ("1 200,5", ","),
+    ("1\u00a0200,5", ","), ("1\u202f200,5", ","), ("1.200.000", ","), ("4,5 c/kWh", ","),
+    ("0.045", "."), ("33.62", "."), ("1,200.5", "."), ("1,200,000", "."), ("2.5 years", "."),
+    ("1,200", None), ("1.200", None), ("12", None), ("12,000 kW", None), ("N+1", None)])
+def test_a_number_shows_its_decimal_mark_or_does_not(text, mark):
+    assert decimals.mark_shown(text) == mark
+
+
+@pytest.mark.parametrize("text, decimal, number", [
+    ("1.200,5", ",", 1200.5), ("1 200,5", ",", 1200.5), ("1\u00a0200,5", ",", 1200.5),
+    ("0,045", ",", 0.045), ("1,200", ",", 1.2), ("1.200", ",", 1200.0),
+    ("1,200.5", ".", 1200.5), ("1 200.5", ".", 1200.5), ("1,200", ".", 1200.0),
+    ("12.000 kW", ",", 12.0)])
+def test_numbers_read_with_the_files_mark(text, decimal, number):
+    column = contract.BY_NAME["power_capacity_mw"]
+    assert parse_cell(column, text, decimal=decimal) == pytest.approx(number)
+
+
+def test_a_number_with_the_other_mark_is_rejected_naming_the_option():
+    column = contract.BY_NAME["power_cost_usd_per_kwh"]
+    with pytest.raises(CellError, match=r"this file writes decimal commas.*--decimal \."):
+        parse_cell(column, "0.045", decimal=",")
+    with pytest.raises(CellError, match=r"ambiguous decimal comma.*--decimal ,"):
+        parse_cell(column, "0,045", decimal=".")
+
+
+def cells(*texts):
+    return [(row, "power_capacity_mw", text) for row, text in enumerate(texts, start=2)]
+
+
+def test_the_convention_is_what_most_numbers_show_else_the_delimiters():
+    assert decimals.decide(cells("33,62", "1,200", "0.5", "0,045"), ",").decimal == ","
+    assert decimals.decide(cells("33.62", "1.200"), ";").decimal == "."
+    assert decimals.decide(cells("12", "1,200"), ";").settled_by == "delimiter"
+    assert decimals.decide(cells("12", "1,200"), ";").decimal == ","
+    assert decimals.decide(cells("12", "1,200"), ",").decimal == "."
+    assert decimals.decide(cells("0,5", "0.5"), ";", given=".").decimal == "."
+
+
+def test_a_file_that_cannot_settle_its_mark_says_so_once_naming_the_option(tmp_path):
+    rows = [HEADER, ["A-1", "Alpha", 30, "0,031", "air", "yes", "yes"],
+            ["B-2", "Beta", 8, "0.045", "air", "no", "no"]]
+    path = tmp_path / "sites.csv"
+    path.write_text(as_text(rows, "\t"), encoding="utf-8", newline="")
+    code, stderr, _ = evaluate(path)
+    assert code == 2
+    assert stderr.count("cannot tell the decimal mark") == 1
+    assert "'0,031' (row 2, power_cost_usd_per_kwh) have a decimal comma" in stderr
+    assert "--decimal , or --decimal ." in stderr
+    code, stderr, out = evaluate(path, "--decimal", ",")
+    assert code == 1 and "this file writes decimal commas" in stderr
+    result = invoke("evaluate", path, "--out", tmp_path / "env", "--no-pdf",
+                    env={"SITEFIT_EVALUATE_DECIMAL": "."})
+    assert result.exit_code == 1 and "ambiguous decimal comma" in result.stderr
+    summary = {row[0]: row[1] for row in python_calamine.CalamineWorkbook.from_path(
+        str(tmp_path / "env" / "scorecard.xlsx")).get_sheet_by_name("Summary").to_python()}
+    assert summary["Numbers"].startswith("decimal point, thousands grouped with , or space "
+                                         "(as --decimal says)")
