@@ -268,7 +268,10 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
     for sheet in order:
         rows = _sheet_rows(path, workbook, archive, sheet.name)
         if _find_header(rows) is not None:
-            formulas = _uncached_formulas(archive, sheet.name) if archive else {}
+            formulas, errors = _formula_cells(archive, sheet.name, path) if archive else ({}, {})
+            for (row, column), error in errors.items():  # read as blank: shown as saved
+                if row < len(rows) and column < len(rows[row]):
+                    rows[row][column] = error
             return _from_rows(path, sheet.name, rows, formulas)
         if first_rows is None:
             first_rows = rows
@@ -455,34 +458,58 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def _uncached_formulas(archive: zipfile.ZipFile, sheet: str) -> dict[tuple[int, int], str]:
-    """Cells of an xlsx sheet holding a formula with no saved value, as (row, column) -> text.
+def _formula_cells(archive: zipfile.ZipFile, sheet: str, path: Path
+                   ) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+    """Cells of an xlsx sheet, as (row, column): those holding a formula with no saved value,
+    with the formula's text, and those whose saved value is an error (``#DIV/0!``).
 
     Spreadsheets written by programs rather than Excel often store formulas without their
-    results; such a cell reads as blank, and the user should hear why.
+    results, and a formula's error is saved as an error value: the reader gives both as a
+    blank cell, and the user should hear why.
     """
     part = _sheet_part(archive, sheet)
-    if part is None or not _contains(archive, part, b"<f"):
-        return {}
-    found = {}
-    with archive.open(part) as stream:
-        for _, element in ElementTree.iterparse(stream):
-            if element.tag != f"{_MAIN}c":
-                continue
-            formula, value = element.find(f"{_MAIN}f"), element.find(f"{_MAIN}v")
-            if formula is not None and (value is None or value.text is None):
-                row, column = _cell_position(element.get("r", ""))
-                found[(row, column)] = "=" + (formula.text or "(a shared formula)")
-            element.clear()
-    return found
+    if part is None or not _contains(archive, part, (b"<f", b't="e"')):
+        return {}, {}
+    uncached, errors = {}, {}
+    try:
+        with archive.open(part) as stream:
+            for _, element in ElementTree.iterparse(stream):
+                if element.tag != f"{_MAIN}c":
+                    continue
+                formula, value = element.find(f"{_MAIN}f"), element.find(f"{_MAIN}v")
+                if element.get("t") == "e" and value is not None and value.text:
+                    errors[_cell_position(element.get("r", ""))] = value.text
+                elif formula is not None and (value is None or value.text is None):
+                    uncached[_cell_position(element.get("r", ""))] = (
+                        "=" + (formula.text or "(a shared formula)"))
+                element.clear()
+    except ElementTree.ParseError as exc:  # expat's limits too: entities that amplify
+        raise _not_xml(path, part, exc) from None
+    return uncached, errors
+
+
+def _not_xml(path: Path, part: str, exc: ElementTree.ParseError) -> LoadError:
+    return LoadError(f"{path}: cannot be read: its part {part} is not XML sitefit reads "
+                     f"({exc}); open it in Excel and save it again")
+
+
+FORMULA_ERROR = re.compile(
+    r"^(?:#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!|"
+    r"BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!)|Err:\d{3})$")
+"""A formula's error as Excel (``#REF!``) and LibreOffice (``Err:502``) save and show it."""
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
+    """The zip part holding ``sheet`` of an xlsx workbook, if it names one."""
+    parts = {}
+    for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        try:
+            parts[name] = ElementTree.fromstring(archive.read(name))
+        except KeyError:
+            return None
+        except ElementTree.ParseError as exc:  # expat's limits too: entities that amplify
+            raise _not_xml(Path(archive.filename or ""), name, exc) from None
+    book, rels = parts.values()
     rid = next((s.get(f"{_REL}id") for s in book.iter(f"{_MAIN}sheet")
                 if s.get("name") == sheet), None)
     target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
@@ -491,13 +518,15 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
-def _contains(archive: zipfile.ZipFile, part: str, needle: bytes) -> bool:
+def _contains(archive: zipfile.ZipFile, part: str, needles: tuple[bytes, ...]) -> bool:
+    """Whether any of ``needles`` occurs in ``part``."""
     tail = b""
+    keep = max(map(len, needles))
     with archive.open(part) as stream:
         while block := stream.read(1 << 20):
-            if needle in tail + block:
+            if any(needle in tail + block for needle in needles):
                 return True
-            tail = block[-len(needle):]
+            tail = block[-keep:]
     return False
 
 

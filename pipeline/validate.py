@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline import contract, decimals
-from pipeline.load import RawTable
+from pipeline.load import FORMULA_ERROR, RawTable
 from pipeline.schemas.sites import DTYPES, SITE_SCHEMA
 
 
@@ -27,6 +27,7 @@ class Problem:
     ``type-error`` (not the column's kind of value), ``unit-error``, ``ambiguous-decimal``,
     ``text-too-long``, ``constraint-error`` (out of range, not one of the choices, above the
     column that caps it), ``required-missing``, ``duplicate-id``, ``formula-without-value``,
+    ``formula-error`` (a formula whose saved value is an error, such as ``#REF!``),
     and from the loader ``unclosed-quote`` (a quote that swallowed the lines after it) and
     ``encoding-error``.
     """
@@ -178,6 +179,12 @@ def validate(table: RawTable, decimal: str | None = None) -> Validated:
         values = []
         for row, cell in zip(raw.index, raw[column.name]):
             if (row, column.name) in table.unreadable:
+                values.append(None)
+                continue
+            if isinstance(cell, str) and FORMULA_ERROR.match(cell.strip()):
+                errors[(row, column.name)] = ("formula-error", (
+                    f"{cell.strip()} (a formula error in the workbook); fix the formula, or "
+                    "the cells it refers to, and save again"))
                 values.append(None)
                 continue
             if cell is None and (row, column.name) in table.formulas:

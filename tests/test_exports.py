@@ -5,15 +5,19 @@ semicolon between fields, a decimal comma), Excel's ``sep=`` line, formula error
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 import python_calamine
+import xlsxwriter
 
-from conftest import HEADER, SAMPLE, invoke, read_csv
+from conftest import HEADER, ROW, SAMPLE, invoke, read_csv
 from pipeline import contract, decimals
 from pipeline.validate import CellError, parse_cell
 
@@ -167,3 +171,73 @@ def test_a_file_that_cannot_settle_its_mark_says_so_once_naming_the_option(tmp_p
         str(tmp_path / "env" / "scorecard.xlsx")).get_sheet_by_name("Summary").to_python()}
     assert summary["Numbers"].startswith("decimal point, thousands grouped with , or space "
                                          "(as --decimal says)")
+
+
+def test_excels_sep_line_names_the_delimiter(tmp_path):
+    rows = [[european(cell) for cell in row] for row in sample_rows(3)]
+    path = tmp_path / "sites.csv"
+    path.write_text("sep=;\r\n" + as_text(rows, ";"), encoding="utf-8", newline="")
+    code, stderr, out = evaluate(path)
+    assert code == 0, stderr
+    assert [r["source_row"] for r in read_csv(out / "results.csv")] == ["2", "3", "4"]
+
+
+def formula_workbook(path: Path, errors: dict[int, str], date_1904: bool = False) -> Path:
+    """A workbook as Excel saves it: the header and one good site, whose cells in the
+    columns ``errors`` names hold formulas whose saved values are those errors, and a
+    carried-through date column."""
+    book = xlsxwriter.Workbook(path, {"date_1904": date_1904})
+    sheet = book.add_worksheet("Sites")
+    sheet.write_row(0, 0, HEADER + ["notes", "commissioned"])
+    sheet.write_row(1, 0, ROW + ["n"])
+    sheet.write_datetime(1, len(HEADER) + 1, dt.datetime(2024, 3, 1),
+                         book.add_format({"num_format": "yyyy-mm-dd"}))
+    for column, error in errors.items():
+        sheet.write_formula(1, column, "=VLOOKUP(A2,Other!A:B,2,FALSE)", None, error)
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("column, error", [(2, "#DIV/0!"), (len(HEADER), "#N/A"),
+                                           (3, "#REF!"), (4, "#VALUE!")])
+def test_a_formula_error_is_rejected_by_name(tmp_path, column, error):
+    name = (HEADER + ["notes"])[column]
+    code, stderr, out = evaluate(formula_workbook(tmp_path / "in.xlsx", {column: error}))
+    assert code == 2
+    (problem,) = read_csv(out / "rejected.csv")
+    assert (problem["column"], problem["value"]) == (name, error)
+    assert problem["problem"].startswith(f"{error} (a formula error in the workbook)")
+    assert f"column {name}: {error!r}: {error} (a formula error in the workbook)" in stderr
+
+
+def test_a_formula_error_saved_into_a_csv_is_rejected_by_name(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text(as_text([HEADER, ["A-1", "Alpha", "#DIV/0!", 0.04, "air", "yes", "yes"]]))
+    code, stderr, out = evaluate(path)
+    assert code == 2 and "'#DIV/0!': #DIV/0! (a formula error in the workbook)" in stderr
+
+
+@pytest.mark.parametrize("date_1904", [False, True])
+def test_dates_carry_through_in_either_date_system(tmp_path, date_1904):
+    code, stderr, out = evaluate(formula_workbook(tmp_path / "in.xlsx", {}, date_1904))
+    assert code == 0, stderr
+    assert read_csv(out / "results.csv")[0]["commissioned"] == "2024-03-01"
+
+
+def test_a_workbook_whose_xml_amplifies_entities_is_an_input_error(tmp_path):
+    path = formula_workbook(tmp_path / "in.xlsx", {len(HEADER): "#N/A"})
+    entities = '<!ENTITY e0 "lol">' + "".join(
+        f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 10))
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    head, body = parts["xl/worksheets/sheet1.xml"].split(b"?>", 1)
+    parts["xl/worksheets/sheet1.xml"] = (head + b"?>" + f"<!DOCTYPE worksheet [{entities}]>"
+                                         .encode() + re.sub(rb"<f>[^<]*</f>", b"<f>&e9;</f>", body))
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    code, stderr, _ = evaluate(path)
+    assert code == 2
+    assert "in.xlsx: cannot be read: its part xl/worksheets/sheet1.xml is not XML sitefit " \
+           "reads (limit on input amplification factor" in stderr
+    assert "internal error" not in stderr
