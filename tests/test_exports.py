@@ -18,7 +18,8 @@ import python_calamine
 import xlsxwriter
 
 from conftest import HEADER, ROW, SAMPLE, invoke, read_csv
-from pipeline import contract, decimals
+from pipeline import bounded, contract, decimals
+from pipeline.rules import load_rules
 from pipeline.validate import CellError, parse_cell
 
 
@@ -241,3 +242,41 @@ def test_a_workbook_whose_xml_amplifies_entities_is_an_input_error(tmp_path):
     assert "in.xlsx: cannot be read: its part xl/worksheets/sheet1.xml is not XML sitefit " \
            "reads (limit on input amplification factor" in stderr
     assert "internal error" not in stderr
+
+
+def test_a_rules_file_saved_by_notepad_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text("[power.training]\npass_min_capacity_mw = 25.0\n", encoding="utf-8-sig")
+    assert load_rules(path).values["power"]["training"]["pass_min_capacity_mw"] == 25.0
+
+
+@pytest.mark.parametrize("option, what", [("--rules", "a rules file"),
+                                          ("--whatif", "a rules file"),
+                                          ("--branding", "a branding file"),
+                                          ("--previous", "an earlier run's results.csv")])
+def test_a_file_beside_the_sheet_that_never_ends_is_refused_by_name(tmp_path, option, what):
+    sheet = formula_workbook(tmp_path / "in.xlsx", {})
+    code, stderr, out = evaluate(sheet, option, "/dev/zero")
+    assert code == 2
+    assert stderr.startswith("sitefit: /dev/zero: refused: ") and what in stderr
+    assert "internal error" not in stderr and not out.exists()
+
+
+def test_a_rules_file_past_the_limit_is_refused_naming_the_limit(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text("# padding\n" * (bounded.TOML_MAX_BYTES // 10 + 1))
+    result = invoke("rules", "--rules", path)
+    assert result.exit_code == 2
+    assert f"{path}: refused: larger than the 1 MiB sitefit reads for a rules file" in \
+        result.stderr
+
+
+def test_an_earlier_results_file_past_the_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(bounded, "RESULTS_MAX_BYTES", 1 << 20)
+    previous = tmp_path / "results.csv"
+    previous.write_text("site_id,site_name,bucket,readiness\n" + "x,y,z,w\n" * (1 << 18))
+    code, stderr, _ = evaluate(formula_workbook(tmp_path / "in.xlsx", {}), "--previous",
+                               previous)
+    assert code == 2
+    assert f"{previous}: refused: larger than the 1 MiB sitefit reads for an earlier run's " \
+           "results.csv" in stderr
