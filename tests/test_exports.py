@@ -280,3 +280,50 @@ def test_an_earlier_results_file_past_the_limit_is_refused(tmp_path, monkeypatch
     assert code == 2
     assert f"{previous}: refused: larger than the 1 MiB sitefit reads for an earlier run's " \
            "results.csv" in stderr
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus" / "exports"
+EXPORTS = sorted(p.name for p in CORPUS.iterdir() if p.name != "sites.xlsx")
+QUICK = ("semicolon-de-DE.csv", "sites.ods")  # the rest only in the full run: 0.7 s each
+TARIFF = "Tariff (USD/MWh)"  # a hidden column, carried through as each file writes it
+
+
+@pytest.fixture(scope="module")
+def export_evaluated(tmp_path_factory) -> list[dict]:
+    """The results of the XLSX LibreOffice saved, which every other export must match."""
+    code, stderr, out = evaluate(Path(shutil.copy(CORPUS / "sites.xlsx",
+                                                  tmp_path_factory.mktemp("export"))))
+    assert code == 0, stderr
+    return compared(out)
+
+
+def without_tariff(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != TARIFF} for row in rows]
+
+
+def test_the_corpus_holds_every_kind_of_export():
+    assert len(EXPORTS) >= 10 and {"sites.ods", "semicolon-de-DE.csv",
+                                   "semicolon-fr-CA.csv", "tab-en-US-utf-16.tsv"} <= set(EXPORTS)
+
+
+@pytest.mark.parametrize("name", [name if name in QUICK else pytest.param(
+    name, marks=pytest.mark.slow) for name in EXPORTS])
+def test_every_real_export_reads_as_the_workbook_it_came_from(tmp_path, name,
+                                                              export_evaluated):
+    code, stderr, out = evaluate(Path(shutil.copy(CORPUS / name, tmp_path)))
+    assert code == 0, stderr
+    assert "40 sites evaluated" in stderr
+    results = compared(out)
+    assert without_tariff(results) == without_tariff(export_evaluated)
+    assert [float(r[TARIFF].replace(",", ".")) for r in results] == \
+        [float(r[TARIFF]) for r in export_evaluated]
+
+
+def test_the_export_workbook_classifies_as_the_sample(export_evaluated, sample_evaluated):
+    """The layout the corpus adds (a merged title row, capacity in kW, the power cost a
+    formula of a hidden column, notes with line breaks, a date column) changes no outcome."""
+    changed = {"source_row", "notes", TARIFF, "Surveyed"}
+    assert [{k: v for k, v in row.items() if k not in changed} for row in export_evaluated] \
+        == [{k: v for k, v in row.items() if k not in changed} for row in sample_evaluated]
+    assert export_evaluated[1]["notes"] == "Wind PPA through 2031\nsecond feed studied"
+    assert export_evaluated[0]["Surveyed"] == "2026-01-08"
