@@ -245,8 +245,9 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
         if expanded > MAX_UNCOMPRESSED_BYTES:
             raise LoadError(f"{path}: refused: its parts expand to {expanded / 2**20:,.0f} MiB, "
                             f"over the {MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB limit")
-        if "content.xml" in archive.namelist():  # OpenDocument: read whole, so checked first
-            _check_ods_extent(archive, path)
+    ods_errors: dict[str, dict[tuple[int, int], str]] = {}
+    if archive is not None and "content.xml" in archive.namelist():
+        ods_errors = _scan_ods(archive, path)  # OpenDocument: read whole, so checked first
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -269,6 +270,7 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
         rows = _sheet_rows(path, workbook, archive, sheet.name)
         if _find_header(rows) is not None:
             formulas, errors = _formula_cells(archive, sheet.name, path) if archive else ({}, {})
+            errors.update(ods_errors.get(sheet.name, {}))
             for (row, column), error in errors.items():  # read as blank: shown as saved
                 if row < len(rows) and column < len(rows[row]):
                     rows[row][column] = error
@@ -329,18 +331,22 @@ _ODS_NAME = re.compile(rb'[\s:]name="([^"]*)"')
 _ODS_REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
 
 
-def _check_ods_extent(archive: zipfile.ZipFile, path: Path) -> None:
-    """Refuse an OpenDocument sheet spanning more than MAX_GRID_CELLS rows x columns.
+def _scan_ods(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Refuse an OpenDocument sheet spanning more than MAX_GRID_CELLS rows x columns, and
+    find, by sheet, the cells (row, column; 0-based) whose formula's value is an error.
 
     Its rows and cells repeat by count (``number-rows-repeated``), so a few bytes can stand
-    for a grid of millions of cells, all of which the reader builds.
+    for a grid of millions of cells, all of which the reader builds. A formula's error is
+    saved as the text shown (``#DIV/0!``, ``Err:502``), which the reader gives as blank.
     """
     sheet, row, height = None, 0, 0
     far: list[tuple[int, str]] = [(0, ""), (0, "")]
+    errors: dict[str, dict[tuple[int, int], str]] = {}
     try:
         with archive.open("content.xml") as stream:
             for block in _tag_blocks(stream):
-                for tag, attributes in _ODS_TAG.findall(block):
+                for found in _ODS_TAG.finditer(block):
+                    tag, attributes = found[1], found[2] or b""
                     repeated = _ODS_REPEATED.search(attributes)
                     count = int(repeated[1]) if repeated else 1
                     if tag == b"table":
@@ -356,12 +362,21 @@ def _check_ods_extent(archive: zipfile.ZipFile, path: Path) -> None:
                             name = f"{contract.column_letter(column + count - 1)}{row + height}"
                             far = [max(far[0], (row + height, name)),
                                    max(far[1], (column + count, name))]
+                        if _ODS_ERROR in attributes and (shown := _ODS_TEXT.match(
+                                block, found.end())):
+                            errors.setdefault(sheet, {})[(row, column)] = shown[1].decode(
+                                errors="replace")
                         column += count
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise LoadError(f"{path}: cannot be read: the file is damaged ({exc}); open it and save "
                         "it again") from None
     if sheet is not None:
         _refuse_beyond(f"{path}, sheet {sheet}", *far)
+    return errors
+
+
+_ODS_ERROR = b'calcext:value-type="error"'
+_ODS_TEXT = re.compile(rb"\s*<text:p>([^<]*)</text:p>")
 
 
 def _farthest_cells(archive: zipfile.ZipFile, part: str) -> tuple[tuple[int, str], ...]:

@@ -1,5 +1,6 @@
 """Write tests/corpus/exports/: the sample portfolio as LibreOffice saves it, in the formats
-and locales spreadsheet users send (tests/test_exports.py reads them back).
+and locales spreadsheet users send, and tests/corpus/formula-errors.xlsx and .ods: formulas
+whose saved values are errors (tests/test_exports.py reads them all back).
 
 Needs LibreOffice (Debian: ``apt-get install libreoffice-calc-nogui``); the tests need only
 the files it writes, which are committed. Run it again after changing the sample:
@@ -103,6 +104,21 @@ def source_workbook(path: Path) -> None:
     book.save(path)
 
 
+def errors_workbook(path: Path) -> None:
+    """Two sites whose formulas fail: a division by zero in a required column, a lookup of a
+    missing key in an optional one; and a third that is fine."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Sites"
+    sheet.append(["site_id", "site_name", "power_capacity_mw", "power_cost_usd_per_kwh",
+                  "cooling_type", "fiber_on_site", "staffing_24x7", "metro_rtt_ms", "divisor"])
+    sheet.append(["E-1", "Divides", "=60/I2", 0.04, "air", "yes", "yes", 2, 0])
+    sheet.append(["E-2", "Looks up", 30, 0.04, "air", "yes", "yes",
+                  '=VLOOKUP("nowhere",A2:B4,2,FALSE)', 1])
+    sheet.append(["E-3", "Fine", "=60/I4", 0.04, "air", "yes", "yes", 2, 2])
+    book.save(path)
+
+
 def convert(source: Path, target_dir: Path, to: str, locale: str, profiles: Path) -> Path:
     """``source`` saved by LibreOffice in the format ``to``, in a profile of ``locale``."""
     env = {**os.environ, "LANG": f"{locale}.UTF-8", "LC_ALL": f"{locale}.UTF-8"}
@@ -135,6 +151,12 @@ def main() -> None:
         source_workbook(source)
         for name, to in (("sites.xlsx", "xlsx:Calc MS Excel 2007 XML"), ("sites.ods", "ods")):
             shutil.copy(convert(source, work / "out" / name, to, "en_US", work / "profiles"), OUT / name)
+        errors = work / "source" / "formula-errors.xlsx"
+        errors_workbook(errors)
+        for name, to in (("formula-errors.xlsx", "xlsx:Calc MS Excel 2007 XML"),
+                         ("formula-errors.ods", "ods")):
+            shutil.copy(convert(errors, work / "out" / name, to, "en_US", work / "profiles"),
+                        OUT.parent / name)
         for export in EXPORTS:
             written = convert(source, work / "out" / export.name, "csv:" + CSV_FILTER.format(
                 sep=ord(export.separator), charset=export.charset), export.locale,
@@ -143,7 +165,8 @@ def main() -> None:
             if export.line_end != b"\n":
                 data = with_line_ends(data, export.line_end)
             (OUT / export.name).write_bytes((b"\xef\xbb\xbf" if export.bom else b"") + data)
-    print(f"make_corpus: wrote {2 + len(EXPORTS)} files to {OUT.relative_to(ROOT)}")
+    print(f"make_corpus: wrote {2 + len(EXPORTS)} files to {OUT.relative_to(ROOT)} and two "
+          f"workbooks of formula errors to {OUT.parent.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

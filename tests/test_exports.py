@@ -327,3 +327,12 @@ def test_the_export_workbook_classifies_as_the_sample(export_evaluated, sample_e
         == [{k: v for k, v in row.items() if k not in changed} for row in sample_evaluated]
     assert export_evaluated[1]["notes"] == "Wind PPA through 2031\nsecond feed studied"
     assert export_evaluated[0]["Surveyed"] == "2026-01-08"
+
+
+@pytest.mark.parametrize("name", ["formula-errors.xlsx", "formula-errors.ods"])
+def test_formula_errors_saved_by_libreoffice_are_rejected_by_name(tmp_path, name):
+    code, stderr, out = evaluate(Path(shutil.copy(CORPUS.parent / name, tmp_path)))
+    assert code == 1, stderr
+    assert [(p["row"], p["column"], p["value"]) for p in read_csv(out / "rejected.csv")] == [
+        ("2", "power_capacity_mw", "#DIV/0!"), ("3", "metro_rtt_ms", "#N/A")]
+    assert [r["site_id"] for r in read_csv(out / "results.csv")] == ["E-3"]
