@@ -94,11 +94,9 @@ def compared(out: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def sample_evaluated(tmp_path_factory) -> list[dict]:
+def sample_evaluated(sample_run) -> list[dict]:
     """The sample workbook's results, to compare the files saved from it with."""
-    code, stderr, out = evaluate(Path(shutil.copy(SAMPLE, tmp_path_factory.mktemp("xlsx"))))
-    assert code == 0, stderr
-    return compared(out)
+    return compared(sample_run)
 
 
 def test_a_european_csv_reads_as_the_workbook_it_came_from(tmp_path, sample_evaluated):
@@ -336,3 +334,13 @@ def test_formula_errors_saved_by_libreoffice_are_rejected_by_name(tmp_path, name
     assert [(p["row"], p["column"], p["value"]) for p in read_csv(out / "rejected.csv")] == [
         ("2", "power_capacity_mw", "#DIV/0!"), ("3", "metro_rtt_ms", "#N/A")]
     assert [r["site_id"] for r in read_csv(out / "results.csv")] == ["E-3"]
+
+
+def test_validate_takes_the_decimal_mark_too(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text(as_text([HEADER, ["A-1", "Alpha", "30", "0,031", "air", "yes", "yes"],
+                             ["B-2", "Beta", "8", "0.045", "air", "no", "no"]], "\t"))
+    assert invoke("validate", path).exit_code == 2
+    result = invoke("validate", path, env={"SITEFIT_VALIDATE_DECIMAL": ","})
+    assert result.exit_code == 1
+    assert "row 3, column power_cost_usd_per_kwh: '0.045': a decimal point" in result.stdout
