@@ -113,7 +113,8 @@ def _listed(folder: Path) -> set[str] | None:
         if manifest.get("tool") != "sitefit":
             return None
         names = {*manifest["outputs"], *((manifest.get("pdfs") or {}).get("keys") or {})}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, bounded.TooLarge):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+            bounded.TooLarge):
         return None
     return {name for name in names if isinstance(name, str) and _plain(name)}
 

@@ -344,3 +344,20 @@ def test_validate_takes_the_decimal_mark_too(tmp_path):
     result = invoke("validate", path, env={"SITEFIT_VALIDATE_DECIMAL": ","})
     assert result.exit_code == 1
     assert "row 3, column power_cost_usd_per_kwh: '0.045': a decimal point" in result.stdout
+
+
+def test_a_branding_file_nested_too_deeply_is_an_input_error(tmp_path):
+    branding = tmp_path / "brand.toml"
+    branding.write_text("[branding]\nname = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    code, stderr, _ = evaluate(formula_workbook(tmp_path / "in.xlsx", {}), "--branding",
+                               branding)
+    assert code == 2 and "nested too deeply to read as TOML" in stderr, stderr
+
+
+def test_an_earlier_manifest_nested_too_deeply_is_not_an_internal_error(tmp_path):
+    sheet = formula_workbook(tmp_path / "in.xlsx", {})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, stderr, _ = evaluate(sheet)
+    assert code == 2 and "holds files sitefit did not write" in stderr, stderr

@@ -92,6 +92,8 @@ def load_branding(path: Path) -> Branding:
         table = tomllib.loads(bounded.read_text(path, bounded.TOML_MAX_BYTES,
                                                 "a branding file", BrandingError)
                               ).get("branding")
+    except RecursionError:
+        raise BrandingError(f"{path}: nested too deeply to read as TOML") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BrandingError(f"{path}: cannot read the branding file: {exc}") from exc
     if not isinstance(table, dict):
@@ -469,7 +471,8 @@ def _recorded(folder: Path | None) -> dict[str, tuple[str, dict]]:
                                             "a manifest"))["pdfs"]
         return {name: (key, pdfs["files"][name]) for name, key in pdfs["keys"].items()
                 if name in pdfs["files"]}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, bounded.TooLarge):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+            bounded.TooLarge):
         return {}
 
 
