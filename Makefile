@@ -9,7 +9,7 @@ LOCK := requirements.lock
 PIP_VERSION := 26.3
 UV_VERSION := 0.13.9
 
-.PHONY: report test test-quick bench setup system-libs sample lock clean
+.PHONY: report test test-quick bench setup system-libs sample corpus lock clean
 
 report: $(STAMP)
 	$(BIN)/sitefit evaluate input --out output $(ARGS)
@@ -67,6 +67,10 @@ system-libs:
 # Rebuild input/sites.xlsx from scripts/make_sample.py.
 sample: $(STAMP)
 	$(BIN)/python scripts/make_sample.py
+
+# The real-export corpus (tests/corpus/exports/): needs LibreOffice; the tests need only its files.
+corpus: $(STAMP)
+	$(BIN)/python scripts/make_corpus.py
 
 clean:
 	rm -rf output $(VENV) .pytest_cache .hypothesis

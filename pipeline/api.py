@@ -55,7 +55,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
              rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
              whatif: str | Path | None = None, previous: str | Path | None = None,
              pdfs: bool = True, branding: str | Path | None = None, jobs: int = 1,
-             progress: bool = False,
+             progress: bool = False, decimal: str | None = None,
              each: Callable[[FileOutcome], None] | None = None) -> Evaluation:
     """Evaluate the spreadsheets ``inputs`` (files, or folders of them) into ``out``.
 
@@ -64,8 +64,10 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     Rules); ``settings`` (``KEY=VALUE``) and a ``whatif`` file make it a what-if against
     them. ``previous`` is an earlier output folder to report changes against (default: the
     previous run in the output folder, or the earlier quarter's). ``branding`` is a TOML
-    file whose ``[branding]`` table puts a company's name and logo on the PDFs. ``each`` is
-    called with each input's outcome as soon as it is known.
+    file whose ``[branding]`` table puts a company's name and logo on the PDFs. ``decimal``
+    (``.`` or ``,``) is the decimal mark of numbers written as text, for a file whose own
+    numbers cannot settle it. ``each`` is called with each input's outcome as soon as it is
+    known.
     """
     from pipeline import inputs as found
     from pipeline import run
@@ -87,7 +89,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
             outcome = run.evaluate_file(
                 path, target, in_force, pdfs=pdfs, jobs=jobs, progress=progress,
                 previous=Path(previous) if previous else earlier.get(path), baseline=baseline,
-                branding=brand)
+                branding=brand, decimal=decimal)
         except SitefitError as error:  # recorded; the next input still runs
             outcome = FileOutcome.failed(path, target, error)
         outcomes.append(outcome)
@@ -96,11 +98,12 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     return Evaluation(outcomes)
 
 
-def validate(path: str | Path) -> Validated:
-    """Load and check the spreadsheet at ``path`` against the input contract; write nothing."""
+def validate(path: str | Path, decimal: str | None = None) -> Validated:
+    """Load and check the spreadsheet at ``path`` against the input contract, its numbers
+    written as text read with ``decimal`` (default: as the file writes them); write nothing."""
     from pipeline.run import check
 
-    checked = check(Path(path))
+    checked = check(Path(path), decimal)
     if checked.data_rows == 0:
         raise InputError(f"{path}: no data rows below the header")
     return checked

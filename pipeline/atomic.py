@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
+from pipeline import bounded
 from pipeline.errors import OutputError
 
 try:
@@ -107,11 +108,13 @@ def _listed(folder: Path) -> set[str] | None:
     """The paths the sitefit manifest in ``folder`` lists (``reports/`` for a folder of them,
     ``reports/x.pdf`` for a file in it); None if ``folder`` holds no sitefit manifest."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads(bounded.read_text(folder / MANIFEST, bounded.MANIFEST_MAX_BYTES,
+                                                "a manifest"))
         if manifest.get("tool") != "sitefit":
             return None
         names = {*manifest["outputs"], *((manifest.get("pdfs") or {}).get("keys") or {})}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+            bounded.TooLarge):
         return None
     return {name for name in names if isinstance(name, str) and _plain(name)}
 

@@ -34,6 +34,12 @@ def _remember(key: str):
     return callback
 
 
+decimal_option = click.option(
+    "--decimal", type=click.Choice([".", ","]),
+    help="The decimal mark of numbers in a CSV or TSV (or typed as text in a workbook), for a "
+         "file whose numbers cannot settle it. Default: the mark the file's numbers show "
+         "(0,045 or 1.200,5 a comma; 0.045 or 1,200.5 a point), else a comma in a file with "
+         "semicolons between fields and a point otherwise.")
 debug_option = click.option("--debug", is_flag=True, expose_value=False,
                             callback=_remember("sitefit.debug"),
                             help="Show tracebacks on errors.")
@@ -132,11 +138,12 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and rejected rows.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print the seconds each stage took, per input.")
+@decimal_option
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
              settings: tuple[str, ...], whatif: Path | None, previous: Path | None,
              no_pdf: bool, branding: Path | None, jobs: int, as_json: bool, quiet: bool,
-             verbose: bool) -> None:
+             verbose: bool, decimal: str | None) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
 
     def tell(outcome) -> None:
@@ -149,7 +156,7 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
 
     run = api.evaluate(paths, out, rules=rules, settings=settings, whatif=whatif,
                        previous=previous, pdfs=not no_pdf, branding=branding, jobs=jobs,
-                       progress=sys.stderr.isatty() and not quiet, each=tell)
+                       progress=sys.stderr.isatty() and not quiet, decimal=decimal, each=tell)
     if as_json:
         click.echo(json.dumps(api.run_document(run.outcomes, run.exit_code)))
     sys.exit(int(run.exit_code))
@@ -157,10 +164,11 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
 
 @cli.command(name="validate")
 @click.argument("path", type=click.Path(path_type=Path))
+@decimal_option
 @debug_option
-def validate_command(path: Path) -> None:
+def validate_command(path: Path, decimal: str | None) -> None:
     """Check the spreadsheet at PATH against the input contract; write nothing."""
-    checked = api.validate(path)
+    checked = api.validate(path, decimal)
     for problem in checked.problems:
         click.echo(str(problem))
     say(f"{path}: {checked.data_rows} data rows, {len(checked.sites)} valid, "

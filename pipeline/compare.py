@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import bounded
 from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS, results_frame
 from pipeline.writers.csv import read_csv, write_csv
 
@@ -24,6 +25,7 @@ def read_results(path: Path) -> pd.DataFrame:
     path = Path(path)
     if path.is_dir():
         path = path / "results.csv"
+    bounded.check_size(path, bounded.RESULTS_MAX_BYTES, "an earlier run's results.csv")
     frame = read_csv(path)
     missing = [c for c in ("site_id", "site_name", "bucket", "readiness") if c not in frame]
     if missing:

@@ -14,6 +14,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -46,6 +47,7 @@ class RawTable:
     skipped_rows: dict[int, str] = field(default_factory=dict)
     formulas: dict[tuple[int, str], str] = field(default_factory=dict)  # formulas with no value
     unreadable: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)  # -> (code, why)
+    delimiter: str | None = None  # of a text file; None for a workbook
 
 
 def load(path: Path) -> RawTable:
@@ -55,60 +57,105 @@ def load(path: Path) -> RawTable:
         raise LoadError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        rows, unreadable = _read_text(path)
-        return _from_rows(path, "csv", rows, unreadable=unreadable)
+        rows, unreadable, delimiter = _read_text(path)
+        table = _from_rows(path, "csv", rows, unreadable=unreadable)
+        table.delimiter = delimiter
+        return table
     if suffix in SPREADSHEET_SUFFIXES:
         return _from_workbook(path)
     raise LoadError(f"{path}: not a spreadsheet (expected {', '.join(SPREADSHEET_SUFFIXES)})")
 
 
-def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str, str]]]:
-    """The records of a delimited text file, and the cells (row, column; 0-based) that could
-    not be read as written, with a problem code and why.
+def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str, str]], str]:
+    """The records of a delimited text file, the cells (row, column; 0-based) that could not
+    be read as written, with a problem code and why, and the delimiter.
 
-    Each record is checked against the physical lines it spans: a quote that opens a cell and
-    never closes on its line swallows the lines after it into that one cell, so those lines
-    are read as rows of their own and the cell that opened the quote is flagged.
+    A quoted cell may hold line breaks (LF, CRLF or CR, as spreadsheet programs write a cell
+    with several lines). A quote left open is told apart by what it does: it swallows whole
+    rows of the file into one cell, so that cell holds lines that read as rows of their own,
+    or its record ends up with another number of cells than the file's rows have. Then the
+    cell that opened the quote is flagged and the lines it swallowed are read as rows.
     """
     text, mixed = _decode(path, path.read_bytes())
-    try:
-        delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
     lines = io.StringIO(text, newline="").readlines()  # split as csv splits: \r\n, \n or \r
-    rows: list[list] = []
-    first_lines: list[int] = []
-    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    hint = _SEPARATOR_HINT.match(lines[0]) if lines else None
+    delimiter = hint[1] if hint else _delimiter(lines)
+    skip = 1 if hint else 0  # Excel's "sep=;" line is a hint, not a row
+    records: list[tuple[list[str], int, int]] = []  # fields, first and last physical line
     field_limit = csv.field_size_limit(max(len(text), csv.field_size_limit()))
     try:
-        reader = csv.reader(lines, delimiter=delimiter)
-        start = 1
+        reader = csv.reader(lines[skip:], delimiter=delimiter)
+        start = skip + 1
         for record in reader:
-            end = reader.line_num
-            # A line break inside a quoted cell is fine; a line that could be a row on its
-            # own (as many cells as the required columns) means a quote was left open.
-            if end > start and any(len(_fields(lines[n - 1], delimiter)) >= len(contract.REQUIRED)
-                                   for n in range(start + 1, end + 1)):
-                opener = _fields(lines[start - 1], delimiter)
-                span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
-                problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
-                    f"a quote opens this cell on line {start} and is never closed there, so "
-                    f"{span} ran into it (read here as rows of their own); close the quote, or "
-                    "write a quote inside a cell twice: \"\""))
-                rows.append(opener)
-                first_lines.append(start)
-                for number in range(start + 1, end + 1):
-                    rows.append(_fields(lines[number - 1], delimiter))
-                    first_lines.append(number)
-            else:
-                rows.append(record)
-                first_lines.append(start)
+            end = reader.line_num + skip
+            records.append((record, start, end))
             start = end + 1
     finally:
         csv.field_size_limit(field_limit)
+    header_at = _find_header([fields for fields, _, _ in records]) or 0
+    widths = {len(fields) for fields, start, end in records[header_at:] if start == end}
+    widths.add(len(records[header_at][0]) if records else 0)
+    rows: list[list] = []
+    first_lines: list[int] = []
+    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    for number, (record, start, end) in enumerate(records):
+        if end == start or number <= header_at or not _swallows(record, widths, delimiter):
+            rows.append(record)
+            first_lines.append(start)
+            continue
+        opener = _fields(lines[start - 1], delimiter)
+        span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+        problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
+            f"a quote opens this cell on line {start} and is never closed there, so "
+            f"{span} ran into it (read here as rows of their own); close the quote, or "
+            "write a quote inside a cell twice: \"\""))
+        rows.append(opener)
+        first_lines.append(start)
+        for line in range(start + 1, end + 1):
+            rows.append(_fields(lines[line - 1], delimiter))
+            first_lines.append(line)
     if mixed:
         problems.update(_legacy_cells(rows, first_lines))
-    return rows, problems
+    return rows, problems, delimiter
+
+
+_SEPARATOR_HINT = re.compile(r"^\ufeff?sep=([^\r\n])\r?\n?$", re.IGNORECASE)
+DELIMITERS = (",", ";", "\t", "|")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter under which the file's first lines hold the header with the most
+    contract columns; where none names any, the one ``csv.Sniffer`` guesses (else ``,``)."""
+    sample = "".join(lines[:HEADER_SEARCH_ROWS * 4])[:1 << 16]
+
+    def columns_named(delimiter: str) -> int:
+        try:
+            records = list(islice(csv.reader(io.StringIO(sample, newline=""),
+                                             delimiter=delimiter), HEADER_SEARCH_ROWS))
+        except csv.Error:  # a cell longer than the sample's field limit
+            return 0
+        return max((len(_header_matches(record)) for record in records), default=0)
+
+    named = {delimiter: columns_named(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=named.get)
+    if named[best]:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def _swallows(record: list[str], widths: set[int], delimiter: str) -> bool:
+    """Whether a record spanning several lines is a quote left open rather than a cell with
+    line breaks: it has a number of cells no other row has, or a cell of it holds a line
+    that reads as a row of its own (as many cells as the required columns)."""
+    if len(record) not in widths:
+        return True
+    return any(len(_fields(line, delimiter)) >= len(contract.REQUIRED)
+               for cell in record if "\n" in cell or "\r" in cell
+               for line in _LINE_BREAK.split(cell)[1:])
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
@@ -198,8 +245,9 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
         if expanded > MAX_UNCOMPRESSED_BYTES:
             raise LoadError(f"{path}: refused: its parts expand to {expanded / 2**20:,.0f} MiB, "
                             f"over the {MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB limit")
-        if "content.xml" in archive.namelist():  # OpenDocument: read whole, so checked first
-            _check_ods_extent(archive, path)
+    ods_errors: dict[str, dict[tuple[int, int], str]] = {}
+    if archive is not None and "content.xml" in archive.namelist():
+        ods_errors = _scan_ods(archive, path)  # OpenDocument: read whole, so checked first
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -221,7 +269,11 @@ def _read_workbook(path: Path, archive: zipfile.ZipFile | None) -> RawTable:
     for sheet in order:
         rows = _sheet_rows(path, workbook, archive, sheet.name)
         if _find_header(rows) is not None:
-            formulas = _uncached_formulas(archive, sheet.name) if archive else {}
+            formulas, errors = _formula_cells(archive, sheet.name, path) if archive else ({}, {})
+            errors.update(ods_errors.get(sheet.name, {}))
+            for (row, column), error in errors.items():  # read as blank: shown as saved
+                if row < len(rows) and column < len(rows[row]):
+                    rows[row][column] = error
             return _from_rows(path, sheet.name, rows, formulas)
         if first_rows is None:
             first_rows = rows
@@ -279,18 +331,22 @@ _ODS_NAME = re.compile(rb'[\s:]name="([^"]*)"')
 _ODS_REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
 
 
-def _check_ods_extent(archive: zipfile.ZipFile, path: Path) -> None:
-    """Refuse an OpenDocument sheet spanning more than MAX_GRID_CELLS rows x columns.
+def _scan_ods(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Refuse an OpenDocument sheet spanning more than MAX_GRID_CELLS rows x columns, and
+    find, by sheet, the cells (row, column; 0-based) whose formula's value is an error.
 
     Its rows and cells repeat by count (``number-rows-repeated``), so a few bytes can stand
-    for a grid of millions of cells, all of which the reader builds.
+    for a grid of millions of cells, all of which the reader builds. A formula's error is
+    saved as the text shown (``#DIV/0!``, ``Err:502``), which the reader gives as blank.
     """
     sheet, row, height = None, 0, 0
     far: list[tuple[int, str]] = [(0, ""), (0, "")]
+    errors: dict[str, dict[tuple[int, int], str]] = {}
     try:
         with archive.open("content.xml") as stream:
             for block in _tag_blocks(stream):
-                for tag, attributes in _ODS_TAG.findall(block):
+                for found in _ODS_TAG.finditer(block):
+                    tag, attributes = found[1], found[2] or b""
                     repeated = _ODS_REPEATED.search(attributes)
                     count = int(repeated[1]) if repeated else 1
                     if tag == b"table":
@@ -306,12 +362,21 @@ def _check_ods_extent(archive: zipfile.ZipFile, path: Path) -> None:
                             name = f"{contract.column_letter(column + count - 1)}{row + height}"
                             far = [max(far[0], (row + height, name)),
                                    max(far[1], (column + count, name))]
+                        if _ODS_ERROR in attributes and (shown := _ODS_TEXT.match(
+                                block, found.end())):
+                            errors.setdefault(sheet, {})[(row, column)] = shown[1].decode(
+                                errors="replace")
                         column += count
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise LoadError(f"{path}: cannot be read: the file is damaged ({exc}); open it and save "
                         "it again") from None
     if sheet is not None:
         _refuse_beyond(f"{path}, sheet {sheet}", *far)
+    return errors
+
+
+_ODS_ERROR = b'calcext:value-type="error"'
+_ODS_TEXT = re.compile(rb"\s*<text:p>([^<]*)</text:p>")
 
 
 def _farthest_cells(archive: zipfile.ZipFile, part: str) -> tuple[tuple[int, str], ...]:
@@ -408,34 +473,58 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def _uncached_formulas(archive: zipfile.ZipFile, sheet: str) -> dict[tuple[int, int], str]:
-    """Cells of an xlsx sheet holding a formula with no saved value, as (row, column) -> text.
+def _formula_cells(archive: zipfile.ZipFile, sheet: str, path: Path
+                   ) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+    """Cells of an xlsx sheet, as (row, column): those holding a formula with no saved value,
+    with the formula's text, and those whose saved value is an error (``#DIV/0!``).
 
     Spreadsheets written by programs rather than Excel often store formulas without their
-    results; such a cell reads as blank, and the user should hear why.
+    results, and a formula's error is saved as an error value: the reader gives both as a
+    blank cell, and the user should hear why.
     """
     part = _sheet_part(archive, sheet)
-    if part is None or not _contains(archive, part, b"<f"):
-        return {}
-    found = {}
-    with archive.open(part) as stream:
-        for _, element in ElementTree.iterparse(stream):
-            if element.tag != f"{_MAIN}c":
-                continue
-            formula, value = element.find(f"{_MAIN}f"), element.find(f"{_MAIN}v")
-            if formula is not None and (value is None or value.text is None):
-                row, column = _cell_position(element.get("r", ""))
-                found[(row, column)] = "=" + (formula.text or "(a shared formula)")
-            element.clear()
-    return found
+    if part is None or not _contains(archive, part, (b"<f", b't="e"')):
+        return {}, {}
+    uncached, errors = {}, {}
+    try:
+        with archive.open(part) as stream:
+            for _, element in ElementTree.iterparse(stream):
+                if element.tag != f"{_MAIN}c":
+                    continue
+                formula, value = element.find(f"{_MAIN}f"), element.find(f"{_MAIN}v")
+                if element.get("t") == "e" and value is not None and value.text:
+                    errors[_cell_position(element.get("r", ""))] = value.text
+                elif formula is not None and (value is None or value.text is None):
+                    uncached[_cell_position(element.get("r", ""))] = (
+                        "=" + (formula.text or "(a shared formula)"))
+                element.clear()
+    except ElementTree.ParseError as exc:  # expat's limits too: entities that amplify
+        raise _not_xml(path, part, exc) from None
+    return uncached, errors
+
+
+def _not_xml(path: Path, part: str, exc: ElementTree.ParseError) -> LoadError:
+    return LoadError(f"{path}: cannot be read: its part {part} is not XML sitefit reads "
+                     f"({exc}); open it in Excel and save it again")
+
+
+FORMULA_ERROR = re.compile(
+    r"^(?:#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!|FIELD!|"
+    r"BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|EXTERNAL!|PYTHON!)|Err:\d{3})$")
+"""A formula's error as Excel (``#REF!``) and LibreOffice (``Err:502``) save and show it."""
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
+    """The zip part holding ``sheet`` of an xlsx workbook, if it names one."""
+    parts = {}
+    for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        try:
+            parts[name] = ElementTree.fromstring(archive.read(name))
+        except KeyError:
+            return None
+        except ElementTree.ParseError as exc:  # expat's limits too: entities that amplify
+            raise _not_xml(Path(archive.filename or ""), name, exc) from None
+    book, rels = parts.values()
     rid = next((s.get(f"{_REL}id") for s in book.iter(f"{_MAIN}sheet")
                 if s.get("name") == sheet), None)
     target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
@@ -444,13 +533,15 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
-def _contains(archive: zipfile.ZipFile, part: str, needle: bytes) -> bool:
+def _contains(archive: zipfile.ZipFile, part: str, needles: tuple[bytes, ...]) -> bool:
+    """Whether any of ``needles`` occurs in ``part``."""
     tail = b""
+    keep = max(map(len, needles))
     with archive.open(part) as stream:
         while block := stream.read(1 << 20):
-            if needle in tail + block:
+            if any(needle in tail + block for needle in needles):
                 return True
-            tail = block[-len(needle):]
+            tail = block[-keep:]
     return False
 
 

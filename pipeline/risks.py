@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline import bounded
 from pipeline.errors import RulesError
 from pipeline.rules import Rules
 
@@ -155,7 +156,8 @@ def country_table(table: str) -> dict[str, CountryRisk]:
     where = f"deal_risks.country_table {table!r}"
     try:
         if "/" in table or "\\" in table:
-            text = Path(table).read_text(encoding="utf-8-sig")
+            text = bounded.read_text(Path(table), bounded.TABLE_MAX_BYTES,
+                                     "a country-risk table", RulesError)
         else:
             text = resources.files("pipeline").joinpath("data", table).read_text(
                 encoding="utf-8-sig")

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline import bounded
 from pipeline.contract import BY_NAME
 from pipeline.errors import RulesError
 from pipeline.geo import TABLE_MIN_POPULATION
@@ -132,7 +133,8 @@ def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
         return rules
     path = Path(path)
     try:
-        override = tomllib.loads(path.read_text(encoding="utf-8"))
+        override = tomllib.loads(bounded.read_text(path, bounded.TOML_MAX_BYTES,
+                                                   "a rules file", RulesError))
     except FileNotFoundError:
         raise RulesError(f"{_where(path)}: no such file") from None
     except RecursionError:

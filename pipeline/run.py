@@ -32,9 +32,9 @@ from pipeline.writers.csv import write_csv
 from pipeline.writers.excel import RunFacts, ScorecardWriter
 
 
-def check(path: Path) -> Validated:
-    """Load and validate one file without evaluating it."""
-    return validate(load(path))
+def check(path: Path, decimal: str | None = None) -> Validated:
+    """Load and validate one file without evaluating it (``decimal``: see ``validate``)."""
+    return validate(load(path), decimal)
 
 
 CHUNK = 1000  # sites classified and written at a time: memory stays flat with size
@@ -78,8 +78,8 @@ class _Clock:
 
 def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True, jobs: int = 1,
                   progress: bool = False, previous: Path | None = None,
-                  baseline: Rules | None = None,
-                  branding: pdf.Branding | None = None) -> FileOutcome:
+                  baseline: Rules | None = None, branding: pdf.Branding | None = None,
+                  decimal: str | None = None) -> FileOutcome:
     """Evaluate one spreadsheet and write its outputs into ``out_dir`` all at once.
 
     With ``pdfs``, also a report per site and a portfolio summary, rendered over ``jobs``
@@ -87,6 +87,8 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     are reported against ``previous`` (an output folder or results.csv; by default the
     previous run in ``out_dir``, if any), and with ``baseline`` rules, which sites the rules
     in force move (what-if). ``branding`` names the company the PDFs are made for.
+    ``decimal`` (``.`` or ``,``) is the decimal mark of numbers written as text; by default
+    the file's own, as its numbers show.
     """
     clock = _Clock()
     if previous is None and (out_dir / "results.csv").is_file():
@@ -101,7 +103,7 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     except OSError as exc:
         raise EnvironmentFailure(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     clock.lap("load")
-    checked = validate(table)
+    checked = validate(table, decimal)
     clock.lap("validate")
     sites = enrich(checked.sites, rules)
     clock.lap("enrich")
@@ -298,6 +300,7 @@ def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,
         ("Input file", table.path.name),
         ("Sheet", table.sheet),
         ("Header row", table.header_row),
+        ("Numbers", checked.numbers.describe()),
         ("Data rows", outcome.data_rows),
         ("Sites evaluated", outcome.evaluated),
         ("Rows rejected", outcome.rejected),

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import contract
-from pipeline.load import RawTable
+from pipeline import contract, decimals
+from pipeline.load import FORMULA_ERROR, RawTable
 from pipeline.schemas.sites import DTYPES, SITE_SCHEMA
-
-NUMBER = re.compile(
-    r"^(?P<cur>\$)?\s*(?P<num>[+-]?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?)"
-    r"\s*(?P<unit>.*)$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +27,7 @@ class Problem:
     ``type-error`` (not the column's kind of value), ``unit-error``, ``ambiguous-decimal``,
     ``text-too-long``, ``constraint-error`` (out of range, not one of the choices, above the
     column that caps it), ``required-missing``, ``duplicate-id``, ``formula-without-value``,
+    ``formula-error`` (a formula whose saved value is an error, such as ``#REF!``),
     and from the loader ``unclosed-quote`` (a quote that swallowed the lines after it) and
     ``encoding-error``.
     """
@@ -58,6 +54,7 @@ class Validated:
     problems: list[Problem]
     rejected_rows: list[int]
     table: RawTable
+    numbers: decimals.Convention
 
     @property
     def data_rows(self) -> int:
@@ -72,8 +69,10 @@ class CellError(ValueError):
         self.code = code
 
 
-def parse_cell(column: contract.Column, value, header_unit: str | None = None):
-    """Turn one raw cell into its contract value (None when blank), or raise CellError."""
+def parse_cell(column: contract.Column, value, header_unit: str | None = None,
+               decimal: str = decimals.POINT):
+    """Turn one raw cell into its contract value (None when blank), or raise CellError;
+    numbers written as text are read with the file's ``decimal`` mark."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -99,7 +98,7 @@ def parse_cell(column: contract.Column, value, header_unit: str | None = None):
         aliases = contract.CHOICE_ALIASES.get(column.name, {})
         return aliases.get(folded) or next(
             (c for c in column.choices if contract.fold_choice(c) == folded), text)
-    return _parse_number(column, value, header_unit)
+    return _parse_number(column, value, header_unit, decimal)
 
 
 def _plain_number_text(value) -> str:
@@ -108,7 +107,8 @@ def _plain_number_text(value) -> str:
     return str(value)
 
 
-def _parse_number(column: contract.Column, value, header_unit: str | None) -> float:
+def _parse_number(column: contract.Column, value, header_unit: str | None,
+                  decimal: str) -> float:
     if isinstance(value, bool):
         raise CellError("type-error", f"a true/false value; expected {column.expected}")
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
@@ -118,15 +118,14 @@ def _parse_number(column: contract.Column, value, header_unit: str | None) -> fl
         number = float(value)
         unit = header_unit
     else:
-        text = str(value).replace("\u00a0", " ").strip()
-        match = NUMBER.match(text)
-        if not match or not re.search(r"\d", match["num"]):
+        split = decimals.split_number(str(value), decimal)
+        if split is None:
             raise CellError("type-error", f"not a number; expected {column.expected}")
-        if match["unit"].startswith(","):
-            raise CellError("ambiguous-decimal", f"ambiguous decimal comma; expected "
-                            f"{column.expected} (write 0.045, or 1,200 with groups of three)")
-        number = float(match["num"].replace(",", ""))
-        unit = contract.normalize_unit(match["unit"]) if match["unit"].strip() else header_unit
+        digits, rest = split
+        if rest[:1] in (decimals.POINT, decimals.COMMA):
+            raise CellError("ambiguous-decimal", _other_mark(column, decimal))
+        number = float(digits)
+        unit = contract.normalize_unit(rest) if rest.strip() else header_unit
         if unit is not None and column.unit is None:
             raise CellError("unit-error", f"has a unit; expected {column.expected}")
     if not math.isfinite(number):
@@ -143,9 +142,33 @@ def _parse_number(column: contract.Column, value, header_unit: str | None) -> fl
     return number * found.factor / wanted.factor
 
 
-def validate(table: RawTable) -> Validated:
-    """Parse and check every row of ``table``; return the valid rows and all problems."""
+def _other_mark(column: contract.Column, decimal: str) -> str:
+    if decimal == decimals.POINT:
+        return (f"ambiguous decimal comma; expected {column.expected} (this file writes a "
+                "decimal point: write 0.045, or 1,200 with groups of three; if its numbers "
+                "have decimal commas, run with --decimal ,)")
+    return (f"a decimal point, but this file writes decimal commas; expected "
+            f"{column.expected} (write 0,045, or 1.200 with groups of three; if its numbers "
+            "have decimal points, run with --decimal .)")
+
+
+def number_convention(table: RawTable, decimal: str | None = None) -> decimals.Convention:
+    """How ``table`` writes its numbers: ``decimal`` if given; for a text file, as its
+    numbers show; a workbook stores numbers as numbers, and its text as with a point."""
+    if table.delimiter is None and decimal is None:
+        return decimals.Convention(decimals.POINT, "workbook")
+    numeric = [c.name for c in contract.COLUMNS
+               if c.kind in (contract.NUMBER, contract.COUNT) and c.name in table.frame]
+    cells = ((row, name, cell) for name in numeric
+             for row, cell in table.frame[name].items() if isinstance(cell, str))
+    return decimals.decide(cells, table.delimiter, decimal, table.path.name)
+
+
+def validate(table: RawTable, decimal: str | None = None) -> Validated:
+    """Parse and check every row of ``table``, its numbers read with ``decimal`` (``.`` or
+    ``,``; by default as the file writes them); return the valid rows and all problems."""
     raw = table.frame
+    numbers = number_convention(table, decimal)
     where = dict(file=table.path.name, sheet=table.sheet)
     errors: dict[tuple[int, str], tuple[str, str]] = dict(table.unreadable)  # -> (code, text)
     parsed: dict[str, list] = {}
@@ -158,6 +181,12 @@ def validate(table: RawTable) -> Validated:
             if (row, column.name) in table.unreadable:
                 values.append(None)
                 continue
+            if isinstance(cell, str) and FORMULA_ERROR.match(cell.strip()):
+                errors[(row, column.name)] = ("formula-error", (
+                    f"{cell.strip()} (a formula error in the workbook); fix the formula, or "
+                    "the cells it refers to, and save again"))
+                values.append(None)
+                continue
             if cell is None and (row, column.name) in table.formulas:
                 errors[(row, column.name)] = ("formula-without-value", (
                     f"a formula ({table.formulas[(row, column.name)]}) with no saved value; open "
@@ -165,7 +194,8 @@ def validate(table: RawTable) -> Validated:
                 values.append(None)
                 continue
             try:
-                values.append(parse_cell(column, cell, table.units.get(column.name)))
+                values.append(parse_cell(column, cell, table.units.get(column.name),
+                                         numbers.decimal))
             except CellError as exc:
                 errors[(row, column.name)] = (exc.code, str(exc))
                 values.append(None)
@@ -189,7 +219,7 @@ def validate(table: RawTable) -> Validated:
     sites = typed.drop(index=rejected)
     # All extra columns in one step: one at a time took 10 s for 3,000 of them.
     sites = pd.concat([sites, raw.loc[sites.index, table.extras]], axis=1)
-    return Validated(sites, problems, rejected, table)
+    return Validated(sites, problems, rejected, table, numbers)
 
 
 def _collect_schema_errors(cases: pd.DataFrame, typed: pd.DataFrame,

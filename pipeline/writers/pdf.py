@@ -34,7 +34,7 @@ from urllib.request import url2pathname
 import jinja2
 import markupsafe
 
-from pipeline import __version__, contract, labels, tabulate
+from pipeline import __version__, bounded, contract, labels, tabulate
 from pipeline.children import end_with_parent
 from pipeline.classify import Flip, SiteResult
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
@@ -89,7 +89,11 @@ def load_branding(path: Path) -> Branding:
     JPEG file of at most 512 KiB, its path relative to the TOML file. Only that one file is
     read, and only if it is a regular file that starts as a PNG or JPEG does."""
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("branding")
+        table = tomllib.loads(bounded.read_text(path, bounded.TOML_MAX_BYTES,
+                                                "a branding file", BrandingError)
+                              ).get("branding")
+    except RecursionError:
+        raise BrandingError(f"{path}: nested too deeply to read as TOML") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BrandingError(f"{path}: cannot read the branding file: {exc}") from exc
     if not isinstance(table, dict):
@@ -460,10 +464,12 @@ def _recorded(folder: Path | None) -> dict[str, tuple[str, dict]]:
     if folder is None:
         return {}
     try:
-        pdfs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["pdfs"]
+        pdfs = json.loads(bounded.read_text(folder / "manifest.json", bounded.MANIFEST_MAX_BYTES,
+                                            "a manifest"))["pdfs"]
         return {name: (key, pdfs["files"][name]) for name, key in pdfs["keys"].items()
                 if name in pdfs["files"]}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+            bounded.TooLarge):
         return {}
 
 
