@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline import climate
 from pipeline.contract import COMPUTED, FROM_REGION, GIVEN, show_number
 from pipeline.geo import estimated_rtt_ms
 from pipeline.geo.places import nearest_cloud_regions, nearest_exchanges
@@ -44,19 +43,21 @@ def add_place(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     else:
         found = []
     by_row = dict(zip(where, found))
-    records = {column: [] for column in (*FILLED, *(f"{c}_source" for c in FILLED),
-                                         "location_conflicts")}
-    for row, values in zip(out.index, out[list(FILLED) + [f"{c}_source" for c in FILLED]]
-                           .to_dict("records")):
-        conflicts = _settle(values, by_row.get(row))
-        for column in FILLED:
-            records[column].append(values[column])
-            records[f"{column}_source"].append(values[f"{column}_source"])
-        records["location_conflicts"].append("; ".join(conflicts) or None)
-    for column, column_values in records.items():
-        out[column] = pd.Series(column_values, index=out.index, dtype=object)
-    out["climate_band"] = [climate.band({"climate_zone": z}, rules) if isinstance(z, str) else None
-                           for z in out["climate_zone"]]
+    names = [*FILLED, *(f"{c}_source" for c in FILLED)]
+    columns = [[x if isinstance(x, str) else None for x in out[name].tolist()] for name in names]
+    conflicts = []
+    for row, cells in zip(out.index, zip(*columns)):
+        values = dict(zip(names, cells))
+        conflicts.append("; ".join(_settle(values, by_row.get(row))) or None)
+        for column, value in zip(columns, (values[name] for name in names)):
+            column.append(value)
+    count = len(out)
+    for name, column in zip(names, columns):
+        out[name] = pd.Series(column[count:], index=out.index, dtype=object)
+    out["location_conflicts"] = pd.Series(conflicts, index=out.index, dtype=object)
+    bands = rules["climate"]["band_by_zone"]
+    out["climate_band"] = pd.Series([bands.get(z) for z in out["climate_zone"]],
+                                    index=out.index, dtype=object)
     return out
 
 
@@ -65,12 +66,11 @@ def _neighbours(out: pd.DataFrame, where: pd.Index, lats: np.ndarray, lons: np.n
     for prefix, column, found in (("cloud_region", "nearest_cloud_region",
                                    nearest_cloud_regions(lats, lons)),
                                   ("ix", "nearest_ix", nearest_exchanges(lats, lons))):
-        miles = [round(m, 1) for _, m in found]
+        miles = np.round([m for _, m in found], 1)
         out.loc[where, column] = [place.label for place, _ in found]
-        out.loc[where, f"{prefix}_distance_miles"] = miles
-        out.loc[where, f"{prefix}_rtt_ms"] = [
-            round(estimated_rtt_ms(m, t["fiber_route_factor"], t["fiber_us_per_km"]), 2)
-            for m in miles]
+        out.loc[where, f"{prefix}_distance_miles"] = miles.tolist()
+        out.loc[where, f"{prefix}_rtt_ms"] = np.round(
+            estimated_rtt_ms(miles, t["fiber_route_factor"], t["fiber_us_per_km"]), 2).tolist()
 
 
 def _settle(v: dict, found: Found | None) -> list[str]:

@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -54,6 +54,7 @@ class Found:
     zone: str  # Koeppen-Geiger zone, "Ocean" over water
 
 
+@lru_cache(maxsize=4096)
 def fold(text: object) -> str:
     """Case, accents aside, spaces and punctuation ignored: ``Québec`` -> ``quebec``."""
     plain = str(text).lower().translate(str.maketrans("éèêàâôûç", "eeeaaouc"))
