@@ -219,3 +219,16 @@ def test_the_pdf_explains_the_climate_pue_and_names_the_grid_operator(tmp_path):
     assert "liquid design PUE 1.25 - 0.07 for a cold climate (Köppen-Geiger Dfb)" in text
     assert "Grid operator: MISO (computed from coordinates)" in text
     assert "Nearest internet exchange: MICE (Minneapolis)" in text
+
+
+def test_a_nearer_cloud_region_may_stand_in_for_the_metro(tmp_path):
+    # Quincy, WA: Azure West US 2 is next door, Seattle about 125 miles away
+    rows = [MINIMAL + ["fiber_carriers", "uplink_gbps"], _row("Q", 47.23, -119.85) + [2, 100]]
+    (tmp_path / "off").mkdir(), (tmp_path / "on").mkdir()
+    off = _evaluate(tmp_path / "off", rows, "--no-pdf")["Q"]
+    on = _evaluate(tmp_path / "on", rows, "--no-pdf", "--set",
+                   "location.inference.nearer_cloud_region_counts=true")["Q"]
+    assert off["nearest_metro"].startswith("Seattle") and off["inference_location"] != "pass"
+    assert on["nearest_metro"].startswith("Azure westus2")
+    assert on["nearest_metro_source"].startswith("nearest cloud region")
+    assert float(on["metro_distance_miles"]) < 5 and on["inference_location"] == "pass"

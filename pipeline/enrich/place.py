@@ -20,6 +20,7 @@ from pipeline.geo.places import nearest_cloud_regions, nearest_exchanges
 from pipeline.geo.regions import Found, country_named, find, fold, grid_row
 from pipeline.rules import Rules
 
+CLOUD_REGION = "nearest cloud region, nearer than the metro (computed from coordinates)"
 FILLED = ("country", "region", "grid_operator", "climate_zone")
 COLUMNS = ("country_source", "region_source", "grid_operator_source", "climate_zone_source",
            "climate_band", "nearest_cloud_region", "cloud_region_distance_miles",
@@ -39,6 +40,8 @@ def add_place(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     if len(where):
         lats, lons = out.loc[where, "latitude"].to_numpy(), out.loc[where, "longitude"].to_numpy()
         _neighbours(out, where, lats, lons, t)
+        if rules["location"]["inference"]["nearer_cloud_region_counts"]:
+            _cloud_region_as_metro(out, where)
         found = find(lats, lons, t["max_outline_gap_miles"])
     else:
         found = []
@@ -71,6 +74,20 @@ def _neighbours(out: pd.DataFrame, where: pd.Index, lats: np.ndarray, lons: np.n
         out.loc[where, f"{prefix}_distance_miles"] = miles.tolist()
         out.loc[where, f"{prefix}_rtt_ms"] = np.round(
             estimated_rtt_ms(miles, t["fiber_route_factor"], t["fiber_us_per_km"]), 2).tolist()
+
+
+def _cloud_region_as_metro(out: pd.DataFrame, where: pd.Index) -> None:
+    """Where the metro distance was computed and a cloud region is nearer, the region stands
+    in for the metro: its name and distance, marked so."""
+    computed = out.loc[where, "metro_distance_source"] == COMPUTED
+    nearer = out.loc[where, "cloud_region_distance_miles"].astype(float) < \
+        out.loc[where, "metro_distance_miles"].astype(float)
+    rows = where[(computed & nearer).to_numpy()]
+    out.loc[rows, "metro_distance_miles"] = out.loc[rows, "cloud_region_distance_miles"] \
+        .astype(float).to_numpy()
+    out.loc[rows, "nearest_metro"] = out.loc[rows, "nearest_cloud_region"]
+    out.loc[rows, "nearest_metro_source"] = CLOUD_REGION
+    out.loc[rows, "estimated_rtt_ms"] = out.loc[rows, "cloud_region_rtt_ms"]
 
 
 def _settle(v: dict, found: Found | None) -> list[str]:
