@@ -163,8 +163,8 @@ def build_cloud_regions(wheel: zipfile.ZipFile) -> None:
             if region["country"] in DROPPED_COUNTRY or code.endswith("standard") \
                     or code.startswith("jio"):
                 continue
-            place, lat, lon = CITY.get((provider, code),
-                                       (region["location"], region["latitude"], region["longitude"]))
+            default = (region["location"], region["latitude"], region["longitude"])
+            place, lat, lon = CITY.get((provider, code), default)
             name = region["location"] if (provider, code) not in CITY \
                 else f"{region['location']}, {place}"
             rows.append((provider, code, name, codes[region["country"]], round(lat, 4),

@@ -232,3 +232,33 @@ def test_a_nearer_cloud_region_may_stand_in_for_the_metro(tmp_path):
     assert on["nearest_metro"].startswith("Azure westus2")
     assert on["nearest_metro_source"].startswith("nearest cloud region")
     assert float(on["metro_distance_miles"]) < 5 and on["inference_location"] == "pass"
+
+
+# Each public conversion's campus, placed at its town (company releases).
+CAMPUSES = {"Galaxy Digital, Helios": (33.62, -100.84),
+            "Cipher Mining, Barber Lake": (32.39, -100.86),
+            "Hut 8, River Bend": (30.40, -91.19), "Core Scientific, Muskogee": (35.75, -95.37),
+            "Applied Digital, Ellendale": (46.00, -98.53),
+            "TeraWulf, Lake Mariner": (43.35, -78.60)}
+
+
+def test_public_conversions_still_reproduced_in_their_own_climates(rules):
+    from test_economics import FAR, conversions
+
+    from pipeline import economics
+
+    checked = 0
+    for row in conversions():
+        campus = next((c for c in CAMPUSES if row["conversion"].startswith(c)), None)
+        if not row["gross_mw"] or campus is None:
+            continue
+        lat, lon = CAMPUSES[campus]
+        zone = koppen.zones([lat], [lon])[0]
+        result = classify_site(site(power_capacity_mw=float(row["gross_mw"]), mining_load_mw=0.0,
+                                    cooling_type="air", rack_density_kw=10.0,
+                                    liquid_cooling_path="planned", climate_zone=zone, **FAR),
+                               rules)
+        it = economics.evaluate([result], rules).rows.iloc[0].econ_it_mw_full
+        assert it == pytest.approx(float(row["critical_it_mw"]), rel=0.15), row["conversion"]
+        checked += 1
+    assert checked >= 6

@@ -47,16 +47,16 @@ def add_place(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         found = []
     by_row = dict(zip(where, found))
     names = [*FILLED, *(f"{c}_source" for c in FILLED)]
-    columns = [[x if isinstance(x, str) else None for x in out[name].tolist()] for name in names]
+    given = [[x if isinstance(x, str) else None for x in out[name].tolist()] for name in names]
+    settled: dict[str, list] = {name: [] for name in names}
     conflicts = []
-    for row, cells in zip(out.index, zip(*columns)):
+    for row, cells in zip(out.index, zip(*given)):
         values = dict(zip(names, cells))
         conflicts.append("; ".join(_settle(values, by_row.get(row))) or None)
-        for column, value in zip(columns, (values[name] for name in names)):
-            column.append(value)
-    count = len(out)
-    for name, column in zip(names, columns):
-        out[name] = pd.Series(column[count:], index=out.index, dtype=object)
+        for name in names:
+            settled[name].append(values[name])
+    for name, column in settled.items():
+        out[name] = pd.Series(column, index=out.index, dtype=object)
     out["location_conflicts"] = pd.Series(conflicts, index=out.index, dtype=object)
     bands = rules["climate"]["band_by_zone"]
     out["climate_band"] = pd.Series([bands.get(z) for z in out["climate_zone"]],

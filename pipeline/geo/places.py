@@ -19,6 +19,8 @@ import numpy as np
 
 from pipeline.geo.distance import nearest
 
+PROVIDERS = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
+
 
 @dataclass(frozen=True)
 class Place:
@@ -44,9 +46,6 @@ def _label(row: dict[str, str]) -> str:
     if "provider" in row:
         return f"{PROVIDERS[row['provider']]} {row['region']} ({row['name']})"
     return f"{row['name']} ({row['city']})"
-
-
-PROVIDERS = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 
 
 def _nearest(name: str, lats: Sequence[float] | np.ndarray,

@@ -243,7 +243,8 @@ def location_lines(v: dict[str, Any]) -> list[str]:
         lines.append("Place: " + ", ".join(place) + ".")
     if v.get("climate_zone"):
         band = v.get("climate_band")
-        lines.append(f"Climate: Köppen-Geiger {_marked(v['climate_zone'], v.get('climate_zone_source'))}"
+        zone = _marked(v["climate_zone"], v.get("climate_zone_source"))
+        lines.append(f"Climate: Köppen-Geiger {zone}"
                      + (f", {band.replace('_', '-')} cooling band" if band else ", no cooling band")
                      + "; the design PUE of the economics follows it.")
     for what, column, prefix in (("cloud region", "nearest_cloud_region", "cloud_region"),
