@@ -262,3 +262,15 @@ def test_public_conversions_still_reproduced_in_their_own_climates(rules):
         assert it == pytest.approx(float(row["critical_it_mw"]), rel=0.15), row["conversion"]
         checked += 1
     assert checked >= 6
+
+
+def test_a_country_the_coordinates_contradict_is_flagged_and_kept(tmp_path):
+    header = MINIMAL + ["country", "region"]
+    sites = _evaluate(tmp_path, [header, _row("BORDER", 44.7, -73.45) + ["Canada", "Quebec"],
+                                 _row("CODE", 46.0, -98.5) + ["USA", None]], "--no-pdf")
+    border, code = sites["BORDER"], sites["CODE"]
+    assert border["country"] == "Canada" and border["region"] == "Quebec"
+    assert border["location_conflicts"] == ("country Canada given, but the coordinates are in "
+                                            "United States: the given country is used; check it")
+    assert border["grid_operator"] == "Hydro-Québec"  # from the country and region in force
+    assert code["location_conflicts"] == "" and code["region"] == "ND"  # USA is the US
