@@ -213,24 +213,6 @@ def readable(text: str) -> str:
     return pattern.sub(say, text)
 
 
-def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
-               flips: dict[str, str], changes: dict[str, dict],
-               money: dict[str, Any] | None = None) -> list[Page]:
-    """One page per site; ``names`` maps every site_id of the run to its file name, ``flips``
-    says what would make a site ready, ``changes`` what changed since the previous run."""
-    template = _environment().get_template("site.html")
-    info = _undated(run)
-    pages = []
-    for site in results:
-        pages.append(Page(f"reports/{names[site.site_id]}", template.render(
-            site=site, v=site.values, run=info, headline=_headline(site),
-            location=location_lines(site.values),
-            explanation=EXPLANATIONS[site.bucket], flip=_flip(flips.get(site.site_id, "")),
-            change=changes.get(site.site_id),
-            money=_with_charts((money or {}).get(site.site_id)))))
-    return pages
-
-
 def _marked(value: Any, source: Any) -> str:
     return f"{value} ({source})" if source and source != contract.GIVEN else str(value)
 
@@ -254,6 +236,24 @@ def location_lines(v: dict[str, Any]) -> list[str]:
                          f"miles, about {n(v[f'{prefix}_rtt_ms'])} ms round trip estimated "
                          f"({contract.COMPUTED}).")
     return lines
+
+
+def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
+               flips: dict[str, str], changes: dict[str, dict],
+               money: dict[str, Any] | None = None) -> list[Page]:
+    """One page per site; ``names`` maps every site_id of the run to its file name, ``flips``
+    says what would make a site ready, ``changes`` what changed since the previous run."""
+    template = _environment().get_template("site.html")
+    info = _undated(run)
+    pages = []
+    for site in results:
+        pages.append(Page(f"reports/{names[site.site_id]}", template.render(
+            site=site, v=site.values, run=info, headline=_headline(site),
+            explanation=EXPLANATIONS[site.bucket], flip=_flip(flips.get(site.site_id, "")),
+            change=changes.get(site.site_id),
+            location=location_lines(site.values),
+            money=_with_charts((money or {}).get(site.site_id)))))
+    return pages
 
 
 def _flip(sentence: str) -> dict[str, Any] | None:
