@@ -45,6 +45,7 @@ def site(rng: random.Random, number: int, blanks: float) -> dict:
         "staffing_24x7": rng.choice(["yes", "no"]), "dc_ops_staff": rng.randint(0, 20),
         "sla_track_record": rng.choice(["yes", "no"]),
         "notes": rng.choice(["", "PPA renewal due", "Former hosting site", "Behind the meter"]),
+        "grid_operator": None, "climate_zone": None,  # left for the coordinates to fill
     }
     values.update(_outlook(random.Random(number), capacity))
     for column in contract.COLUMNS:

@@ -109,6 +109,15 @@ def validate(path: str | Path, decimal: str | None = None) -> Validated:
     return checked
 
 
+def location_conflicts(checked: Validated) -> list[str]:
+    """What the coordinates of ``checked``'s valid sites contradict (given country or region,
+    coordinates at sea), one line each, under the default rules."""
+    from pipeline.rules import default_rules
+    from pipeline.run import location_conflicts as conflicts
+
+    return conflicts(checked, default_rules())
+
+
 def validation_exit_code(checked: Validated) -> int:
     """0 every row valid, 1 some rejected, 2 none valid (as ``evaluate`` would exit)."""
     if not len(checked.sites):

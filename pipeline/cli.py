@@ -171,8 +171,12 @@ def validate_command(path: Path, decimal: str | None) -> None:
     checked = api.validate(path, decimal)
     for problem in checked.problems:
         click.echo(str(problem))
+    conflicts = api.location_conflicts(checked) if len(checked.sites) else []
+    for conflict in conflicts:
+        click.echo(f"location conflict: {conflict}")
     say(f"{path}: {checked.data_rows} data rows, {len(checked.sites)} valid, "
-        f"{len(checked.rejected_rows)} rejected")
+        f"{len(checked.rejected_rows)} rejected"
+        + (f", {len(conflicts)} with location conflicts to check" if conflicts else ""))
     sys.exit(int(api.validation_exit_code(checked)))
 
 

@@ -73,6 +73,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     meaning: str = ""
     max_length: int = 32767  # the most characters an Excel cell holds
+    from_coordinates: bool = False  # a blank value is filled from latitude and longitude
 
     @property
     def unit_label(self) -> str:
@@ -112,18 +113,20 @@ COLUMNS: tuple[Column, ...] = (
            max_length=255),
     Column("operator", TEXT, aliases=("company", "owner", "operator name"),
            meaning="owning or operating company"),
-    Column("country", TEXT, meaning="country name or ISO code"),
+    Column("country", TEXT, meaning="country name or ISO code", from_coordinates=True),
     Column("region", TEXT, aliases=("state", "province", "state province"),
-           meaning="state or province"),
+           meaning="state or province (US states are filled from coordinates)",
+           from_coordinates=True),
     Column("latitude", NUMBER, unit="deg", minimum=-90, maximum=90, aliases=("lat",),
            meaning="site location, decimal degrees"),
     Column("longitude", NUMBER, unit="deg", minimum=-180, maximum=180,
            aliases=("lon", "lng", "long"), meaning="site location, decimal degrees"),
     Column("nearest_metro", TEXT, aliases=("metro", "nearest metro area"),
-           meaning="nearest major metro area, as the site team names it"),
+           meaning="nearest major metro area, as the site team names it",
+           from_coordinates=True),
     Column("metro_distance_miles", NUMBER, unit="miles", minimum=0,
            aliases=("metro distance", "distance to metro", "distance to metro miles"),
-           meaning="straight-line distance to that metro"),
+           meaning="straight-line distance to that metro", from_coordinates=True),
     Column("metro_rtt_ms", NUMBER, unit="ms", minimum=0, above_minimum=True,
            aliases=("metro rtt", "rtt", "rtt ms", "round trip ms", "latency ms", "latency"),
            meaning="measured round trip to the metro or its internet exchange"),
@@ -203,6 +206,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("water_stress", ENUM, choices=("low", "low_medium", "medium_high", "high", "extreme"),
            aliases=("baseline water stress", "aqueduct water stress"),
            meaning="baseline water stress of the site's basin (WRI Aqueduct categories)"),
+    Column("grid_operator", TEXT, aliases=("grid", "iso", "rto", "iso rto", "balancing authority"),
+           meaning="grid operator (ISO/RTO or utility) the site connects to: ERCOT, SPP, MISO, "
+                   "PJM, AESO, IESO, Hydro-Québec...", from_coordinates=True),
+    Column("climate_zone", TEXT, aliases=("koppen zone", "koppen geiger zone", "climate"),
+           meaning="Köppen-Geiger climate zone code (Dfb, BWh, Cfa...)", from_coordinates=True),
     Column("notes", TEXT, aliases=("note", "comments"), meaning="free text, carried through"),
 )
 
@@ -210,6 +218,7 @@ BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 
 # Where a location value came from, in the *_source columns the enrich stage adds.
 GIVEN, COMPUTED = "given", "computed from coordinates"
+FROM_REGION = "looked up from the country and region"
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 
 # Spellings people use for enumerated values, folded by fold_choice() first.

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import timeline
+from pipeline import climate, timeline
 from pipeline.classify import SiteResult, bucket_workloads
 from pipeline.classify.gates import redundant_supply
 from pipeline.contract import show_number
@@ -101,7 +101,8 @@ def plan(site: SiteResult, workload: str, rules: Rules) -> Plan:
     later = capacity - energized + (v.get("power_expansion_mw") or 0.0)
     waits, source = time_to_power(v, power, rules)
     design = e[f"design_cooling_{workload}"]
-    it_now = (energized - kept) / e[f"pue_{design}"] * (1 - e[f"reserve_{workload}"])
+    it_now = (energized - kept) / climate.design_pue(v, design, rules)[0] * (
+        1 - e[f"reserve_{workload}"])
     return Plan(site, workload, design, energized, kept, later, v["power_cost_usd_per_kwh"],
                 waits, site.gate(workload, "cooling").status == "pass",
                 _ready_lines(site, workload, design, energized - kept + later, it_now, rules),
@@ -235,7 +236,7 @@ class Sites:
         e = rules["economics"]
         n = len(plans)
         col = lambda f: np.array([f(p) for p in plans], dtype=float)  # noqa: E731
-        pue = col(lambda p: e[f"pue_{p.design}"])
+        pue = col(lambda p: climate.design_pue(p.site.values, p.design, rules)[0])
         keep = col(lambda p: 1 - e[f"reserve_{p.workload}"])
         mining_mw = col(lambda p: p.energized_mw - p.kept_mw)
         it_now, it_later = mining_mw / pue * keep, col(lambda p: p.later_mw) / pue * keep
@@ -633,7 +634,8 @@ def _basis(sites: Sites, rules: Rules) -> list[str]:
         texts.append(
             f"Energized {n(round(p.energized_mw, 2))} MW{unknown} - "
             f"{n(round(p.kept_mw, 2))} MW mining "
-            f"kept = {n(mining)} MW; / PUE {n(pue)} ({p.design} design) x (1 - "
+            f"kept = {n(mining)} MW; / PUE {n(pue)} "
+            f"({climate.design_pue(p.site.values, p.design, rules)[1]}) x (1 - "
             f"{n(e[f'reserve_{p.workload}'])} reserve) = {n(now)} MW critical IT from month "
             f"{n(start)}.{phase} Capex {rate} M USD/MW of IT{credit}, plus fixes to ready. "
             + common.format(premium=premium[p.workload], mining=n(mining),

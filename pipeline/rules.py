@@ -201,6 +201,11 @@ def _merge(default: dict, override: dict, path: Path | str, prefix: str) -> dict
     merged = dict(default)
     for key, value in override.items():
         dotted = f"{prefix}{key}"
+        if key not in default and key in ("countries", "regions") and \
+                prefix.startswith("time_to_power.large_load_regimes."):
+            raise RulesError(f"{_where(path)}: {dotted}: large-load regimes now key on the grid "
+                             f"operator: replace countries and regions with grid_operators, "
+                             f"like grid_operators = [\"ERCOT\"]")
         if key not in default:
             known = ", ".join(sorted(default))
             raise RulesError(f"{_where(path)}: unknown key {dotted!r} (known here: {known})")
@@ -299,6 +304,16 @@ def _check_order(values: dict, path: Path | str) -> None:
                 or sorted(value) != value):
             raise RulesError(f"{_where(path)}: {key} = {value!r}: give [low, base, high] "
                              "numbers, in that order")
+    bands = set(flat["climate.pue_adjustment_liquid"]) & set(flat["climate.pue_adjustment_air"])
+    for zone, band in flat["climate.band_by_zone"].items():
+        if band not in bands:
+            raise RulesError(f"{_where(path)}: climate.band_by_zone: {zone} = {band!r} has no "
+                             f"PUE adjustment for both designs (bands: {', '.join(sorted(bands))})")
+    for design in ("liquid", "air"):
+        for band, step in flat[f"climate.pue_adjustment_{design}"].items():
+            if flat[f"economics.pue_{design}"] + step < 1.0:
+                raise RulesError(f"{_where(path)}: climate.pue_adjustment_{design}: {band} = "
+                                 f"{step} takes economics.pue_{design} below 1")
     smallest = flat["location.enrichment.metro_min_population"]
     if smallest < TABLE_MIN_POPULATION:
         raise RulesError(f"{_where(path)}: location.enrichment.metro_min_population = "

@@ -37,6 +37,17 @@ def check(path: Path, decimal: str | None = None) -> Validated:
     return validate(load(path), decimal)
 
 
+def location_conflicts(checked: Validated, rules: Rules) -> list[str]:
+    """A line for each valid site whose given country or region its coordinates contradict
+    (or whose coordinates fall outside every country), located as a person finds it."""
+    table = checked.table
+    where = f"{table.path}, sheet {table.sheet}" if table.sheet != "csv" else str(table.path)
+    sites = enrich(checked.sites, rules)
+    return [f"{where}, row {row}, site {site_id}: {conflicts}"
+            for row, site_id, conflicts in zip(sites.index, sites["site_id"],
+                                               sites["location_conflicts"]) if conflicts]
+
+
 CHUNK = 1000  # sites classified and written at a time: memory stays flat with size
 
 # Allocations between two collections of Python's youngest generation while a run writes

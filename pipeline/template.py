@@ -55,7 +55,9 @@ def write_template(path: Path) -> None:
     notes.set_column(1, 2, 12)
     notes.set_column(3, 3, 40)
     notes.set_column(4, 4, 60)
-    for col, heading in enumerate(("column", "required", "unit", "valid values", "meaning")):
+    notes.set_column(5, 5, 16)
+    for col, heading in enumerate(("column", "required", "unit", "valid values", "meaning",
+                                   "from coordinates")):
         notes.write_string(0, col, heading, required)
     for row, column in enumerate(contract.COLUMNS, start=1):
         notes.write_string(row, 0, column.name)
@@ -63,9 +65,12 @@ def write_template(path: Path) -> None:
         notes.write_string(row, 2, column.unit_label)
         notes.write_string(row, 3, column.expected, wrap)
         notes.write_string(row, 4, column.meaning, wrap)
+        notes.write_string(row, 5, "filled if blank" if column.from_coordinates else "")
     notes.write_string(len(contract.COLUMNS) + 2, 0,
                        "Dark headers are required. Blank cells are missing values, never zeros. "
-                       "Numbers may carry a unit of the same kind (12,000 kW, 4.5 c/kWh, 160 km).")
+                       "Numbers may carry a unit of the same kind (12,000 kW, 4.5 c/kWh, 160 km). "
+                       "Columns marked 'filled if blank' are worked out from latitude and "
+                       "longitude when left blank; a value you give always wins.")
     book.close()
 
 

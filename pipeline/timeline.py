@@ -132,15 +132,15 @@ def _fold(text: Any) -> str:
 
 def _regimes(values: dict, rules: Rules) -> tuple[Regime, ...]:
     load = values["power_capacity_mw"] + (values.get("power_expansion_mw") or 0.0)
-    country, region = _fold(values.get("country") or ""), _fold(values.get("region") or "")
+    grid = _fold(values.get("grid_operator") or "")
     found = []
     for regime in rules["time_to_power"]["large_load_regimes"].values():
-        if (country in map(_fold, regime["countries"]) and region in map(_fold, regime["regions"])
-                and load >= regime["min_mw"]):
+        if grid and grid in map(_fold, regime["grid_operators"]) and load >= regime["min_mw"]:
             found.append(Regime(regime["name"], (
                 f"{regime['name']} applies to new loads of {show_number(regime['min_mw'])} MW "
-                f"or more in {regime['where']} (this site: {show_number(load)} MW with its "
-                f"expansion). It asks the operator to: {'; '.join(regime['asks'])}.")))
+                f"or more in {regime['where']}; this site is on {values['grid_operator']} "
+                f"({show_number(load)} MW with its expansion). It asks the operator to: "
+                f"{'; '.join(regime['asks'])}.")))
     return tuple(found)
 
 

@@ -178,28 +178,36 @@ def test_no_interconnection_request_leaves_the_date_unknown(rules):
     assert (given.months_to_power, given.months_estimated) == (9.0, False)
 
 
-@pytest.mark.parametrize("region, capacity, expansion, applies", [
-    ("TX", 75.0, None, True), ("Texas", 60.0, 20.0, True), ("TX", 60.0, None, False),
-    ("OK", 300.0, None, False)])
-def test_texas_sb6_names_what_it_asks(rules, region, capacity, expansion, applies):
-    result = classify_site(site(region=region, power_capacity_mw=capacity,
+@pytest.mark.parametrize("grid, capacity, expansion, applies", [
+    ("ERCOT", 75.0, None, True), ("ercot", 60.0, 20.0, True), ("ERCOT", 60.0, None, False),
+    ("SPP", 300.0, None, False), (None, 300.0, None, False)])
+def test_texas_sb6_names_what_it_asks(rules, grid, capacity, expansion, applies):
+    result = classify_site(site(region="TX", grid_operator=grid, power_capacity_mw=capacity,
                                 power_expansion_mw=expansion), rules)
     regimes = result.power_timeline.regimes
     assert bool(regimes) == applies
     if applies:
         (regime,) = regimes
         assert regime.name == "Texas SB6 (2025)" and "75 MW or more" in regime.text
+        assert f"this site is on {grid}" in regime.text
         for ask in ("backup generation", "grid emergencies", "interconnection standards"):
             assert ask in regime.text
 
 
 def test_large_load_regimes_come_from_the_rules(rules):
     raised = with_settings(rules, ["time_to_power.large_load_regimes.texas_sb6.min_mw=500"])
-    assert classify_site(site(region="TX", power_capacity_mw=100.0), raised) \
+    assert classify_site(site(grid_operator="ERCOT", power_capacity_mw=100.0), raised) \
         .power_timeline.regimes == ()
-    moved = with_settings(rules, ['time_to_power.large_load_regimes.texas_sb6.regions=["OK"]'])
-    assert classify_site(site(region="OK", power_capacity_mw=100.0), moved) \
+    moved = with_settings(rules, ['time_to_power.large_load_regimes.texas_sb6.grid_operators='
+                                  '["SPP"]'])
+    assert classify_site(site(grid_operator="SPP", power_capacity_mw=100.0), moved) \
         .power_timeline.regimes[0].name == "Texas SB6 (2025)"
+
+
+@pytest.mark.parametrize("old", ["countries", "regions"])
+def test_a_regime_keyed_the_old_way_is_refused_naming_the_key(rules, old):
+    with pytest.raises(RulesError, match=rf"texas_sb6\.{old}: .*grid_operators"):
+        with_settings(rules, [f'time_to_power.large_load_regimes.texas_sb6.{old}=["TX"]'])
 
 
 # ---------------------------------------------------------------- scale

@@ -217,6 +217,31 @@ def readable(text: str) -> str:
     return pattern.sub(say, text)
 
 
+def _marked(value: Any, source: Any) -> str:
+    return f"{value} ({source})" if source and source != contract.GIVEN else str(value)
+
+
+def location_lines(v: dict[str, Any]) -> list[str]:
+    """What the site's location says, each value computed from coordinates marked so."""
+    n, lines = contract.show_number, []
+    place = [_marked(v[c], v.get(f"{c}_source")) for c in ("region", "country") if v.get(c)]
+    if place:
+        lines.append("Place: " + ", ".join(place) + ".")
+    if v.get("climate_zone"):
+        band = v.get("climate_band")
+        zone = _marked(v["climate_zone"], v.get("climate_zone_source"))
+        lines.append(f"Climate: Köppen-Geiger {zone}"
+                     + (f", {band.replace('_', '-')} cooling band" if band else ", no cooling band")
+                     + "; the design PUE of the economics follows it.")
+    for what, column, prefix in (("cloud region", "nearest_cloud_region", "cloud_region"),
+                                 ("internet exchange", "nearest_ix", "ix")):
+        if v.get(column):
+            lines.append(f"Nearest {what}: {v[column]}, {n(v[f'{prefix}_distance_miles'])} "
+                         f"miles, about {n(v[f'{prefix}_rtt_ms'])} ms round trip estimated "
+                         f"({contract.COMPUTED}).")
+    return lines
+
+
 def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
                flips: dict[str, Flip | None], changes: dict[str, dict],
                money: dict[str, Any] | None = None) -> list[Page]:
@@ -230,6 +255,7 @@ def site_pages(results: list[SiteResult], run: RunInfo, names: dict[str, str],
             site=site, v=site.values, run=info, headline=_headline(site),
             explanation=EXPLANATIONS[site.bucket], flip=_flip(flips.get(site.site_id)),
             change=changes.get(site.site_id),
+            location=location_lines(site.values),
             money=_with_charts((money or {}).get(site.site_id)))))
     return pages
 

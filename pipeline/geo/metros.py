@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,10 +16,9 @@ from importlib import resources
 
 import numpy as np
 
-EARTH_RADIUS_MILES = 3958.8
-KM_PER_MILE = 1.609344
+from pipeline.geo.distance import nearest
+
 TABLE_MIN_POPULATION = 500_000
-_CHUNK = 1024  # sites per broadcast block: 1024 x ~1,500 metros x 8 bytes = 12 MB a temporary
 
 
 @dataclass(frozen=True)
@@ -62,14 +60,6 @@ def load_metros(min_population: float) -> list[Metro]:
     return list(_metros(float(min_population))[0])
 
 
-def great_circle_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine distance in miles on a sphere of radius 3958.8 miles (degrees in)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(min(1.0, a)))
-
-
 def nearest_metros(lats: Sequence[float] | np.ndarray, lons: Sequence[float] | np.ndarray,
                    min_population: float) -> list[tuple[Metro, float]]:
     """For each site, its nearest metro of at least ``min_population`` people and the miles to it.
@@ -77,31 +67,11 @@ def nearest_metros(lats: Sequence[float] | np.ndarray, lons: Sequence[float] | n
     Coordinates are degrees; a missing or out-of-range one raises ValueError, so filter sites
     without coordinates first.
     """
-    lat = np.asarray(lats, dtype=float).ravel()
-    lon = np.asarray(lons, dtype=float).ravel()
-    if lat.shape != lon.shape:
-        raise ValueError(f"{lat.size} latitudes but {lon.size} longitudes")
-    if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)):  # NaN fails both
-        raise ValueError("latitudes must be within -90..90 and longitudes within -180..180")
     metros, m_lat, m_lon, m_cos = _metros(float(min_population))
-    s_lat, s_lon = np.radians(lat), np.radians(lon)
-    index = np.empty(lat.size, dtype=np.intp)
-    hav = np.empty(lat.size)
-    for start in range(0, lat.size, _CHUNK):
-        block = slice(start, start + _CHUNK)
-        a = (np.sin((m_lat - s_lat[block, None]) / 2) ** 2
-             + np.cos(s_lat[block, None]) * m_cos * np.sin((m_lon - s_lon[block, None]) / 2) ** 2)
-        index[block] = np.argmin(a, axis=1)
-        hav[block] = a[np.arange(a.shape[0]), index[block]]
-    miles = 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0)))
+    index, miles = nearest(lats, lons, m_lat, m_lon, m_cos)
     return [(metros[i], float(d)) for i, d in zip(index, miles)]
 
 
 def nearest_metro(lat: float, lon: float, min_population: float) -> tuple[Metro, float]:
     """The nearest metro of at least ``min_population`` people to one site, and the miles to it."""
     return nearest_metros([lat], [lon], min_population)[0]
-
-
-def estimated_rtt_ms(miles: float, route_factor: float, us_per_km: float) -> float:
-    """Round-trip time in ms over fiber: 2 x miles x 1.609344 x route_factor x us_per_km / 1000."""
-    return 2 * miles * KM_PER_MILE * route_factor * us_per_km / 1000

@@ -1,4 +1,4 @@
-"""Enrich stage: location from coordinates.
+"""The nearest metro from coordinates.
 
 For sites with latitude and longitude, find the nearest major metro in the bundled table
 (``pipeline/data/metros.csv``; metro population threshold in the rules), its great-circle
@@ -16,19 +16,18 @@ from pipeline import geo
 from pipeline.contract import COMPUTED, GIVEN, show_number
 from pipeline.rules import Rules
 
-ENRICHED_COLUMNS = ("nearest_metro_source", "metro_distance_source", "computed_metro",
-                    "computed_metro_distance_miles", "estimated_rtt_ms", "location_check")
+COLUMNS = ("nearest_metro_source", "metro_distance_source", "computed_metro",
+           "computed_metro_distance_miles", "estimated_rtt_ms", "location_check")
 
 
-def enrich(sites: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """A copy of ``sites`` with location filled from coordinates and its provenance columns."""
+def add_metro(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """``out`` (changed in place) with the nearest metro filled from coordinates and marked."""
     t = rules["location"]["enrichment"]
-    out = sites.copy()
     given_metro = out["nearest_metro"].notna()
     given_distance = out["metro_distance_miles"].notna()
     out["nearest_metro_source"] = given_metro.map({True: GIVEN, False: ""})
     out["metro_distance_source"] = given_distance.map({True: GIVEN, False: ""})
-    for column in ENRICHED_COLUMNS[2:]:
+    for column in COLUMNS[2:]:
         out[column] = pd.Series([None] * len(out), index=out.index, dtype=object)
     located = out["latitude"].notna() & out["longitude"].notna()
     if not located.any():

@@ -1,0 +1,276 @@
+"""Country, state, grid operator, climate, cloud region and exchange from coordinates: the
+look-ups against hand-checked places, and end to end through results, workbook, PDF and
+validate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from conftest import read_csv, site, write_xlsx
+from pipeline import climate
+from pipeline.classify import classify_site
+from pipeline.cli import cli
+from pipeline.errors import RulesError
+from pipeline.geo import great_circle_miles, koppen
+from pipeline.geo.places import _table, nearest_cloud_regions, nearest_exchanges
+from pipeline.geo.regions import find
+from pipeline.rules import default_rules, with_settings
+
+# (latitude, longitude, country, state, grid operator), each read off a public map.
+PLACES = [
+    (33.2148, -97.1331, "US", "TX", "ERCOT"),  # Denton: Oncor, ERCOT
+    (31.42, -103.49, "US", "TX", "ERCOT"),  # Pecos: TNMP, ERCOT
+    (35.20, -101.80, "US", "TX", "SPP"),  # Amarillo: Xcel SPS
+    (31.76, -106.44, "US", "TX", "WECC (West non-RTO)"),  # El Paso Electric
+    (30.08, -94.13, "US", "TX", "MISO"),  # Beaumont: Entergy Texas
+    (29.76, -95.37, "US", "TX", "ERCOT"),  # Houston: CenterPoint
+    (41.12, -87.86, "US", "IL", "PJM"),  # Kankakee: ComEd
+    (38.63, -90.20, "US", "MO", "MISO"),  # St. Louis: Ameren
+    (46.00, -98.50, "US", "ND", "MISO"),  # Ellendale
+    (48.15, -103.62, "US", "ND", "SPP"),  # Williston: Basin Electric
+    (35.47, -97.52, "US", "OK", "SPP"),  # Oklahoma City
+    (39.04, -77.49, "US", "VA", "PJM"),  # Ashburn
+    (49.22, -68.15, "CA", None, None),  # Baie-Comeau: no province outlines bundled
+    (59.74, 10.20, "NO", None, None),  # Drammen, inside a fjord the 1:110m coast cuts
+]
+
+
+@pytest.mark.parametrize("lat, lon, country, state, grid", PLACES)
+def test_places_from_coordinates(rules, lat, lon, country, state, grid):
+    (found,) = find(np.array([lat]), np.array([lon]),
+                    rules["location"]["enrichment"]["max_outline_gap_miles"])
+    assert found.country.iso2 == country
+    assert (found.state.region if found.state else None) == state
+    if grid is not None:
+        assert (found.area_operator or found.state.grid_operator) == grid
+
+
+def test_the_open_sea_is_outside_every_country(rules):
+    (found,) = find(np.array([40.0]), np.array([-40.0]), 30.0)
+    assert found.country is None and found.at_sea and found.zone == "Ocean"
+
+
+@pytest.mark.parametrize("lat, lon, zone", [
+    (46.0, -98.5, "Dfb"), (31.42, -103.49, "BWh"), (1.35, 103.82, "Af"), (33.21, -97.13, "Cfa"),
+    (65.58, 22.15, "Dfc"), (59.74, 10.20, "Cfb"), (35.2, -101.8, "BSk")])
+def test_climate_zones_match_the_koppen_map(lat, lon, zone):
+    assert koppen.zones([lat], [lon])[0] == zone
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-60, 75), st.floats(-180, 180))
+def test_the_nearest_cloud_region_is_nearer_than_every_other(lat, lon):
+    (place, miles), = nearest_cloud_regions([lat], [lon])
+    every = [great_circle_miles(lat, lon, p.latitude, p.longitude)
+             for p in _table("cloud_regions.csv")[0]]
+    assert miles == pytest.approx(min(every), abs=0.01)
+
+
+def test_ashburn_is_next_to_a_cloud_region_and_an_exchange():
+    (region, region_miles), = nearest_cloud_regions([39.05], [-77.48])
+    (exchange, exchange_miles), = nearest_exchanges([39.05], [-77.48])
+    assert region.label.startswith(("AWS us-east-1", "Google Cloud us-east4"))
+    assert region_miles < 5 and exchange_miles < 5 and "Ashburn" in exchange.label
+
+
+# ---------------------------------------------------------------- climate and PUE
+
+
+def test_design_pue_follows_the_climate_band_and_says_why(rules):
+    cold, why = climate.design_pue({"climate_zone": "Dfb"}, "liquid", rules)
+    hot, _ = climate.design_pue({"climate_zone": "BWh"}, "liquid", rules)
+    assert (cold, hot) == (pytest.approx(1.18), pytest.approx(1.27))
+    assert why == "liquid design PUE 1.25 - 0.07 for a cold climate (Köppen-Geiger Dfb)"
+    assert climate.design_pue({}, "air", rules) == (1.4, "flat air design PUE (climate zone "
+                                                         "not known)")
+
+
+def test_the_flat_pue_switch(rules):
+    flat = with_settings(rules, ["climate.adjust_pue=false"])
+    assert climate.design_pue({"climate_zone": "Dfb"}, "liquid", flat)[0] == 1.25
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-0.2, 0.2), st.floats(0.0, 0.2))
+def test_a_higher_pue_adjustment_never_adds_critical_it(step, more):
+    from pipeline import economics
+
+    rules = default_rules()
+
+    def it(adjust: float) -> float:
+        changed = with_settings(rules, [f"climate.pue_adjustment_liquid={{ cold = {adjust}, "
+                                        "temperate = 0.0, warm_humid = 0.0, hot_dry = 0.0, "
+                                        "hot_humid = 0.0 }"])
+        result = classify_site(site(climate_zone="Dfb", power_capacity_mw=100.0), changed)
+        return economics.evaluate([result], changed).rows.iloc[0].econ_it_mw_full
+
+    assert it(step + more) <= it(step)
+
+
+def test_a_band_without_an_adjustment_is_refused(rules):
+    with pytest.raises(RulesError, match="Dfb = 'arctic' has no PUE adjustment"):
+        with_settings(rules, ['climate.band_by_zone={ Dfb = "arctic" }'])
+
+
+# ---------------------------------------------------------------- end to end
+
+MINIMAL = ["site_id", "site_name", "latitude", "longitude", "power_capacity_mw",
+           "power_cost_usd_per_kwh", "cooling_type", "fiber_on_site", "staffing_24x7"]
+
+
+def _row(site_id, lat, lon, capacity=200):
+    return [site_id, f"Site {site_id}", lat, lon, capacity, 0.04, "direct_to_chip", "yes", "yes"]
+
+
+def _evaluate(tmp_path, rows, *options):
+    source = write_xlsx(tmp_path / "sites.xlsx", rows)
+    result = CliRunner().invoke(cli, ["evaluate", str(source), "--out", str(tmp_path / "out"),
+                                      *options], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return {r["site_id"]: r for r in read_csv(tmp_path / "out" / "results.csv")}
+
+
+def test_a_portfolio_given_only_coordinates_is_located_and_marked(tmp_path):
+    sites = _evaluate(tmp_path, [MINIMAL, _row("ELLENDALE", 46.0, -98.5),
+                                 _row("PECOS", 31.42, -103.49), _row("NOWHERE", None, None)],
+                      "--no-pdf")
+    cold, hot, blind = sites["ELLENDALE"], sites["PECOS"], sites["NOWHERE"]
+    assert (cold["country"], cold["region"], cold["grid_operator"], cold["climate_zone"],
+            cold["climate_band"]) == ("United States", "ND", "MISO", "Dfb", "cold")
+    assert (hot["region"], hot["grid_operator"], hot["climate_band"]) == ("TX", "ERCOT",
+                                                                          "hot_dry")
+    for column in ("country", "region", "grid_operator", "climate_zone"):
+        assert cold[f"{column}_source"] == "computed from coordinates"
+    assert cold["nearest_cloud_region"] and float(cold["cloud_region_distance_miles"]) > 0
+    assert cold["nearest_ix"].startswith("MICE") and float(cold["ix_rtt_ms"]) > 0
+    # the country the deal risks ask for is known now, so fewer data gaps
+    assert "country" not in cold["data_gaps"] and "country" in blind["data_gaps"]
+    assert cold["bucket"] == hot["bucket"] == "Training"  # far from metros: training only
+    # a cold site gets more critical IT from the same power than a hot one
+    assert float(cold["econ_it_mw"]) > float(hot["econ_it_mw"])
+    assert cold["location_conflicts"] == "" and blind["country"] == ""
+
+
+def test_sb6_follows_the_grid_operator_not_the_state(tmp_path):
+    sites = _evaluate(tmp_path, [MINIMAL, _row("AMARILLO", 35.2, -101.8),
+                                 _row("MIDLAND", 32.0, -102.1)], "--no-pdf")
+    assert sites["AMARILLO"]["grid_operator"] == "SPP"
+    assert sites["AMARILLO"]["large_load_regime"] == ""
+    assert sites["MIDLAND"]["large_load_regime"].startswith("Texas SB6 (2025)")
+    assert "this site is on ERCOT" in sites["MIDLAND"]["large_load_regime"]
+
+
+def test_a_given_value_wins_over_the_coordinates(tmp_path):
+    header = MINIMAL + ["grid_operator", "climate_zone"]
+    sites = _evaluate(tmp_path, [header, _row("A", 35.2, -101.8) + ["ERCOT", "BWh"]],
+                      "--no-pdf")
+    a = sites["A"]
+    assert (a["grid_operator"], a["grid_operator_source"]) == ("ERCOT", "given")
+    assert (a["climate_zone"], a["climate_band"]) == ("BWh", "hot_dry")
+    assert a["large_load_regime"].startswith("Texas SB6")
+
+
+CONFLICTED = [MINIMAL + ["region"], _row("OKC", 35.47, -97.52) + ["TX"],
+              _row("SEA", 40.0, -40.0) + [None], _row("FINE", 35.2, -101.8) + ["Texas"]]
+
+
+def test_a_region_the_coordinates_contradict_is_flagged_everywhere(tmp_path):
+    sites = _evaluate(tmp_path, CONFLICTED)
+    okc = sites["OKC"]
+    assert okc["region"] == "TX" and okc["region_source"] == "given"
+    assert "region TX given, but the coordinates are in Oklahoma (OK)" in \
+        okc["location_conflicts"]
+    assert okc["grid_operator"] == "SPP"  # the grid is where the site physically is
+    assert sites["SEA"]["location_conflicts"] == "the coordinates are in the sea: check them"
+    assert sites["FINE"]["location_conflicts"] == ""
+
+    sheet = load_workbook(tmp_path / "out" / "scorecard.xlsx", read_only=True)["Scorecard"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(r for r in rows if "location_conflicts" in r or any(
+        isinstance(c, str) and c.lower().startswith("location conflicts") for c in r))
+    column = next(i for i, c in enumerate(header) if isinstance(c, str)
+                  and c.lower().replace(" ", "_").startswith("location_conflicts"))
+    flagged = [r[column] for r in rows if r[column] and "Oklahoma" in str(r[column])]
+    assert len(flagged) == 1
+
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "out" / "reports" /
+                                                        "OKC.pdf").pages)
+    assert "given, but the coordinates are in Oklahoma" in " ".join(text.split())
+
+    checked = CliRunner().invoke(cli, ["validate", str(tmp_path / "sites.xlsx")])
+    assert checked.exit_code == 0
+    assert "row 2, site OKC: region TX given, but the coordinates are in Oklahoma" in \
+        checked.output
+    assert "row 3, site SEA: the coordinates are in the sea" in checked.output
+    assert "2 with location conflicts to check" in checked.output
+
+
+@pytest.mark.slow
+def test_the_pdf_explains_the_climate_pue_and_names_the_grid_operator(tmp_path):
+    _evaluate(tmp_path, [MINIMAL, _row("ELLENDALE", 46.0, -98.5)])
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(
+        tmp_path / "out" / "reports" / "ELLENDALE.pdf").pages).split())
+    assert "liquid design PUE 1.25 - 0.07 for a cold climate (Köppen-Geiger Dfb)" in text
+    assert "Grid operator: MISO (computed from coordinates)" in text
+    assert "Nearest internet exchange: MICE (Minneapolis)" in text
+
+
+def test_a_nearer_cloud_region_may_stand_in_for_the_metro(tmp_path):
+    # Quincy, WA: Azure West US 2 is next door, Seattle about 125 miles away
+    rows = [MINIMAL + ["fiber_carriers", "uplink_gbps"], _row("Q", 47.23, -119.85) + [2, 100]]
+    (tmp_path / "off").mkdir(), (tmp_path / "on").mkdir()
+    off = _evaluate(tmp_path / "off", rows, "--no-pdf")["Q"]
+    on = _evaluate(tmp_path / "on", rows, "--no-pdf", "--set",
+                   "location.inference.nearer_cloud_region_counts=true")["Q"]
+    assert off["nearest_metro"].startswith("Seattle") and off["inference_location"] != "pass"
+    assert on["nearest_metro"].startswith("Azure westus2")
+    assert on["nearest_metro_source"].startswith("nearest cloud region")
+    assert float(on["metro_distance_miles"]) < 5 and on["inference_location"] == "pass"
+
+
+# Each public conversion's campus, placed at its town (company releases).
+CAMPUSES = {"Galaxy Digital, Helios": (33.62, -100.84),
+            "Cipher Mining, Barber Lake": (32.39, -100.86),
+            "Hut 8, River Bend": (30.40, -91.19), "Core Scientific, Muskogee": (35.75, -95.37),
+            "Applied Digital, Ellendale": (46.00, -98.53),
+            "TeraWulf, Lake Mariner": (43.35, -78.60)}
+
+
+def test_public_conversions_still_reproduced_in_their_own_climates(rules):
+    from test_economics import FAR, conversions
+
+    from pipeline import economics
+
+    checked = 0
+    for row in conversions():
+        campus = next((c for c in CAMPUSES if row["conversion"].startswith(c)), None)
+        if not row["gross_mw"] or campus is None:
+            continue
+        lat, lon = CAMPUSES[campus]
+        zone = koppen.zones([lat], [lon])[0]
+        result = classify_site(site(power_capacity_mw=float(row["gross_mw"]), mining_load_mw=0.0,
+                                    cooling_type="air", rack_density_kw=10.0,
+                                    liquid_cooling_path="planned", climate_zone=zone, **FAR),
+                               rules)
+        it = economics.evaluate([result], rules).rows.iloc[0].econ_it_mw_full
+        assert it == pytest.approx(float(row["critical_it_mw"]), rel=0.15), row["conversion"]
+        checked += 1
+    assert checked >= 6
+
+
+def test_a_country_the_coordinates_contradict_is_flagged_and_kept(tmp_path):
+    header = MINIMAL + ["country", "region"]
+    sites = _evaluate(tmp_path, [header, _row("BORDER", 44.7, -73.45) + ["Canada", "Quebec"],
+                                 _row("CODE", 46.0, -98.5) + ["USA", None]], "--no-pdf")
+    border, code = sites["BORDER"], sites["CODE"]
+    assert border["country"] == "Canada" and border["region"] == "Quebec"
+    assert border["location_conflicts"] == ("country Canada given, but the coordinates are in "
+                                            "United States: the given country is used; check it")
+    assert border["grid_operator"] == "Hydro-Québec"  # from the country and region in force
+    assert code["location_conflicts"] == "" and code["region"] == "ND"  # USA is the US
