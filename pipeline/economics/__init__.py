@@ -266,24 +266,21 @@ def _binding(sites: Sites) -> list[str]:
 def _phase_words(sites: Sites, stable: np.ndarray, rules: Rules) -> list[str]:
     """Each phase with IT: its MW, workload, whether committed, capex, first rent, yield on
     cost and value created."""
-    e, n = rules["economics"], show_number
-    cap = e["exit_cap_rate"][BASE]
+    n, cap, build = show_number, rules["economics"]["exit_cap_rate"][BASE], sites.build_months()
+    capex = sites.capex[:, :, BASE]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yoc = np.round(np.where(capex > 0, stable / capex * 100, 0.0), 1).tolist()
+    figures = zip(sites.plans, np.round(sites.it, 2).tolist(), np.round(capex, 1).tolist(),
+                  sites.start[:, :, BASE].tolist(), yoc,
+                  np.round(stable / cap - capex, 1).tolist(), sites.committed.tolist())
     texts = []
-    for i, p in enumerate(sites.plans):
-        parts = []
-        for k in range(3):
-            it, capex = sites.it[i, k], sites.capex[i, k, BASE]
-            if it <= 0:
-                continue
-            yoc = stable[i, k] / capex * 100 if capex > 0 else float("nan")
-            parts.append(
-                f"{PHASE_NAMES[k]}: {n(round(it, 2))} MW IT {p.phases[k].workload}, "
-                f"{'committed' if sites.committed[i, k] else 'option'}, capex "
-                f"{n(round(capex, 1))} M USD spent over the {n(sites.build_months())} months "
-                f"to its first rent in month {n(sites.start[i, k, BASE])}, "
-                f"yield on cost {n(round(yoc, 1))}%, value created "
-                f"{n(round(stable[i, k] / cap - capex, 1))} M USD")
-        texts.append("; ".join(parts))
+    for p, it, spent, start, yields, created, committed in figures:
+        texts.append("; ".join(
+            f"{PHASE_NAMES[k]}: {n(it[k])} MW IT {p.phases[k].workload}, "
+            f"{'committed' if committed[k] else 'option'}, capex {n(spent[k])} M USD spent "
+            f"over the {build} months to its first rent in month {n(start[k])}, yield on cost "
+            f"{n(yields[k])}%, value created {n(created[k])} M USD"
+            for k in range(3) if it[k] > 0))
     return texts
 
 

@@ -56,19 +56,21 @@ def equity(sites: Sites, model: Model, flows: Flows, ltc: float, coupon: float,
     # a draw of 1 a month over the build grows to sum over q = 1..build of (1 + i)^q
     grown = (((1 + i) ** (build + 1) - (1 + i)) / i if i > 0 else float(build)) / build
     balance = part * ltc * sites.capex[:, :, BASE] * grown  # at each phase's first rent
-    month = np.arange(model.horizon)[None, None, :]
-    j = month - sites.start[:, :, BASE].astype(int)[:, :, None]
-    inside = (j >= 0) & (j <= model.term)
-    at = np.clip(j, 0, model.term)
-    service = balance[:, :, None] * np.where(inside, scheduled[at], 0.0)
-    repaid = balance[:, :, None] * np.where(inside, balloon[at], 0.0)
-    draws = -ltc * part[:, :, None] * flows.capex
-    debt = (draws - service - repaid).sum(axis=1)
-    unlevered = flows.total(part)
-    levered = unlevered + debt
-    paid = service.sum(axis=1)
+    # the schedules padded with zeros on both sides, read at month - first rent
+    pad = model.horizon
+    scheduled = np.concatenate([np.zeros(pad), scheduled, np.zeros(pad)])
+    balloon = np.concatenate([np.zeros(pad), balloon, np.zeros(pad)])
+    month = np.arange(model.horizon)[None, :]
+    paid, repaid = np.zeros((len(part), pad)), np.zeros((len(part), pad))
+    for k in np.flatnonzero(balance.any(axis=0)):  # only the phases that borrow
+        at = np.clip(month - sites.start[:, k, BASE].astype(int)[:, None] + pad, 0,
+                     len(scheduled) - 1)
+        paid += balance[:, k, None] * scheduled[at]
+        repaid += balance[:, k, None] * balloon[at]
+    draws = -ltc * np.einsum("nk,nkm->nm", part, flows.capex)
+    debt = draws - paid - repaid
+    levered = flows.total(part) + debt
     operating = np.einsum("nk,nkm->nm", part, flows.noi)  # the project's own cash
-    month = month[0]
     operating -= np.where((month >= sites.begin[:, None])
                           & (month < sites.ends(model.term)[1][:, None]),
                           sites.opex[:, None] / 12, 0.0)

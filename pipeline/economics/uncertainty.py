@@ -64,9 +64,10 @@ def mining_draws(sites: Sites, model: Model, d: dict[str, np.ndarray]) -> np.nda
     delays, which = np.unique(np.round(d["delay"]), return_inverse=True)
     end = sites.ends(model.term)[0]
     x = sites.cost_mwh[:, None, None] / grid[None, :, None]
-    table = (sites.mining_mw[:, None, None] * grid[None, :, None]
-             * (model.mining_pv(x, end[:, None, None] + delays[None, None, :])
-                - model.mining_pv(x, sites.begin[:, None, None])))
+    months = model.mining_pv(x, end[:, None, None] + delays[None, None, :])
+    if sites.begin.any():  # the margin up to a later start is still earned
+        months = months - model.mining_pv(x, sites.begin[:, None, None])
+    table = sites.mining_mw[:, None, None] * grid[None, :, None] * months
     step = np.clip(np.searchsorted(grid, d["hashprice"], side="right") - 1, 0,
                    HASHPRICE_GRID - 2)
     share = (d["hashprice"] - grid[step]) / np.maximum(grid[step + 1] - grid[step], 1e-12)

@@ -17,7 +17,8 @@ def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: 
     """NPV in M USD in closed form, (sites, draws), of the committed phases (or, with
     ``committed`` False, of the option phases, which bear no mining forgone or team). Each
     assumption a number or a row of draws: ``lease`` and ``hashprice`` are factors on the
-    base, ``capex`` a quantile in [0, 1] of each phase's low-base-high capex (None: base),
+    base, ``capex`` a quantile in [0, 1] of the present value of the site's low-base-high
+    capex (None: base),
     ``delay`` months added to every first rent (the spend keeps its schedule), ``noi`` the
     margin and ``cap`` the exit cap rate (None: base); ``mining``, the PV of the mining
     forgone in USD when worked out already. Equal to the discounted ``monthly_flows`` of the
@@ -31,12 +32,12 @@ def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: 
     lease_pv = (part * rent).sum(axis=1)[:, None] * model.shape_pv
     exit_pv = ((part * rent).sum(axis=1)[:, None] * model.exit_per_rent
                * model.discount[model.term] / cap)
-    spent = (part * spend_factor(sites, model))[:, :, None]
+    # the PV of the capex, low, base and high: one draw of it a site
+    spent = np.einsum("nk,nkc->nc", part * spend_factor(sites, model), sites.capex)
     if capex is None:
-        cost = (spent[:, :, 0] * sites.capex[:, :, BASE]).sum(axis=1)[:, None]
+        cost = spent[:, BASE, None]
     else:
-        u = np.asarray(capex, dtype=float).reshape(1, -1)
-        cost = sum(spent[:, k] * _triangular_outer(u, sites.capex[:, k]) for k in range(3))
+        cost = _triangular_outer(np.asarray(capex, dtype=float).reshape(1, -1), spent)
     delay = np.asarray(delay, dtype=float)
     shift = (1 + model.rate) ** (-delay / 12)
     value = noi * lease * (lease_pv + exit_pv) * shift - cost
@@ -48,8 +49,9 @@ def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: 
     if mining is None:
         hp = np.asarray(hashprice, dtype=float)
         x = sites.cost_mwh[:, None] / hp
-        mining = sites.mining_mw[:, None] * hp * (
-            model.mining_pv(x, mining_end[:, None] + moved) - model.mining_pv(x, begin))
+        mining = sites.mining_mw[:, None] * hp * model.mining_pv(x, mining_end[:, None] + moved)
+        if sites.begin.any():  # the margin up to a later start is still earned
+            mining -= sites.mining_mw[:, None] * hp * model.mining_pv(x, begin)
     opex_months = np.clip((opex_end[:, None] + moved).astype(int), 0, model.horizon)
     opex = sites.opex[:, None] / 12 * (model.annuity[opex_months]
                                        - model.annuity[begin.astype(int)])
@@ -66,9 +68,10 @@ def spend_factor(sites: Sites, model: Model) -> np.ndarray:
 def exit_pv(sites: Sites, model: Model, committed: bool = True) -> np.ndarray:
     """PV of the exit values of the committed (or option) phases, base, M USD."""
     e = model.e
-    return (npv(sites, model, committed=committed)[:, 0]
-            - npv(sites, model, cap=np.inf, committed=committed)[:, 0]) if e["exit_value"] \
-        else np.zeros(len(sites.plans))
+    rent = sites.rent_musd_per_month(e["lease_usd_per_kw_month"][BASE])
+    at = model.at(sites.start[:, :, BASE] + model.term)
+    return ((sites.part(committed) * rent * at).sum(axis=1) * e["noi_margin"][BASE]
+            * model.exit_per_rent / e["exit_cap_rate"][BASE])
 
 
 def exit_values(sites: Sites, model: Model, part: np.ndarray) -> np.ndarray:
