@@ -133,7 +133,8 @@ def economics_rows(results: list[SiteResult], economics: pd.DataFrame) -> pd.Dat
 
 
 def cash_flow_rows(rows: pd.DataFrame, cash_flows: pd.DataFrame) -> pd.DataFrame:
-    """A chunk's yearly cash flows, one row a site, beside its NPV and IRR."""
+    """A chunk's yearly cash flows, a row per phase, the committed cash's present value and
+    the equity's cash for each site, beside its NPV and IRR."""
     return rows[list(CASH_FLOW_COLUMNS)].merge(cash_flows, on="site_id")
 
 
@@ -167,13 +168,16 @@ def economics_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
 
 
 def cash_flows_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
-    """The Cash flows sheet: one row a site, ranked by NPV, a column a year from the
-    decision (M USD; a year past a site's lease is 0), the assumptions beside them."""
-    frame = _ranked(parts, CASH_FLOW_COLUMNS)
+    """The Cash flows sheet: each site's rows (``economics.Chunk.cash_flows``), sites ranked
+    by NPV, a column a year from the decision (M USD; a year past a site's lease is 0), the
+    assumptions beside them."""
+    frame = _ranked(parts, (*CASH_FLOW_COLUMNS, "cash_series"))
+    frame["rank"] = pd.factorize(frame["site_id"])[0] + 1  # a site's rows share its rank
     years = [c for c in frame.columns if c.startswith("year_")]
     years.sort(key=lambda c: int(c.split("_")[1]))
     frame[years] = frame[years].fillna(0.0)
-    return _beside_assumptions(frame[["rank", *CASH_FLOW_COLUMNS, *years]], rules)
+    return _beside_assumptions(frame[["rank", *CASH_FLOW_COLUMNS, "cash_series", *years]],
+                               rules)
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

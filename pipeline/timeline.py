@@ -37,6 +37,8 @@ class PowerTimeline:
     months_to_power: float | None  # until the full capacity: 0 when it is all energized
     months_estimated: bool
     later: str  # the MW still to come and when ("" when every MW is energized)
+    months_to_expansion: float | None = None  # until power_expansion_mw, from the same status
+    expansion_estimated: bool = False
     regimes: tuple[Regime, ...] = ()
     scale: str = ""
     scale_text: str = ""
@@ -80,8 +82,11 @@ def assess(values: dict[str, Any], rules: Rules) -> PowerTimeline:
     elif energized is None:
         requests.append("energized_mw")
     months, estimated = _months(values, energized, capacity, status, rules, requests)
+    expansion, expansion_estimated = (
+        _wait(values, status, rules) if values.get("power_expansion_mw") else (None, False))
     return PowerTimeline(capacity, energized, months, estimated,
                          _later(energized, capacity, months, estimated, status),
+                         expansion, expansion_estimated,
                          _regimes(values, rules), *_scale(values, rules), tuple(requests))
 
 
@@ -94,16 +99,22 @@ def _months(values: dict, energized: float | None, capacity: float, status: str 
             rules: Rules, requests: list[str]) -> tuple[float | None, bool]:
     if energized is not None and energized >= capacity:
         return 0.0, False
+    months, estimated = _wait(values, status, rules)
+    if values.get("time_to_power_months") is None:
+        requests.append("time_to_power_months")
+        if months is None and status is None:
+            requests.append("interconnection_status")
+    return months, estimated
+
+
+def _wait(values: dict, status: str | None, rules: Rules) -> tuple[float | None, bool]:
+    """Months until power not yet energized: the site's own, else the estimate for its
+    interconnection status (estimated), else not known."""
     given = values.get("time_to_power_months")
     if given is not None:
         return given, False
-    requests.append("time_to_power_months")
     estimate = rules["time_to_power"]["estimated_months_by_status"].get(status)
-    if estimate is None:
-        if status is None:
-            requests.append("interconnection_status")
-        return None, False
-    return float(estimate), True
+    return (None, False) if estimate is None else (float(estimate), True)
 
 
 STATUS_WORDS = {"energized": "interconnection energized", "approved": "interconnection approved",

@@ -16,6 +16,7 @@ from conftest import read_csv, site
 from pipeline import economics
 from pipeline.classify import classify_site
 from pipeline.economics import BASE, HIGH, LOW
+from pipeline.economics.plans import ENERGIZED, LATER
 from pipeline.rules import default_rules, with_settings
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +38,7 @@ def one(rules, **values):
 def arrays(rules, workload, **values):
     result = classify_site(site(**values), rules)
     sites = economics.Sites.of([economics.plan(result, workload, rules)], rules)
-    return sites, economics.Model(rules, economics._horizon(sites, rules))
+    return sites, economics.Model(rules, economics.horizon(sites, rules))
 
 
 def test_capacity_by_hand(rules):
@@ -64,19 +65,51 @@ def test_rack_density_prices_the_retrofit_but_never_shrinks_the_mw(rules):
         sparse.econ_cost_to_ready_lines
 
 
+APPROVED = dict(energized_mw=50.0, interconnection_status="approved")
+
+
 def test_expansion_is_a_later_phase_that_pays_for_its_power(rules):
-    row, chunk = one(rules, **SITE, power_expansion_mw=40.0, **FAR)
-    # 40 MW / 1.25 x 0.875 = 28 MW more IT, from month max(18 build, 36 to power) = 36
+    row, chunk = one(rules, **SITE, **APPROVED, power_expansion_mw=40.0,
+                     time_to_power_months=36.0, **FAR)
+    # 40 MW / 1.25 x 0.875 = 28 MW more IT, from month max(18 build, 36 to power) = 36;
+    # approved, so committed
     assert row.econ_it_mw == pytest.approx(33.6)
     assert row.econ_it_mw_full == pytest.approx(61.6)
     assert row.econ_capex_musd == pytest.approx(33.6 * 9.5 * 0.8 + 28 * (9.5 + 2.2))
     assert row.econ_binding_constraint == "power not yet energized"
     assert "Later phase: 40 MW not yet energized -> 28 MW IT from month 36" in row.econ_basis
-    # every phase's capex is spent at the decision; the expansion's rent starts at month 36
-    sites, model = arrays(rules, "training", **SITE, power_expansion_mw=40.0, **FAR)
+    assert row.econ_npv_option_musd is None and row.econ_option_it_mw == 0
+    # each phase spends its capex over its own 18-month build, ending at its first rent
+    sites, model = arrays(rules, "training", **SITE, **APPROVED, power_expansion_mw=40.0,
+                          time_to_power_months=36.0, **FAR)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+    later = 28 * (9.5 + 2.2)
+    assert flows.capex[0, LATER, :18] == pytest.approx(0.0)
+    assert flows.capex[0, LATER, 18:36] == pytest.approx(-later / 18)
+    assert flows.capex[0, LATER, 36:] == pytest.approx(0.0)
+    assert flows.capex[0, ENERGIZED, :18] == pytest.approx(-33.6 * 9.5 * 0.8 / 18)
     rent = 1000 * 150 * 0.85 / 1e6 / 12  # M USD a month per MW of IT, first ramp month
-    assert flows[0, 36] - flows[0, 35] == pytest.approx(28 * rent, rel=1e-6)
+    assert flows.noi[0, LATER, 35] == 0 and flows.noi[0, LATER, 36] == pytest.approx(28 * rent)
+
+
+def test_an_expansion_not_yet_approved_is_an_option(rules):
+    """Galaxy's Helios as it stood: 800 MW approved and energized, 2,700 MW more under
+    study. The expansion is an option the board decides later, not committed capex."""
+    values = dict(power_capacity_mw=800.0, mining_load_mw=0.0, energized_mw=800.0,
+                  interconnection_status="in_study", power_expansion_mw=2700.0,
+                  cooling_type="air", rack_density_kw=10.0, liquid_cooling_path="planned",
+                  **FAR)
+    row, _ = one(rules, **values)
+    assert row.econ_capex_musd == pytest.approx(560 * 9.5)  # the 800 MW alone
+    assert row.econ_option_it_mw == pytest.approx(2700 / 1.25 * 0.875)
+    assert row.econ_option_capex_musd == pytest.approx(1890 * (9.5 + 2.2))
+    # the expansion's months are the timeline's estimate for in_study: built from 30 - 18
+    assert row.econ_option_decide_month == estimate(rules, "in_study") - 18
+    assert row.econ_npv_musd > 0 and row.econ_npv_option_musd > 0
+    assert "an option (interconnection in study)" in row.econ_basis
+    approved = one(rules, **{**values, "interconnection_status": "approved"})[0]
+    assert approved.econ_capex_musd == pytest.approx(560 * 9.5 + 1890 * 11.7)
+    assert approved.econ_npv_option_musd is None
 
 
 def test_power_not_energized_waits_for_it(rules):
@@ -85,7 +118,10 @@ def test_power_not_energized_waits_for_it(rules):
     assert row.econ_it_mw == pytest.approx(12.6)
     assert row.econ_it_mw_full == pytest.approx(33.6)
     sites, _ = arrays(rules, "training", **SITE, energized_mw=20.0, time_to_power_months=30.0)
-    assert sites.start_later[0, BASE] == 30 and sites.start_now[0, BASE] == 18
+    assert sites.start[0, LATER, BASE] == 30 and sites.start[0, ENERGIZED, BASE] == 18
+    # no interconnection status: the 30 MW still to come are an option, not committed
+    assert row.econ_capex_musd == pytest.approx(12.6 * 9.5 * 0.8)
+    assert row.econ_option_it_mw == pytest.approx(21.0)
 
 
 # ------------------------------------------------------------------ time to power
@@ -112,10 +148,14 @@ def test_in_study_and_energized_mw_blank_earns_nothing_until_the_estimated_power
         row.econ_basis
     assert "energized_mw not given" in row.econ_basis
     sites, model = arrays(rules, "training", **SITE, **IN_STUDY, **FAR)
-    assert sites.start_later[0].tolist() == [months] * 3  # low, base and high alike
+    assert sites.start[0, LATER].tolist() == [months] * 3  # low, base and high alike
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
-    assert flows[0, 1:int(months)] == pytest.approx(0.0)  # no rent before the power
-    assert flows[0, int(months)] > 0
+    rent = flows.noi[0].sum(axis=0)
+    assert rent[:int(months)] == pytest.approx(0.0)  # no rent before the power
+    assert rent[int(months)] > 0
+    # in study: all of it an option, nothing committed
+    assert row.econ_capex_musd == 0 and row.econ_option_it_mw == pytest.approx(35.0)
+    assert row.econ_npv_option_musd > 0
     # the estimate is the rules', not the code's
     later = with_settings(rules, ["time_to_power.estimated_months_by_status.in_study=40"])
     assert one(later, **SITE, **IN_STUDY, **FAR)[0].econ_months_to_revenue == 40
@@ -127,7 +167,7 @@ def test_given_months_to_power_win_over_the_status_estimate(rules):
     assert row.econ_months_to_revenue == 24
     assert "power in 24 months, as the site gives" in row.econ_basis
     sites, _ = arrays(rules, "training", **SITE, **IN_STUDY, time_to_power_months=24.0)
-    assert sites.start_later[0].tolist() == [24.0] * 3
+    assert sites.start[0, LATER].tolist() == [24.0] * 3
 
 
 @pytest.mark.parametrize("status", [None, "none"])
@@ -143,7 +183,7 @@ def test_no_months_and_no_estimate_take_the_economics_default(rules, status):
         in row.econ_basis
     sites, _ = arrays(rules, "training", **values)
     build = rules["economics"]["build_months"]
-    assert sites.start_later[0].tolist() == [max(b, m) for b, m in zip(build, (low, base, high))]
+    assert sites.start[0, LATER].tolist() == [max(b, m) for b, m in zip(build, (low, base, high))]
     moved = with_settings(rules, ["economics.time_to_power_months=[30.0, 40.0, 50.0]"])
     assert "power in 40 months (30-50), the default" in one(moved, **values, **FAR)[0].econ_basis
 
@@ -215,31 +255,46 @@ def test_cost_to_ready_prices_each_gate_short_of_pass(rules):
 
 
 def test_cash_flows_by_hand():
-    # One-year lease, no ramp, no escalator, no discounting, mining unprofitable: the flows
-    # are the capex at month 0 and 85 % of the rent from month 18 for 12 months.
+    # One-year lease, no ramp, no escalator, no discounting, mining unprofitable: the capex
+    # spent evenly over the 18-month build, 85 % of the rent from month 18 for 12 months,
+    # then the exit: the next year's NOI at a 7 % cap rate, less the 15 % refresh.
     rules = with_settings(default_rules(), [
         "economics.lease_term_years=1.0", "economics.ramp_months=1.0",
         "economics.lease_escalator=0.0", "economics.discount_rate=[0.0, 0.0, 0.0]"])
     sites, model = arrays(rules, "training", **{**SITE, "power_cost_usd_per_kwh": 0.2}, **FAR)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+    total = flows.total(sites.part(True))
     rent = 33.6 * 1000 * 150 / 1e6  # M USD a month
-    assert flows[0, 0] == pytest.approx(-33.6 * 9.5 * 0.8)
-    assert flows[0, 1:18] == pytest.approx(0.0)
-    assert flows[0, 18:30] == pytest.approx(0.85 * rent)
-    assert flows[0, 30:] == pytest.approx(0.0)
-    years = economics._yearly(flows)
-    assert years[0, :3] == pytest.approx([-255.36, 0.85 * rent * 6, 0.85 * rent * 6])
+    capex = 33.6 * 9.5 * 0.8
+    exit_value = 0.85 * rent * 12 / 0.07 * (1 - 0.15)
+    assert total[0, :18] == pytest.approx(-capex / 18)
+    assert total[0, 18:30] == pytest.approx(0.85 * rent)
+    assert total[0, 30] == pytest.approx(exit_value)
+    assert total[0, 31:] == pytest.approx(0.0)
+    years = economics.yearly(total)
+    assert years[0, :3] == pytest.approx([-capex * 12 / 18, -capex * 6 / 18 + 0.85 * rent * 6,
+                                          0.85 * rent * 6 + exit_value])
+    # and the closed form agrees
+    assert economics.npv(sites, model)[0, 0] == pytest.approx(total.sum())
+    off = with_settings(rules, ["economics.exit_value=false"])
+    sites, model = arrays(off, "training", **{**SITE, "power_cost_usd_per_kwh": 0.2}, **FAR)
+    flows = economics.monthly_flows(sites, model, economics.scenarios(off)["base"])
+    assert flows.exit.sum() == 0
+    assert economics.npv(sites, model)[0, 0] == pytest.approx(12 * 0.85 * rent - capex)
 
 
 def test_ramp_and_escalator_by_hand(rules):
     sites, model = arrays(rules, "training", **{**SITE, "power_cost_usd_per_kwh": 0.2}, **FAR)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+    noi = flows.noi[0, ENERGIZED]
     rent = 33.6 * 1000 * 150 / 1e6 * 0.85
-    assert flows[0, 18] == pytest.approx(rent / 12)  # month 1 of a 12-month ramp
-    assert flows[0, 18 + 11] == pytest.approx(rent)
-    assert flows[0, 18 + 12] == pytest.approx(rent * 1.03)  # second lease year
-    assert flows[0, 18 + 12 * 12 - 1] == pytest.approx(rent * 1.03 ** 11)
-    assert flows[0, 18 + 12 * 12] == 0.0  # the 12-year lease is over
+    assert noi[18] == pytest.approx(rent / 12)  # month 1 of a 12-month ramp
+    assert noi[18 + 11] == pytest.approx(rent)
+    assert noi[18 + 12] == pytest.approx(rent * 1.03)  # second lease year
+    assert noi[18 + 12 * 12 - 1] == pytest.approx(rent * 1.03 ** 11)
+    assert noi[18 + 12 * 12] == 0.0  # the 12-year lease is over: the exit instead
+    assert flows.exit[0, ENERGIZED, 18 + 12 * 12] == pytest.approx(
+        rent * 12 * 1.03 ** 12 / 0.07 * 0.85)
 
 
 def test_mining_margin_by_hand(rules):
@@ -252,8 +307,9 @@ def test_mining_margin_by_hand(rules):
         39.5 * 1.2 ** (-(halving + 2) / 12) * 50 / 24 * 0.5)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
     margin = (month0 - 40) * 730 * 48 / 1e6  # 48 MW, 730 hours a month, power 40 USD/MWh
-    assert flows[0, 0] == pytest.approx(-33.6 * 9.5 * 0.8 - margin)
-    assert flows[0, 1] < 0 and flows[0, halving] == 0.0  # after the halving mining loses
+    assert flows.costs[0, 0] == pytest.approx(-margin)
+    assert flows.total(sites.part(True))[0, 0] == pytest.approx(-33.6 * 9.5 * 0.8 / 18 - margin)
+    assert flows.costs[0, 1] < 0 and flows.costs[0, halving] == 0.0  # after the halving
     row, _ = one(rules, **SITE, **FAR)
     first_year = sum(max(0.0, r - 40) for r in model.mining_usd_per_mwh[:12]) * 730 * 48 / 1e6
     assert row.econ_mining_margin_forgone_musd_per_year == pytest.approx(first_year, abs=0.01)
@@ -261,30 +317,36 @@ def test_mining_margin_by_hand(rules):
 
 def test_closed_form_npv_equals_the_discounted_monthly_flows(rules):
     for values in (SITE, {**SITE, "power_expansion_mw": 25.0, "power_cost_usd_per_kwh": 0.02},
-                   {**SITE, "staffing_24x7": False, "energized_mw": 5.0}):
-        for workload in ("training", "inference"):
+                   {**SITE, **APPROVED, "power_expansion_mw": 25.0},
+                   {**SITE, "staffing_24x7": False, "energized_mw": 5.0},
+                   {**SITE, "power_capacity_mw": 300.0}):
+        for workload in ("training", "inference", "hybrid"):
             sites, model = arrays(rules, workload, **values)
             flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+            discount = model.discount[:model.horizon]
             assert economics.npv(sites, model)[0, 0] == pytest.approx(
-                flows[0] @ model.discount[:model.horizon])
+                flows.total(sites.part(True))[0] @ discount)
+            assert economics.npv(sites, model, committed=False)[0, 0] == pytest.approx(
+                flows.total(sites.part(False), costs=False)[0] @ discount)
 
 
 def test_irr_and_payback_by_hand():
     years = np.array([[-100.0, 110.0, 0.0], [-100.0, 0.0, 121.0], [-100.0, 10.0, 10.0]])
-    irr = economics._irr(years)
+    irr = economics.irr(years)
     assert irr[:2] == pytest.approx([0.10, 0.10], abs=1e-6)
     # -100 + 10 y + 10 y^2 = 0 with y = 1 / (1 + r): y = (-1 + sqrt(41)) / 2
     assert irr[2] == pytest.approx(2 / (41 ** 0.5 - 1) - 1, abs=1e-6)
     months = np.zeros((2, 30))
     months[:, 0] = -12.0
     months[0, :] += 1.0  # earned back by the end of month 12 (index 11): 1.0 year
-    assert economics._payback(months) == [1.0, None]
+    assert economics.payback(months) == [1.0, None]
 
 
 def test_npv_figures_by_hand():
     # No discounting and no mining margin: NPV is the sum of rent less capex.
     rules = with_settings(default_rules(), ["economics.discount_rate=[0.0, 0.0, 0.0]",
-                                            "economics.hashprice_usd_per_ph_day=[1.0, 1.0, 1.0]"])
+                                            "economics.hashprice_usd_per_ph_day=[1.0, 1.0, 1.0]",
+                                            "economics.exit_value=false"])
     row, chunk = one(rules, **SITE, **FAR)
     rent = 33.6 * 1000 * 150 * 12 / 1e6 * 0.85
     ramp_loss = rent * sum(1 - (m + 1) / 12 for m in range(12)) / 12
@@ -303,21 +365,41 @@ def test_low_base_high_and_the_tornado(rules):
     swings = [abs(hi - lo) for _, lo, hi in tornado]
     assert swings == sorted(swings, reverse=True)
     assert {t[0] for t in tornado} == {"lease rate", "capex", "months to revenue", "hashprice",
-                                       "NOI margin", "discount rate"}
+                                       "NOI margin", "exit cap rate", "discount rate"}
     assert row.econ_npv_driver.startswith("lease rate (")
 
 
-def test_hybrid_takes_the_higher_npv_and_neither_gets_none(rules):
-    result = classify_site(site(**SITE), rules)
+def test_a_small_hybrid_takes_the_higher_npv_and_neither_gets_none(rules):
+    small = {**SITE, "power_capacity_mw": 20.0, "mining_load_mw": 0.0}  # inside the block
+    result = classify_site(site(**small), rules)
     assert result.bucket == "Hybrid"
     chunk = economics.evaluate([result], rules)
     npvs = {}
     for workload in ("training", "inference"):
-        sites, model = arrays(rules, workload, **SITE)
+        sites, model = arrays(rules, workload, **small)
         npvs[workload] = economics.npv(sites, model)[0, 0]
     assert chunk.rows.iloc[0].econ_workload == max(npvs, key=npvs.get)
     neither = classify_site(site(power_capacity_mw=2.0, **FAR), rules)
     assert neither.bucket == "Neither" and economics.evaluate([neither], rules).rows.empty
+
+
+def test_a_large_hybrid_leases_an_inference_block_and_trains_on_the_rest(rules):
+    campus = {**SITE, "power_capacity_mw": 500.0, "mining_load_mw": 0.0}
+    result = classify_site(site(**campus), rules)
+    assert result.bucket == "Hybrid"
+    row, _ = one(rules, **campus)
+    block = 25.0 / 1.4 * 0.75  # the market's largest inference lease, air-cooled
+    assert row.econ_workload == "hybrid"
+    assert row.econ_inference_it_mw == pytest.approx(block, abs=0.01)
+    # training-scale critical IT, 0.70 of gross, for all but the block
+    assert row.econ_it_mw == pytest.approx(block + 475 / 1.25 * 0.875, abs=0.01)
+    assert (row.econ_it_mw - row.econ_inference_it_mw) / 475 == pytest.approx(0.7)
+    assert "Inference block: 25 MW" in row.econ_basis
+    assert "inference block: 13.39 MW IT inference" in row.econ_phases
+    # never valued as 500 MW of inference, which the market does not lease
+    options = economics.options([result], rules, [0]).set_index("workload")
+    assert set(options.index) == {"training", "inference", "hybrid"}
+    assert row.econ_npv_musd == pytest.approx(options.loc["hybrid", "npv_musd"], abs=0.01)
 
 
 # ------------------------------------------------------------------ public conversions
@@ -328,30 +410,42 @@ def conversions() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def model_it(row: dict, rules) -> tuple[float, float]:
-    """(critical IT, capex per IT MW) the model gives a mining site of the deal's gross power:
-    fully converted (no mining kept), air-cooled halls with a liquid path planned."""
+def model_row(row: dict, rules):
+    """The economics the model gives a mining site of the deal's gross power: fully
+    converted (no mining kept), air-cooled halls with a liquid path planned."""
     result = classify_site(site(power_capacity_mw=float(row["gross_mw"]), mining_load_mw=0.0,
                                 cooling_type="air", rack_density_kw=10.0,
                                 liquid_cooling_path="planned", **FAR), rules)
     money = economics.evaluate([result], rules).rows.iloc[0]
     assert money.econ_workload == row["workload"]
+    return money
+
+
+def model_it(row: dict, rules) -> tuple[float, float]:
+    """(critical IT, capex per IT MW) the model gives the deal's site."""
+    money = model_row(row, rules)
     return money.econ_it_mw_full, money.econ_capex_per_it_mw_musd
 
 
 def calibration_table(rules) -> str:
     """The calibration table of docs/economics.md, from tests/conversions.csv and the model."""
     lines = ["| conversion | gross MW | contracted IT MW | model IT MW | difference | implied "
-             "USD/kW-month | model capex M USD/IT MW |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "USD/kW-month | model capex M USD/IT MW | committed NPV M USD | of it, exit | "
+             "unlevered IRR | equity IRR | yield on cost | value created M USD |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in conversions():
         if row["gross_mw"]:
-            it, capex = model_it(row, rules)
+            money = model_row(row, rules)
+            it, capex = money.econ_it_mw_full, money.econ_capex_per_it_mw_musd
             want = float(row["critical_it_mw"])
             cells = [row["gross_mw"], row["critical_it_mw"], f"{it:g}",
                      f"{(it - want) / want * 100:+.1f} %", row["implied_usd_per_kw_month"],
-                     f"{capex:g}"]
+                     f"{capex:g}", f"{money.econ_npv_musd:,.0f}",
+                     f"{money.econ_npv_exit_musd:,.0f}", f"{money.econ_irr_pct:g} %",
+                     f"{money.econ_equity_irr_pct:g} %", f"{money.econ_yield_on_cost_pct:g} %",
+                     f"{money.econ_value_created_musd:,.0f}"]
         else:
-            cells = ["", "", "", "", row["implied_usd_per_kw_month"], ""]
+            cells = ["", "", "", "", row["implied_usd_per_kw_month"], *[""] * 7]
         lines.append(f"| {row['conversion']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -363,6 +457,20 @@ def test_public_conversions_reproduced(row, rules):
     assert it == pytest.approx(float(row["critical_it_mw"]), rel=0.15)
     public_low, public_high = 8.0, 15.0  # miners' 8-11 to greenfield 9.3-15 M USD per MW
     assert public_low <= capex <= public_high
+
+
+@pytest.mark.parametrize("row", [r for r in conversions() if r["gross_mw"]],
+                         ids=lambda r: r["conversion"][:30])
+def test_public_conversions_create_value(row, rules):
+    """The deals the market rewarded come out creating value with the default rules: a
+    positive committed NPV, a yield on cost between 10 and 20 %, and debt that lifts the
+    equity's IRR above the project's."""
+    money = model_row(row, rules)
+    assert money.econ_npv_musd > 0
+    assert 10 <= money.econ_yield_on_cost_pct <= 20
+    assert money.econ_development_spread_pct > 0 and money.econ_value_created_musd > 0
+    assert money.econ_equity_irr_pct > money.econ_irr_pct
+    assert money.econ_min_dscr > 1.0
 
 
 @pytest.mark.parametrize("row", conversions(), ids=lambda r: r["conversion"][:30])
@@ -565,9 +673,9 @@ def test_economics_in_the_outputs(tmp_path):
     assert assumptions["economics.lease_usd_per_kw_month"] == "120.0, 150.0, 185.0"
     cash = list(book["Cash flows"].values)
     head = list(cash[0])
-    assert head[:8] == [label(c) for c in ("rank", "site_id", "site_name", "econ_workload",
+    assert head[:9] == [label(c) for c in ("rank", "site_id", "site_name", "econ_workload",
                                            "econ_capex_musd", "econ_npv_musd", "econ_irr_pct",
-                                           "year_1")]
+                                           "cash_series", "year_1")]
     first = cash[1]
     year_labels = {label(f"year_{n}") for n in range(1, 61)}
     years = [first[i] for i, name in enumerate(head) if name in year_labels]
@@ -581,9 +689,220 @@ def test_economics_in_the_outputs(tmp_path):
 
     site_text = text(tmp_path / "reports" / "ON-01.pdf")
     for words in ("Indicative economics", "NPV", "IRR", "Payback", "Cost to ready",
-                  "What moves NPV most", "Cash by year"):
+                  "What moves NPV most", "Cash by year", "equity IRR", "equity multiple",
+                  "peak equity", "minimum debt service coverage", "Yield on cost",
+                  "value created at stabilization", "Of the NPV, the exit value",
+                  "equity after debt"):
         assert words in site_text, words
     assert "Indicative economics" not in text(tmp_path / "reports" / "PY-01.pdf")
     portfolio = text(tmp_path / "portfolio.pdf")
     assert "Indicative economics: highest NPV" in portfolio
     assert re.search(r"total capex \$[\d,.]+M, total NPV -?\$[\d,.]+M \(P10", portfolio)
+    assert re.search(r"the options .*: NPV -?\$[\d,.]+M \(P10", portfolio)
+    assert re.search(r"Total equity at its peak \$[\d,.]+M", portfolio)
+
+
+# ------------------------------------------------------------------ value and financing
+# No discounting, no mining margin (hashprice 1 USD/PH/day), a 12-month build, a 2-year lease
+# with no ramp to speak of and no escalator, half the capex borrowed at 12 % over one year,
+# the exit at a 10 % cap rate with no refresh: every figure can be worked by hand.
+BY_HAND = ["economics.discount_rate=[0.0, 0.0, 0.0]", "economics.build_months=[12.0, 12.0, 12.0]",
+           "economics.lease_term_years=2.0", "economics.ramp_months=1.0",
+           "economics.lease_escalator=0.0", "economics.loan_to_cost=[0.5, 0.5, 0.5]",
+           "economics.debt_coupon=[0.12, 0.12, 0.12]", "economics.debt_tenor_years=1.0",
+           "economics.exit_cap_rate=[0.1, 0.1, 0.1]", "economics.exit_refresh_share=0.0",
+           "economics.hashprice_usd_per_ph_day=[1.0, 1.0, 1.0]"]
+CHEAP_MINING = SITE
+
+
+def test_one_phase_with_debt_and_exit_by_hand():
+    rules = with_settings(default_rules(), BY_HAND)
+    row, chunk = one(rules, **CHEAP_MINING, **FAR)
+    capex = 33.6 * 9.5 * 0.8  # 255.36, spent at 21.28 a month over months 0-11
+    noi = 33.6 * 150 * 1000 / 1e6 * 0.85  # 4.284 a month, months 12-35
+    exit_value = noi * 12 / 0.1  # month 36
+    assert row.econ_npv_musd == pytest.approx(-capex + 24 * noi + exit_value, abs=0.01)
+    assert row.econ_exit_value_musd == pytest.approx(exit_value, abs=0.01)
+    assert row.econ_npv_exit_musd == pytest.approx(exit_value, abs=0.01)
+    # the debt: half of each month's spend, interest at 1 % a month capitalised to month 12
+    drawn = capex / 12 / 2
+    owed = drawn * sum(1.01 ** q for q in range(1, 13))
+    level = owed * 0.01 / (1 - 1.01 ** -12)  # months 13-24, after a month of interest only
+    equity = ([-drawn] * 12 + [noi - owed * 0.01] + [noi - level] * 12 + [noi] * 11
+              + [exit_value])
+    assert row.econ_debt_musd == pytest.approx(capex / 2, abs=0.01)
+    # a one-year tenor asks more than the NOI: the equity pays the rest while it runs
+    assert level > noi
+    running = np.cumsum(equity)
+    assert row.econ_peak_equity_musd == pytest.approx(-running.min(), abs=0.01)
+    assert -running.min() == pytest.approx(12 * drawn - (noi - owed * 0.01) + 12 * (level - noi))
+    assert row.econ_equity_multiple == pytest.approx(
+        sum(x for x in equity if x > 0) / -sum(x for x in equity if x < 0), abs=0.01)
+    assert row.econ_min_dscr == pytest.approx(noi / level, abs=0.01)
+    years = [sum(equity[k:k + 12]) for k in range(0, 48, 12)]
+    page = chunk.pages[row.site_id]
+    assert page["equity"][:4] == pytest.approx(years, abs=0.01)
+    assert row.econ_equity_irr_pct == pytest.approx(
+        economics.irr(np.array([years]))[0] * 100, abs=0.05)
+    assert row.econ_equity_irr_pct > row.econ_irr_pct
+    # the developer's figures: the NOI of the first full lease year over the capex
+    assert row.econ_yield_on_cost_pct == pytest.approx(noi * 12 / capex * 100, abs=0.01)
+    assert row.econ_development_spread_pct == pytest.approx(noi * 12 / capex * 100 - 10,
+                                                            abs=0.01)
+    assert row.econ_value_created_musd == pytest.approx(noi * 12 / 0.1 - capex, abs=0.01)
+
+
+def test_two_phases_with_debt_and_exit_by_hand():
+    """20 MW energized, 30 MW more approved for month 30: each phase spends over its own
+    12-month build to its own first rent, is valued at its own lease end, and borrows."""
+    rules = with_settings(default_rules(), BY_HAND)
+    values = dict(**CHEAP_MINING, energized_mw=20.0, interconnection_status="approved",
+                  time_to_power_months=30.0, **FAR)
+    row, chunk = one(rules, **values)
+    now, later = 18 * 0.7, 30 * 0.7  # 12.6 and 21 MW of IT
+    capex_now, capex_later = now * 9.5 * 0.8, later * (9.5 + 2.2)
+    noi = 150 * 1000 / 1e6 * 0.85  # a month per MW of IT
+    assert row.econ_capex_musd == pytest.approx(capex_now + capex_later, abs=0.01)
+    assert row.econ_months_to_revenue == 12
+    npv = (-capex_now - capex_later + 24 * noi * (now + later)
+           + noi * 12 / 0.1 * (now + later))
+    assert row.econ_npv_musd == pytest.approx(npv, abs=0.02)
+    sites, model = arrays(rules, "training", **values)
+    flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+    assert flows.capex[0, LATER, 18:30] == pytest.approx(-capex_later / 12)
+    assert flows.capex[0, LATER, :18].sum() == 0 and flows.capex[0, LATER, 30:].sum() == 0
+    assert flows.exit[0, ENERGIZED, 36] == pytest.approx(noi * 12 / 0.1 * now)
+    assert flows.exit[0, LATER, 54] == pytest.approx(noi * 12 / 0.1 * later)
+    # the cash flows of the phases add up to the committed cash, year by year
+    series = chunk.pages[row.site_id]["series"]
+    phases = [v for k, v in series.items() if k.endswith("(committed)")]
+    assert len(phases) == 2
+    assert sum(map(sum, phases)) == pytest.approx(npv, abs=0.05)  # undiscounted here
+    assert "later: 21 MW IT training, committed" in row.econ_phases
+    yoc = noi * 12 * (now + later) / (capex_now + capex_later) * 100
+    assert row.econ_yield_on_cost_pct == pytest.approx(yoc, abs=0.01)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=SITES, workload=WORKLOADS, cap=st.floats(0.03, 0.15), more=st.floats(0.001, 0.1),
+       wait=st.floats(0.0, 60.0), later=st.floats(1.0, 60.0))
+def test_npv_never_rises_with_a_higher_exit_cap_or_a_later_phase(values, workload, cap, more,
+                                                                 wait, later):
+    rules = default_rules()
+    values = {**values, "energized_mw": values["power_capacity_mw"] / 2,
+              "interconnection_status": "approved", "time_to_power_months": wait}
+    sites, model = arrays(rules, workload, **values)
+    assert economics.npv(sites, model, cap=cap + more)[0, 0] <= \
+        economics.npv(sites, model, cap=cap)[0, 0] + 1e-9
+    late, model_late = arrays(rules, workload, **{**values,
+                                                  "time_to_power_months": wait + later})
+    assert economics.npv(late, model_late)[0, 0] <= economics.npv(sites, model)[0, 0] + 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=SITES, share=st.floats(0.05, 0.95), below=st.floats(0.1, 0.8),
+       ltc=st.floats(0.3, 0.85))
+def test_debt_cheaper_than_the_project_raises_the_equity_irr(values, share, below, ltc):
+    """The coupon is compounded monthly and the IRRs read yearly cash, so the property is
+    tested for a coupon clearly below the project's IRR (at most 80 % of it)."""
+    from pipeline.economics.financing import equity
+    rules = default_rules()
+    values = {**values, "energized_mw": values["power_capacity_mw"] * share,
+              "interconnection_status": "approved"}
+    sites, model = arrays(rules, "training", **values)
+    flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
+    project = economics.irr(economics.yearly(flows.total(sites.part(True))))[0]
+    if not np.isfinite(project) or project <= 0.01:
+        return
+    levered = equity(sites, model, flows, ltc, project * below, 10.0)
+    assert levered.irr_pct[0] >= project * 100 - 1e-6
+
+
+def test_the_workbook_cash_flows_add_up_to_npv_and_irr(sample_run):
+    """The Cash flows sheet read back: per site, its present values sum to its NPV and its
+    committed phases' cash gives its IRR, as Excel's SUM and IRR would; the equity's row
+    gives the equity IRR."""
+    from openpyxl import load_workbook
+
+    from pipeline.labels import label
+    book = load_workbook(sample_run / "scorecard.xlsx", read_only=True)
+    cash = list(book["Cash flows"].values)
+    head = [str(h) for h in cash[0]]
+    years = [i for i, h in enumerate(head) if h.startswith("Year ")]
+    column = {name: head.index(label(name)) for name in
+              ("site_id", "cash_series", "econ_npv_musd", "econ_irr_pct")}
+    economics_sheet = list(book["Economics"].values)
+    eh = [str(h) for h in economics_sheet[0]]
+    equity_irr = {r[eh.index(label("site_id"))]: r[eh.index(label("econ_equity_irr_pct"))]
+                  for r in economics_sheet[1:] if r[eh.index(label("site_id"))]}
+    sites: dict[str, dict] = {}
+    for r in cash[1:]:
+        if r[column["site_id"]]:
+            entry = sites.setdefault(r[column["site_id"]], {
+                "npv": r[column["econ_npv_musd"]], "irr": r[column["econ_irr_pct"]], "rows": {}})
+            entry["rows"][r[column["cash_series"]]] = [float(r[i] or 0) for i in years]
+    assert len(sites) > 20
+
+    def excel_irr(flows):
+        return economics.irr(np.array([flows]))[0] * 100
+
+    for site_id, entry in sites.items():
+        rows = entry["rows"]
+        assert sum(rows["committed, present value"]) == pytest.approx(entry["npv"], abs=0.15)
+        committed = [sum(x) for x in zip(*(v for k, v in rows.items()
+                                           if k.endswith("(committed)")))]
+        if entry["irr"] is not None:
+            assert excel_irr(committed) == pytest.approx(entry["irr"], abs=0.1), site_id
+        if equity_irr[site_id] is not None:
+            assert excel_irr(rows["committed, equity after debt"]) == pytest.approx(
+                equity_irr[site_id], abs=0.1), site_id
+
+
+# ------------------------------------------------------------------ options for a plan
+
+
+def test_options_at_no_delay_are_the_headline(rules):
+    results = [classify_site(site(**SITE, site_id="HY"), rules),
+               classify_site(site(**SITE, **FAR, **APPROVED, power_expansion_mw=40.0,
+                                  time_to_power_months=60.0, site_id="TR"), rules),
+               classify_site(site(power_capacity_mw=2.0, **FAR, site_id="NO"), rules)]
+    chunk = economics.evaluate(results, rules)
+    table = economics.options(results, rules, [0, 1, 2])
+    assert list(table.columns[:11]) == ["site_id", "workload", "delay_years", "npv_musd",
+                                        "npv_p10_musd", "npv_p90_musd", "irr_pct",
+                                        "equity_irr_pct", "capex_musd", "equity_musd", "it_mw"]
+    assert set(table.site_id) == {"HY", "TR"}  # the Neither site has no economics
+    assert set(table[table.site_id == "HY"].workload) == {"training", "inference", "hybrid"}
+    assert len(table) == (3 + 1) * 3
+    for row in chunk.rows.itertuples():
+        now = table[(table.site_id == row.site_id) & (table.workload == row.econ_workload)
+                    & (table.delay_years == 0)].iloc[0]
+        assert now.npv_musd == pytest.approx(row.econ_npv_musd, abs=0.01)
+        assert now.npv_p10_musd == pytest.approx(row.econ_npv_p10_musd, abs=0.01)
+        assert now.irr_pct == pytest.approx(row.econ_irr_pct, abs=0.05)
+        assert now.equity_irr_pct == pytest.approx(row.econ_equity_irr_pct, abs=0.05)
+        assert now.capex_musd == pytest.approx(row.econ_capex_musd, abs=0.01)
+        assert now.it_mw == pytest.approx(row.econ_it_mw_full - row.econ_option_it_mw, abs=0.01)
+        spent = sum(now[c] for c in table.columns if c.startswith("capex_musd_y"))
+        assert spent == pytest.approx(now.capex_musd)
+
+
+def test_a_delay_moves_the_conversion_by_whole_years_but_not_the_power(rules):
+    result = classify_site(site(**SITE, **FAR, **APPROVED, power_expansion_mw=40.0,
+                                time_to_power_months=60.0), rules)
+    table = economics.options([result], rules, [0, 1, 2]).set_index("delay_years")
+    years = sorted(int(c.rsplit("y", 1)[1]) for c in table.columns if c.startswith("mw_y"))
+    energized = 33.6 * 9.5 * 0.8  # built over months 0-17: 2/3 in year 0, 1/3 in year 1
+    later = 28 * (9.5 + 2.2)  # built over months 42-59 for power at month 60: years 3 and 4
+    for k in (0, 1, 2):
+        row = table.loc[k]
+        assert row[f"capex_musd_y{k}"] == pytest.approx(energized * 12 / 18 +
+                                                        (later * 6 / 18 if k == 3 else 0))
+        assert row[f"mw_y{k}"] == pytest.approx(33.6)
+        assert row.mw_y3 == pytest.approx(28.0)  # the power sets the later phase's date
+        assert row.equity_musd == pytest.approx(row.capex_musd * 0.25)
+    assert table.loc[1, "capex_musd_y1"] == pytest.approx(table.loc[0, "capex_musd_y0"])
+    assert table.loc[2, "capex_musd_y3"] == pytest.approx(
+        table.loc[0, "capex_musd_y1"] + later * 6 / 18)
+    assert table.loc[0, "npv_musd"] > table.loc[1, "npv_musd"] > table.loc[2, "npv_musd"]
+    assert years == list(range(max(years) + 1)) and max(years) == 4

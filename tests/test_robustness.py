@@ -161,8 +161,9 @@ def test_chunked_writing_matches_one_pass(tmp_path, monkeypatch):
         p.name for p in (chunks / "reports").iterdir())
     book = load_workbook(chunks / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Gate detail 2",
-                               "Economics", "Cash flows", "Rejected", "Rules", "Rules 2",
-                               "Columns", "Columns 2", "Columns 3", "Columns 4"]
+                               "Economics", "Cash flows", "Cash flows 2", "Cash flows 3",
+                               "Rejected", "Rules", "Rules 2", "Columns", "Columns 2",
+                               "Columns 3", "Columns 4"]
     detail = [row for name in book.sheetnames if name.startswith("Gate detail")
               for row in list(book[name].values)[1:]]
     assert detail == list(load_workbook(whole / "scorecard.xlsx")["Gate detail"].values)[1:]

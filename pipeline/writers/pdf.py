@@ -271,7 +271,7 @@ def _with_charts(money: dict[str, Any] | None) -> dict[str, Any] | None:
     """A site's economics (a row of ``economics.evaluate``'s pages) with its charts."""
     if money is None:
         return None
-    return {**money, "cash_chart": _cash_flow_chart(money["years"]),
+    return {**money, "cash_chart": _cash_flow_chart(money["series"]),
             "tornado_chart": _tornado_chart(money["tornado"], money["econ_npv_musd"])}
 
 
@@ -333,34 +333,62 @@ def _bucket_chart(buckets) -> str:
     return "\n".join(parts)
 
 
-def _cash_flow_chart(years: list[float]) -> str:
-    """Bars of a site's cash a year from the decision (M USD), negative below the axis, as
-    inline SVG."""
-    width, height, left, axis_pad = 520, 130, 40, 12
-    top = max(max(years), 0.0)
-    bottom = min(min(years), 0.0)
+PHASE_COLOURS = ("#1f5f8b", "#6aa6cf", "#b9b9b9")  # committed phases in turn; options grey
+EQUITY_NAME = "committed, equity after debt"
+
+
+def _cash_flow_chart(series: dict[str, list[float]]) -> str:
+    """A site's cash a year from the decision (M USD) as inline SVG: a bar a phase side by
+    side (options grey), negative below the axis, and a line through the equity's cash after
+    debt service."""
+    width, height, left, axis_pad, key = 520, 140, 40, 12, 16
+    phases = {k: v for k, v in series.items() if k.endswith(("(committed)", "(option)"))}
+    equity = series.get(EQUITY_NAME, [])
+    values = [x for v in phases.values() for x in v] + list(equity) + [0.0]
+    top, bottom = max(values), min(values)
     span = (top - bottom) or 1.0
-    plot = height - 2 * axis_pad
-    zero = axis_pad + plot * top / span
-    step = (width - left) / max(len(years), 1)
+    plot = height - key - 2 * axis_pad
+    zero = key + axis_pad + plot * top / span
+    years = max((len(v) for v in phases.values()), default=len(equity))
+    step = (width - left) / max(years, 1)
+    bar = (step - 2) / max(len(phases), 1)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
              'xmlns="http://www.w3.org/2000/svg">',
              f'<line x1="{left}" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#555" '
              'stroke-width="0.6"/>']
-    for label, value in ((top, top), (bottom, bottom)):
+    for value in (top, bottom):
         y = zero - plot * value / span
         parts.append(f'<text x="0" y="{y + 3:.1f}" font-size="7.5" font-family="Report Sans">'
-                     f'{_musd(round(label, 1))}</text>')
-    for i, value in enumerate(years):
-        size = plot * abs(value) / span
-        y = zero - size if value >= 0 else zero
-        colour = labels.PALETTE["pass" if value >= 0 else "fail"].strong
-        x = left + i * step
-        parts.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{step - 2:.1f}" '
-                     f'height="{size:.1f}" fill="{colour}"/>')
-        if i % 2 == 0:
-            parts.append(f'<text x="{x + 1:.1f}" y="{height - 1}" font-size="7" '
-                         f'font-family="Report Sans">{i + 1}</text>')
+                     f'{_musd(round(value, 1))}</text>')
+    colours, committed = [], 0
+    for name in phases:
+        if name.endswith("(option)"):
+            colours.append(PHASE_COLOURS[-1])
+        else:
+            colours.append(PHASE_COLOURS[min(committed, len(PHASE_COLOURS) - 2)])
+            committed += 1
+    for j, (name, flows) in enumerate(phases.items()):
+        for i, value in enumerate(flows):
+            size = plot * abs(value) / span
+            y = zero - size if value >= 0 else zero
+            parts.append(f'<rect x="{left + i * step + 1 + j * bar:.1f}" y="{y:.1f}" '
+                         f'width="{bar:.1f}" height="{size:.1f}" fill="{colours[j]}"/>')
+        parts.append(f'<rect x="{left + j * 120}" y="2" width="8" height="8" '
+                     f'fill="{colours[j]}"/><text x="{left + 11 + j * 120}" y="9" '
+                     f'font-size="7" font-family="Report Sans">{escape(name.split(",")[0])}'
+                     f'{" (option)" if name.endswith("(option)") else ""}</text>')
+    if equity:
+        points = " ".join(f"{left + (i + 0.5) * step:.1f},{zero - plot * v / span:.1f}"
+                          for i, v in enumerate(equity))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="#c0392b" '
+                     'stroke-width="1.2"/>')
+        parts.append(f'<line x1="{left + 3 * 120}" y1="6" x2="{left + 3 * 120 + 10}" y2="6" '
+                     'stroke="#c0392b" stroke-width="1.2"/><text '
+                     f'x="{left + 3 * 120 + 13}" y="9" font-size="7" '
+                     'font-family="Report Sans">equity after debt</text>')
+    for i in range(0, years, 2):
+        parts.append(f'<text x="{left + i * step + 1:.1f}" y="{height - 1}" font-size="7" '
+                     f'font-family="Report Sans">{i + 1}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 

@@ -1,0 +1,68 @@
+"""Every way a site could be converted, for a plan across the portfolio: each workload its
+bucket allows (and a Hybrid's split), started now or whole years later, with its committed
+figures and what it spends, year by year."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.classify import SiteResult
+from pipeline.economics.financing import equity
+from pipeline.economics.phases import Model, Sites, horizon, monthly_flows, scenarios
+from pipeline.economics.plans import BASE, candidates
+from pipeline.economics.uncertainty import draws, monte_carlo
+from pipeline.economics.valuation import irr, npv, yearly
+from pipeline.rules import Rules
+
+FIGURES = ("site_id", "workload", "delay_years", "npv_musd", "npv_p10_musd", "npv_p90_musd",
+           "irr_pct", "equity_irr_pct", "capex_musd", "equity_musd", "it_mw")
+
+
+def options(results: list[SiteResult], rules: Rules, delays: Sequence[int]) -> pd.DataFrame:
+    """One row per site with economics, workload candidate and delay in whole years: the
+    committed phases' NPV at the decision date (base, P10, P90; M USD), IRR and equity IRR
+    (%, NaN where none), capex and equity (undiscounted, base), critical IT MW; then for
+    each year k from the decision (year 0 = months 0-11) the committed capex and equity
+    spent in it and the critical IT MW whose phase starts building in it. A delay moves
+    every date of the conversion (its builds, rent, mining forgone and team) by that many
+    years; power not yet energized still comes no sooner than it is energized."""
+    plans = candidates(results, rules)
+    years = [int(d) for d in delays]
+    if not plans or not years:
+        return pd.DataFrame(columns=list(FIGURES))
+    e = rules["economics"]
+    rows = [p for p in plans for _ in years]
+    begin = np.tile(np.array(years, dtype=float) * 12, len(plans))
+    sites = Sites.of(rows, rules, begin)
+    model = Model(rules, horizon(sites, rules))
+    flows = monthly_flows(sites, model, scenarios(rules)["base"])
+    committed = sites.part(True)
+    ltc = e["loan_to_cost"][BASE]
+    financed = equity(sites, model, flows, ltc, e["debt_coupon"][BASE], e["debt_tenor_years"])
+    spread = monte_carlo(sites, model, draws(rules))[0]
+    capex_years = yearly(-np.einsum("nk,nkm->nm", committed, flows.capex))
+    starts = sites.start[:, :, BASE] - sites.build_months()
+    last = int(max(np.max(np.where(capex_years > 1e-9, np.arange(capex_years.shape[1]), 0)),
+                   np.max(np.where(committed > 0, starts, 0.0)) // 12))
+    width = last + 1
+    mw = np.zeros((len(rows), width))
+    for k in range(3):
+        year = np.clip((starts[:, k] // 12).astype(int), 0, width - 1)
+        np.add.at(mw, (np.arange(len(rows)), year), committed[:, k] * sites.it[:, k])
+    capex_years = np.pad(capex_years, ((0, 0), (0, max(0, width - capex_years.shape[1]))))
+    capex = (committed * sites.capex[:, :, BASE]).sum(axis=1)
+    table = {
+        "site_id": [p.site.site_id for p in rows], "workload": [p.workload for p in rows],
+        "delay_years": np.array(years * len(plans), dtype=int),
+        "npv_musd": npv(sites, model)[:, 0], "npv_p10_musd": spread[:, 0],
+        "npv_p90_musd": spread[:, 2], "irr_pct": irr(yearly(flows.total(committed))) * 100,
+        "equity_irr_pct": financed.irr_pct, "capex_musd": capex,
+        "equity_musd": capex * (1 - ltc), "it_mw": (committed * sites.it).sum(axis=1)}
+    for k in range(width):
+        table[f"capex_musd_y{k}"] = capex_years[:, k]
+        table[f"equity_musd_y{k}"] = capex_years[:, k] * (1 - ltc)
+        table[f"mw_y{k}"] = mw[:, k]
+    return pd.DataFrame(table)

@@ -1,0 +1,97 @@
+"""How sure the NPV is: a seeded Monte Carlo in closed form (the same draws for every site,
+so a portfolio's total has a band too) and a tornado of one assumption at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.economics.phases import Model, Sites
+from pipeline.economics.plans import BASE, HIGH, LOW
+from pipeline.economics.valuation import npv, triangular
+from pipeline.rules import Rules
+
+PERCENTILES = (10, 50, 90)
+MC_BLOCK = 500  # sites per Monte Carlo block: 500 x 1,000 draws of float64 is 4 MB an array
+HASHPRICE_GRID = 17  # hashprice factors the Monte Carlo tables the mining forgone at
+
+# What the Monte Carlo draws: a factor on the base lease rate, a quantile of each site's
+# capex, months of delay to every first rent, a factor on the base hashprice, the NOI
+# margin, the exit cap rate.
+DRAWN = ("lease", "capex", "delay", "hashprice", "noi", "cap")
+
+
+def draws(rules: Rules) -> dict[str, np.ndarray]:
+    """The Monte Carlo draws, the same for every site and chunk of a run (seeded): each
+    variable triangular between its low and high, peaked at base."""
+    e = rules["economics"]
+    rng = np.random.default_rng(e["monte_carlo_seed"])
+    count = int(e["monte_carlo_draws"])
+    u = rng.random((len(DRAWN), count))
+    lease, hp, build = (np.array(e[k]) for k in ("lease_usd_per_kw_month",
+                                                 "hashprice_usd_per_ph_day", "build_months"))
+    return {"lease": triangular(u[0], *lease / lease[BASE]), "capex": u[1],
+            "delay": triangular(u[2], *(build - build[BASE])),
+            "hashprice": triangular(u[3], *hp / hp[BASE]),
+            "noi": triangular(u[4], *e["noi_margin"]),
+            "cap": triangular(u[5], *e["exit_cap_rate"])}
+
+
+def monte_carlo(sites: Sites, model: Model, d: dict[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P10, P50 and P90 of each site's committed NPV over the draws, (sites, 3); and the sum
+    over the sites, draw by draw, of the committed and of the option NPV."""
+    out = np.full((len(sites.plans), len(PERCENTILES)), np.nan)
+    committed, option = np.zeros(len(d["lease"])), np.zeros(len(d["lease"]))
+    if not len(committed):  # monte_carlo_draws = 0: no spread to report
+        return out, committed, option
+    row = lambda a: a[None, :]  # noqa: E731
+    for start in range(0, len(sites.plans), MC_BLOCK):
+        block = sites.subset(np.arange(start, min(start + MC_BLOCK, len(sites.plans))))
+        at = dict(lease=row(d["lease"]), capex=row(d["capex"]), delay=row(d["delay"]),
+                  noi=row(d["noi"]), cap=row(d["cap"]))
+        values = npv(block, model, **at, mining=mining_draws(block, model, d))
+        out[start:start + len(block.plans)] = np.percentile(values, PERCENTILES, axis=1).T
+        committed += values.sum(axis=0)
+        if block.part(False).any():
+            option += npv(block, model, **at, committed=False).sum(axis=0)
+    return out, committed, option
+
+
+def mining_draws(sites: Sites, model: Model, d: dict[str, np.ndarray]) -> np.ndarray:
+    """PV of the mining forgone (USD) for each site and draw: exact at each whole-month delay
+    drawn and at ``HASHPRICE_GRID`` hashprice factors, linear between them."""
+    grid = np.linspace(d["hashprice"].min(), d["hashprice"].max(), HASHPRICE_GRID)
+    delays, which = np.unique(np.round(d["delay"]), return_inverse=True)
+    end = sites.ends(model.term)[0]
+    x = sites.cost_mwh[:, None, None] / grid[None, :, None]
+    months = model.mining_pv(x, end[:, None, None] + delays[None, None, :])
+    if sites.begin.any():  # the margin up to a later start is still earned
+        months = months - model.mining_pv(x, sites.begin[:, None, None])
+    table = sites.mining_mw[:, None, None] * grid[None, :, None] * months
+    step = np.clip(np.searchsorted(grid, d["hashprice"], side="right") - 1, 0,
+                   HASHPRICE_GRID - 2)
+    share = (d["hashprice"] - grid[step]) / np.maximum(grid[step + 1] - grid[step], 1e-12)
+    return table[:, step, which] * (1 - share) + table[:, step + 1, which] * share
+
+
+def tornado(sites: Sites, model: Model,
+            rules: Rules) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For each assumption, committed NPV with it at its low and at its high end, the rest
+    at base."""
+    e = rules["economics"]
+    lease = np.array(e["lease_usd_per_kw_month"]) / e["lease_usd_per_kw_month"][BASE]
+    hp = np.array(e["hashprice_usd_per_ph_day"]) / e["hashprice_usd_per_ph_day"][BASE]
+    build = np.array(e["build_months"]) - e["build_months"][BASE]
+    ends = {"lease rate": ("lease", lease), "capex": ("capex", (0.0, None, 1.0)),
+            "months to revenue": ("delay", build), "hashprice": ("hashprice", hp),
+            "NOI margin": ("noi", e["noi_margin"])}
+    if e["exit_value"]:
+        ends["exit cap rate"] = ("cap", e["exit_cap_rate"])
+    out = []
+    for label, (name, values) in ends.items():
+        lo, hi = (npv(sites, model, **{name: values[k]})[:, 0] for k in (LOW, HIGH))
+        out.append((label, lo, hi))
+    rates = e["discount_rate"]
+    lo, hi = (npv(sites, Model(rules, model.horizon, rates[k]))[:, 0] for k in (LOW, HIGH))
+    out.append(("discount rate", lo, hi))
+    return out
