@@ -46,7 +46,9 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
             "not_data": {str(row): why for row, why in table.skipped_rows.items()},
         },
         "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
-        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
+        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json",
+                    "plan.csv"]
+        + (["plan-changes.csv"] if run.plan_changes is not None else [])
         + (["changes.csv"] if run.before is not None else [])
         + (["whatif.csv"] if run.baseline is not None else [])
         + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
@@ -54,6 +56,10 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
         if run.before is not None else None,
         "what_if": {"baseline": run.baseline.source, "baseline_sha256": run.baseline.sha256,
                     "sites_changed": len(run.whatif)} if run.baseline is not None else None,
+        "plan": None if run.plan is None else {
+            "converted": run.plan.converted, "npv_musd": run.plan.npv_musd,
+            "capex_musd": run.plan.capex_musd, "solver_seconds": run.plan.solver_seconds,
+            "optimality_gap": run.plan.gap, "optimal": run.plan.optimal},
         "pdfs": outcome.pdfs,
         "timings_s": outcome.timings,
         "exit_status": outcome.exit_code,

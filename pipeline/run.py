@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from pipeline import __version__, compare, economics, tabulate
+from pipeline import __version__, compare, economics, plan, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
@@ -169,6 +169,8 @@ class RunState:
     branding: pdf.Branding | None
     changes: list[dict] = field(default_factory=list)
     whatif: pd.DataFrame | None = None
+    plan: plan.Plan | None = None
+    plan_changes: pd.DataFrame | None = None  # None without a previous plan.csv
 
 
 class _Tables:
@@ -215,6 +217,9 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
     money_rows: list[pd.DataFrame] = []
     cash_rows: list[pd.DataFrame] = []
     portfolio = economics.Portfolio(rules)
+    planning = plan.plan_settings(rules)
+    options: list[pd.DataFrame] = []
+    planned: list[tuple[str, str, str]] = []  # every site: site_id, site_name, bucket
     with atomic_directory(out_dir, keep=[checked.table.path]) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -240,6 +245,9 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 portfolio.add(money)
                 money_rows.append(tabulate.economics_rows(results, money.rows))
                 cash_rows.append(tabulate.cash_flow_rows(money_rows[-1], money.cash_flows))
+                options.append(plan.options_from_current_economics(results, rules,
+                                                                   planning.delays))
+                planned += [(s.site_id, s.site_name, str(s.bucket)) for s in results]
                 fixes = {(a.site.site_id, w, g): text
                          for a in assessed for (w, g), text in a.fixes.items()}
                 clock.lap("classify")
@@ -263,18 +271,32 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             changes = tracker.finish_changes()
             run.whatif = whatif.finish() if whatif else None
             run.changes = tracker.changes
-            for name, title, table in (("changes.csv", "Changes", changes),
+            clock.lap("tables")
+            run.plan = plan.make_plan(
+                pd.concat(options, ignore_index=True),
+                pd.DataFrame(planned, columns=["site_id", "site_name", "bucket"]), planning)
+            earlier = compare.read_plan(run.previous) if run.before is not None else None
+            if earlier is not None:
+                run.plan_changes = plan.plan_changes(earlier, run.plan.sites)
+            more += [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
+                     ("Plan frontier", run.plan.frontier)]
+            clock.lap("plan")
+            for name, title, table in (("plan.csv", None, run.plan.sites),
+                                       ("plan-changes.csv", "Plan changes", run.plan_changes),
+                                       ("changes.csv", "Changes", changes),
                                        ("whatif.csv", "What-if", run.whatif)):
                 if table is not None:
                     write_csv(table, staging / name)
-                    more.append((title, table))
+                    if title:
+                        more.append((title, table))
             clock.lap("tables")
             if reports:
                 # only a run with changes gets the section: an unchanged re-run renders nothing
                 reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
                                                     run.changes or None,
                                                     ranked[ranked["site_id"].notna()].head(10),
-                                                    portfolio.summary())])
+                                                    portfolio.summary(), run.plan,
+                                                    run.plan_changes)])
                 outcome.pdfs = reports.pdf.close()
                 clock.lap("pdf")
             writing, left_out = tables.finish(
