@@ -39,6 +39,28 @@ def rules_in_force(rules: Rules | str | Path | None = None, settings: Sequence[s
     return with_settings(changed, list(settings)), base
 
 
+def with_plan(rules: Rules, plan: str | Path | None = None) -> Rules:
+    """``rules`` with the plan file ``plan`` over their ``[plan]`` table, checked: a bad plan
+    file or ``--set plan.KEY`` raises RulesError naming the file (or setting) and key."""
+    from pipeline.plan import load_plan_file, plan_settings
+
+    planned = load_plan_file(Path(plan), rules) if plan is not None else rules
+    plan_settings(planned)
+    return planned
+
+
+def plan(options, sites, plan_file: str | Path | None = None,
+         rules: Rules | str | Path | None = None, settings: Sequence[str] = ()):
+    """The conversion plan of an options table (one row per site, workload and start delay;
+    ``pipeline.plan.OPTION_COLUMNS`` and per-year columns) and the evaluated ``sites``
+    (site_id, site_name, bucket), under the rules and plan file given: a
+    ``pipeline.plan.Plan``, whose ``sites`` is plan.csv."""
+    from pipeline.plan import make_plan, plan_settings
+
+    in_force = with_plan(rules_in_force(rules, settings)[0], plan_file)
+    return make_plan(options, sites, plan_settings(in_force))
+
+
 @dataclass
 class Evaluation:
     """What a run of ``evaluate`` did: one outcome per input, in the order they ran."""
@@ -53,7 +75,8 @@ class Evaluation:
 
 def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
              rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
-             whatif: str | Path | None = None, previous: str | Path | None = None,
+             whatif: str | Path | None = None, plan: str | Path | None = None,
+             previous: str | Path | None = None,
              pdfs: bool = True, branding: str | Path | None = None, jobs: int = 1,
              progress: bool = False,
              each: Callable[[FileOutcome], None] | None = None) -> Evaluation:
@@ -62,7 +85,9 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     One file writes straight into ``out``; a folder or several files write each into
     ``out/<file stem>/``, earlier quarters first. ``rules`` is a rules file (or loaded
     Rules); ``settings`` (``KEY=VALUE``) and a ``whatif`` file make it a what-if against
-    them. ``previous`` is an earlier output folder to report changes against (default: the
+    them. ``plan`` is a plan file (a TOML ``[plan]`` table: the capex, equity and MW
+    available each start year, the hurdle...; docs/plan.md) over the default plan; each
+    run writes the plan (plan.csv). ``previous`` is an earlier output folder to report changes against (default: the
     previous run in the output folder, or the earlier quarter's). ``branding`` is a TOML
     file whose ``[branding]`` table puts a company's name and logo on the PDFs. ``each`` is
     called with each input's outcome as soon as it is known.
@@ -72,6 +97,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     from pipeline.writers.pdf import load_branding
 
     in_force, baseline = rules_in_force(rules, settings, whatif)
+    in_force = with_plan(in_force, plan)
     brand = load_branding(Path(branding)) if branding else None
     paths = [Path(p) for p in inputs]
     if not paths:

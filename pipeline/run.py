@@ -273,7 +273,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             run.changes = tracker.changes
             clock.lap("tables")
             run.plan = plan.make_plan(
-                pd.concat(options, ignore_index=True),
+                pd.concat(options, ignore_index=True) if options else
+                plan.options_from_current_economics([], rules, planning.delays),
                 pd.DataFrame(planned, columns=["site_id", "site_name", "bucket"]), planning)
             earlier = compare.read_plan(run.previous) if run.before is not None else None
             if earlier is not None:
@@ -342,7 +343,8 @@ def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
         return Exit.SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows "
                                f"evaluated, {outcome.rejected} rejected (see rejected.csv); first: "
                                f"{checked.problems[0]}")
-    return Exit.OK, f"{name}: {outcome.evaluated} sites evaluated"
+    sites = "site" if outcome.evaluated == 1 else "sites"
+    return Exit.OK, f"{name}: {outcome.evaluated} {sites} evaluated"
 
 
 def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,

@@ -33,6 +33,7 @@ from urllib.request import url2pathname
 
 import jinja2
 import markupsafe
+import pandas as pd
 
 from pipeline import __version__, contract, labels, tabulate
 from pipeline.children import end_with_parent
@@ -286,6 +287,9 @@ def _plan_view(plan, changes) -> dict[str, Any]:
         by_year.append({**year, "sites": starting.to_dict("records"),
                         "npv_musd": float(starting["npv_musd"].sum())})
     out = rows[rows["converted"] == "no"]
+    # the sites a limit keeps out first: those are the ones a board could bring in
+    first = out["reason"].str.startswith(("budget", "MW limit", "timing"))
+    out = pd.concat([out[first], out[~first]])
     reasons = Counter(r.split(":")[0] for r in out["reason"])
     settings = plan.settings
     hurdle = ("NPV above 0" if settings.hurdle == "npv" else
@@ -297,7 +301,8 @@ def _plan_view(plan, changes) -> dict[str, Any]:
             "shadow": plan.shadow.to_dict("records"),
             "use_chart": _plan_use_chart(plan.years),
             "frontier_chart": _frontier_chart(plan.frontier, plan.npv_musd),
-            "changes": None if changes is None else changes.to_dict("records")}
+            # only a plan that changed gets the section: an unchanged re-run renders nothing
+            "changes": None if changes is None else changes.to_dict("records") or None}
 
 
 def _plan_use_chart(years) -> str:
@@ -344,14 +349,14 @@ def _frontier_chart(frontier, npv: float) -> str:
     right, top = max(max(budgets), 1.0), max(max(values), npv, 1.0)
     low = min(min(values), 0.0)
     x = lambda b: left + (width - left - 20) * b / right  # noqa: E731
-    y = lambda v: 8 + (height - bottom - 8) * (top - v) / ((top - low) or 1.0)  # noqa: E731
+    y = lambda v: 18 + (height - bottom - 18) * (top - v) / ((top - low) or 1.0)  # noqa: E731
     points = " ".join(f"{x(b):.1f},{y(v):.1f}" for b, v in zip(budgets, values))
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
              'xmlns="http://www.w3.org/2000/svg" role="img" '
              'aria-label="Plan NPV at each capex budget a year">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" '
              f'y2="{height - bottom}" stroke="#555" stroke-width="0.6"/>',
-             f'<line x1="{left}" y1="8" x2="{left}" y2="{height - bottom}" stroke="#555" '
+             f'<line x1="{left}" y1="18" x2="{left}" y2="{height - bottom}" stroke="#555" '
              'stroke-width="0.6"/>',
              f'<polyline points="{points}" fill="none" stroke="{labels.HEADER.strong}" '
              'stroke-width="1.5"/>']
