@@ -29,12 +29,16 @@ if TYPE_CHECKING:
 def rules_in_force(rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
                    whatif: str | Path | None = None) -> tuple[Rules, Rules | None]:
     """The rules a run uses and, for a what-if (``settings`` or a ``whatif`` file applied on
-    top), the baseline rules it is compared with (else None)."""
+    top), the baseline rules it is compared with (else None). Settings of the plan alone
+    (``plan.KEY=VALUE``) change no site's classification, so they make no what-if."""
     from pipeline.rules import Rules, load_rules, with_settings
 
     base = rules if isinstance(rules, Rules) else load_rules(Path(rules) if rules else None)
     if not settings and whatif is None:
         return base, None
+    if whatif is None and all(s.strip().startswith("plan.") for s in settings):
+        # the plan classifies no site differently: a plan setting is no what-if
+        return with_settings(base, list(settings)), None
     changed = load_rules(Path(whatif), base=base) if whatif is not None else base
     return with_settings(changed, list(settings)), base
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from conftest import SAMPLE, invoke, read_csv
 from pipeline import api
@@ -83,7 +87,6 @@ def test_the_optimiser_beats_ranking_by_npv_and_by_npv_per_dollar():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_plan_is_what_brute_force_finds_on_small_portfolios(seed):
-    import numpy as np
     rng = np.random.default_rng(seed)
     rows = []
     for s in range(5):
@@ -256,3 +259,75 @@ def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample
     from openpyxl import load_workbook
     book = load_workbook(out / "scorecard.xlsx", read_only=True)
     assert {"Plan", "Plan limits", "Plan frontier", "Plan changes"} <= set(book.sheetnames)
+
+
+def many_small_sites(count: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    rows = []
+    for s in range(count):
+        capex = rng.uniform(8, 16)
+        npv = capex * rng.uniform(0.15, 0.3)
+        for delay in range(3):
+            rows.append((f"M{s}", "training", delay, npv * 1.1 ** -delay, capex, capex / 10))
+    return options(rows)
+
+
+def test_above_the_re_solve_size_shadow_values_come_from_the_duals_and_agree():
+    table = many_small_sites()
+    limits = ('plan.capex_musd_per_year=[400, 400, 400]', "plan.shadow_capex_step_musd=100",
+              "plan.solver_mip_gap=0.000001")
+    exact = make_plan(table, sites_of(table), settings(*limits))
+    dual = make_plan(table, sites_of(table), settings(*limits,
+                                                      "plan.shadow_resolve_max_sites=10"))
+    assert set(exact.shadow["method"]) == {"plan solved again"}
+    assert set(dual.shadow["method"]) == {"dual of the linear relaxation x step"}
+    assert (exact.shadow["npv_gain_musd"] > 0).all()
+    for a, b in zip(exact.shadow["npv_gain_musd"], dual.shadow["npv_gain_musd"]):
+        assert b == pytest.approx(a, rel=0.1)
+
+
+def test_the_relaxed_plan_keeps_the_limits_and_its_gap_bounds_the_best_plan():
+    from pipeline.plan.portfolio import LIMITS, _candidates
+    from pipeline.plan.solve import Problem, solve, solve_relaxed
+    table = many_small_sites()
+    planned = settings('plan.capex_musd_per_year=[300, 350, 400]')
+    kept = _candidates(table, planned)
+    ids = {s: i for i, s in enumerate(dict.fromkeys(kept["site_id"]))}
+    problem = Problem(kept["site_id"].map(ids).to_numpy(), kept["npv_musd"].to_numpy(),
+                      {kind: np.column_stack([kept[f"{stem}_y{k}"] for k in range(3)])
+                       for kind, (_, stem) in LIMITS.items()},
+                      np.zeros(len(ids), dtype=bool), len(ids))
+    relaxed = solve_relaxed(problem, planned.limits)
+    best = solve(problem, planned.limits, 20, 1e-6)
+    spent = problem.use["capex"][relaxed.chosen].sum(axis=0)
+    assert (spent <= np.array([300, 350, 400]) + 1e-9).all()
+    assert relaxed.npv_musd <= best.npv_musd + 1e-6
+    assert best.npv_musd <= relaxed.npv_musd / (1 - relaxed.gap) + 1e-6
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.floats(-20, 60), st.floats(5, 80), st.floats(1, 10)),
+                min_size=1, max_size=6),
+       st.floats(20, 200), st.floats(0, 150))
+def test_more_budget_never_lowers_the_plan_and_every_limit_holds(sites, budget, more):
+    rows = [(f"S{i}", "training", d, npv * 1.1 ** -d, capex, mw)
+            for i, (npv, capex, mw) in enumerate(sites) for d in range(3)]
+    table = options(rows)
+    tight = make_plan(table, sites_of(table), settings(
+        f"plan.capex_musd_per_year=[{budget}, {budget}, {budget}]",
+        "plan.solver_mip_gap=0.000001"))
+    loose = make_plan(table, sites_of(table), settings(
+        f"plan.capex_musd_per_year=[{budget + more}, {budget}, {budget}]",
+        "plan.solver_mip_gap=0.000001"))
+    assert loose.npv_musd >= tight.npv_musd - 0.01
+    for year in YEARS:
+        assert tight.sites[f"capex_musd_{year}"].sum() <= budget + 0.01
+
+
+def test_a_plan_setting_is_no_what_if(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf",
+                    "--set", "plan.capex_musd_per_year=[900, 900, 900]")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "whatif.csv").exists()
+    _check_limits(read_csv(out / "plan.csv"), {"capex_musd": [900, 900, 900]})

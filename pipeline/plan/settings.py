@@ -39,7 +39,9 @@ class PlanSettings:
     time_limit_seconds: float
     mip_gap: float
     steps: dict[str, float]  # the shadow value's step for each limit
+    resolve_max_sites: int  # above it, shadow values come from the LP relaxation's duals
     frontier_shares: tuple[float, ...]
+    frontier_time_limit_seconds: float
     source: str
 
     @property
@@ -91,7 +93,8 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
         raise fail("force_out", f"{', '.join(both)} also in plan.force_in")
     if not 0 < p["solver_mip_gap"] < 1:
         raise fail("solver_mip_gap", "a share between 0 and 1, like 0.0001")
-    for key in ("solver_time_limit_seconds", "shadow_capex_step_musd", "shadow_mw_step"):
+    for key in ("solver_time_limit_seconds", "shadow_capex_step_musd", "shadow_mw_step",
+                "frontier_time_limit_seconds"):
         if p[key] <= 0:
             raise fail(key, "must be above 0")
     shares = p["frontier_budget_shares"]
@@ -103,7 +106,8 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
         float(p["solver_time_limit_seconds"]), float(p["solver_mip_gap"]),
         {"capex": float(p["shadow_capex_step_musd"]),
          "equity": float(p["shadow_capex_step_musd"]), "mw": float(p["shadow_mw_step"])},
-        tuple(sorted(float(s) for s in shares)), where)
+        int(p["shadow_resolve_max_sites"]), tuple(sorted(float(s) for s in shares)),
+        float(p["frontier_time_limit_seconds"]), where)
 
 
 def _limit(value: Any, fail) -> float | None:
