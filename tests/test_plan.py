@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from conftest import SAMPLE, invoke, read_csv
+from conftest import ROOT, SAMPLE, invoke, read_csv
 from pipeline import api
 from pipeline.plan import OPTION_COLUMNS, make_plan, plan_settings
 from pipeline.rules import RulesError, default_rules, with_settings
@@ -241,10 +241,11 @@ def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_run
     assert all(r["reason"] for r in rows)
 
 
+EXAMPLE_PLAN = ROOT / "docs" / "example-plan.toml"  # capex [1000, 800, 600], MW [100, -, 60]
+
+
 def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample_run):
-    plan_file = tmp_path / "plan.toml"
-    plan_file.write_text('[plan]\ncapex_musd_per_year = [1000, 800, 600]\n'
-                         'mw_per_year = [100, "none", 60]\n')
+    plan_file = EXAMPLE_PLAN
     out = tmp_path / "out"
     result = invoke("evaluate", SAMPLE, "--out", out, "--plan", plan_file, "--no-pdf",
                     "--previous", sample_run)
@@ -331,3 +332,35 @@ def test_a_plan_setting_is_no_what_if(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert not (out / "whatif.csv").exists()
     _check_limits(read_csv(out / "plan.csv"), {"capex_musd": [900, 900, 900]})
+
+
+def test_the_plan_page_follows_the_summary_in_portfolio_pdf(sample_run):
+    from pypdf import PdfReader
+    pages = PdfReader(sample_run / "portfolio.pdf").pages
+    text = " ".join(pages[1].extract_text().split())
+    assert "The conversion plan" in text and "sites to convert, of 40" in text
+    assert "with no budget or MW limit (the default plan)" in text
+    assert "sum of the sites' P10s to P90s" in text
+
+
+@pytest.mark.slow
+def test_with_a_plan_file_the_plan_page_shows_each_years_limits(tmp_path):
+    from pypdf import PdfReader
+    out = tmp_path / "out"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--plan", EXAMPLE_PLAN, "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(
+        out / "portfolio.pdf").pages[1:3]).split())
+    assert "within the limits the plan sets each start year" in text
+    assert "of $1,000M" in text and "of $800M" in text and "of $600M" in text
+    assert "What one more step of each limit adds" in text and "Budget:" in text
+
+
+def test_a_portfolio_without_candidates_has_an_empty_plan():
+    from pipeline.plan import options_from_current_economics
+    rules = default_rules()
+    table = options_from_current_economics([], rules, (0, 1, 2))
+    plan = make_plan(table, pd.DataFrame({"site_id": ["N-1"], "site_name": ["Nope"],
+                                          "bucket": ["Neither"]}), settings())
+    assert plan.converted == 0 and plan.npv_musd == 0
+    assert plan.sites["reason"].tolist() == ["not a candidate: suits neither workload"]

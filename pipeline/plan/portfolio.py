@@ -206,9 +206,9 @@ def _site_rows(options: pd.DataFrame, table: pd.DataFrame, best: Solution,
         on="site_id", how="left")
     frame["converted"] = frame["converted"].fillna("no")
     why = _Reasons(options, table, best, problem, used, settings)
-    frame["reason"] = [why.of(site_id, bucket, start)
-                       for site_id, bucket, start in zip(frame["site_id"], frame["bucket"],
-                                                         frame["start_year"])]
+    frame["reason"] = pd.Series([why.of(site_id, bucket, start) for site_id, bucket, start
+                                 in zip(frame["site_id"], frame["bucket"],
+                                        frame["start_year"])], index=frame.index, dtype=str)
     frame = frame[columns]
     frame["start_year"] = frame["start_year"].astype("Int64")
     spent = [c for c in columns if c.startswith(("capex_musd_", "mw_"))]
