@@ -91,8 +91,9 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     Rules); ``settings`` (``KEY=VALUE``) and a ``whatif`` file make it a what-if against
     them. ``plan`` is a plan file (a TOML ``[plan]`` table: the capex, equity and MW
     available each start year, the hurdle...; docs/plan.md) over the default plan; each
-    run writes the plan (plan.csv). ``previous`` is an earlier output folder to report changes against (default: the
-    previous run in the output folder, or the earlier quarter's). ``branding`` is a TOML
+    run writes the plan (plan.csv). ``previous`` is an earlier output folder to report
+    changes against (default: the previous run in the output folder, or the earlier
+    quarter's). ``branding`` is a TOML
     file whose ``[branding]`` table puts a company's name and logo on the PDFs. ``each`` is
     called with each input's outcome as soon as it is known.
     """

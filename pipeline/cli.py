@@ -154,8 +154,8 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
                 say(f"{outcome.input}: {stage} took {seconds:.3f} s")
 
     run = api.evaluate(paths, out, rules=rules, settings=settings, whatif=whatif,
-                       plan=plan_file, previous=previous, pdfs=not no_pdf, branding=branding, jobs=jobs,
-                       progress=sys.stderr.isatty() and not quiet, each=tell)
+                       plan=plan_file, previous=previous, pdfs=not no_pdf, branding=branding,
+                       jobs=jobs, progress=sys.stderr.isatty() and not quiet, each=tell)
     if as_json:
         click.echo(json.dumps(api.run_document(run.outcomes, run.exit_code)))
     sys.exit(int(run.exit_code))

@@ -55,6 +55,10 @@ NAMED = {
     "econ_payback_worst_years": "Payback, worst case (years)",
     "econ_basis": "How the economics were worked out",
     "assumption_value": "Value",
+    # the conversion plan
+    "it_mw": "Critical IT (MW)", "mw": "Critical IT (MW)",
+    "capex_musd_per_year": "Capex available each start year (M USD/yr)",
+    "npv_gain_musd": "NPV added by one step (M USD)",
 }
 
 

@@ -170,7 +170,8 @@ def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
             point = best
         rows.append({"capex_musd_per_year": budget, "npv_musd": round(point.npv_musd, 2),
                      "capex_musd": round(float(table["capex_musd"][point.chosen].sum()), 2),
-                     "sites": int(point.chosen.sum()), "optimality_gap": point.gap})
+                     "sites": int(point.chosen.sum()),
+                     "optimality_gap": round(point.gap, 6)})
     return pd.DataFrame(rows, columns=["capex_musd_per_year", "npv_musd", "capex_musd",
                                        "sites", "optimality_gap"])
 

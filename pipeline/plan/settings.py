@@ -3,7 +3,6 @@ plan file (``--plan FILE``) or ``--set plan.KEY=VALUE`` may change like any othe
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import tomllib
 from dataclasses import dataclass
@@ -50,10 +49,8 @@ class PlanSettings:
         return tuple(year - self.decision_year for year in self.start_years)
 
     def limited(self) -> bool:
+        """Whether any start year has a limit."""
         return any(v is not None for values in self.limits.values() for v in values)
-
-    def with_limit(self, kind: str, values: tuple[float | None, ...]) -> PlanSettings:
-        return dataclasses.replace(self, limits={**self.limits, kind: values})
 
 
 def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
