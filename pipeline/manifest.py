@@ -58,8 +58,8 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
                     "sites_changed": len(run.whatif)} if run.baseline is not None else None,
         "plan": None if run.plan is None else {
             "converted": run.plan.converted, "npv_musd": run.plan.npv_musd,
-            "capex_musd": run.plan.capex_musd, "solver_seconds": run.plan.solver_seconds,
-            "optimality_gap": run.plan.gap, "optimal": run.plan.optimal},
+            "capex_musd": run.plan.capex_musd, "optimality_gap": run.plan.gap,
+            "optimal": run.plan.optimal},
         "pdfs": outcome.pdfs,
         "timings_s": outcome.timings,
         "exit_status": outcome.exit_code,

@@ -282,6 +282,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             more += [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
                      ("Plan frontier", run.plan.frontier)]
             clock.lap("plan")
+            clock.timings["plan_solver"] = run.plan.solver_seconds  # of the plan itself
             for name, title, table in (("plan.csv", None, run.plan.sites),
                                        ("plan-changes.csv", "Plan changes", run.plan_changes),
                                        ("changes.csv", "Changes", changes),
