@@ -29,14 +29,40 @@ if TYPE_CHECKING:
 def rules_in_force(rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
                    whatif: str | Path | None = None) -> tuple[Rules, Rules | None]:
     """The rules a run uses and, for a what-if (``settings`` or a ``whatif`` file applied on
-    top), the baseline rules it is compared with (else None)."""
+    top), the baseline rules it is compared with (else None). Settings of the plan alone
+    (``plan.KEY=VALUE``) change no site's classification, so they make no what-if."""
     from pipeline.rules import Rules, load_rules, with_settings
 
     base = rules if isinstance(rules, Rules) else load_rules(Path(rules) if rules else None)
     if not settings and whatif is None:
         return base, None
+    if whatif is None and all(s.strip().startswith("plan.") for s in settings):
+        # the plan classifies no site differently: a plan setting is no what-if
+        return with_settings(base, list(settings)), None
     changed = load_rules(Path(whatif), base=base) if whatif is not None else base
     return with_settings(changed, list(settings)), base
+
+
+def with_plan(rules: Rules, plan: str | Path | None = None) -> Rules:
+    """``rules`` with the plan file ``plan`` over their ``[plan]`` table, checked: a bad plan
+    file or ``--set plan.KEY`` raises RulesError naming the file (or setting) and key."""
+    from pipeline.plan import load_plan_file, plan_settings
+
+    planned = load_plan_file(Path(plan), rules) if plan is not None else rules
+    plan_settings(planned)
+    return planned
+
+
+def plan(options, sites, plan_file: str | Path | None = None,
+         rules: Rules | str | Path | None = None, settings: Sequence[str] = ()):
+    """The conversion plan of an options table (one row per site, workload and start delay;
+    ``pipeline.plan.OPTION_COLUMNS`` and per-year columns) and the evaluated ``sites``
+    (site_id, site_name, bucket), under the rules and plan file given: a
+    ``pipeline.plan.Plan``, whose ``sites`` is plan.csv."""
+    from pipeline.plan import make_plan, plan_settings
+
+    in_force = with_plan(rules_in_force(rules, settings)[0], plan_file)
+    return make_plan(options, sites, plan_settings(in_force))
 
 
 @dataclass
@@ -53,7 +79,8 @@ class Evaluation:
 
 def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
              rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
-             whatif: str | Path | None = None, previous: str | Path | None = None,
+             whatif: str | Path | None = None, plan: str | Path | None = None,
+             previous: str | Path | None = None,
              pdfs: bool = True, branding: str | Path | None = None, jobs: int = 1,
              progress: bool = False, decimal: str | None = None,
              each: Callable[[FileOutcome], None] | None = None) -> Evaluation:
@@ -62,12 +89,14 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     One file writes straight into ``out``; a folder or several files write each into
     ``out/<file stem>/``, earlier quarters first. ``rules`` is a rules file (or loaded
     Rules); ``settings`` (``KEY=VALUE``) and a ``whatif`` file make it a what-if against
-    them. ``previous`` is an earlier output folder to report changes against (default: the
-    previous run in the output folder, or the earlier quarter's). ``branding`` is a TOML
-    file whose ``[branding]`` table puts a company's name and logo on the PDFs. ``decimal``
-    (``.`` or ``,``) is the decimal mark of numbers written as text, for a file whose own
-    numbers cannot settle it. ``each`` is called with each input's outcome as soon as it is
-    known.
+    them. ``plan`` is a plan file (a TOML ``[plan]`` table: the capex, equity and MW
+    available each start year, the hurdle...; docs/plan.md) over the default plan; each
+    run writes the plan (plan.csv). ``previous`` is an earlier output folder to report
+    changes against (default: the previous run in the output folder, or the earlier
+    quarter's). ``branding`` is a TOML file whose ``[branding]`` table puts a company's name
+    and logo on the PDFs. ``decimal`` (``.`` or ``,``) is the decimal mark of numbers written
+    as text, for a file whose own numbers cannot settle it. ``each`` is called with each
+    input's outcome as soon as it is known.
     """
     from pipeline import inputs as found
     from pipeline import run
@@ -75,6 +104,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     from pipeline.writers.pdf import load_branding
 
     in_force, baseline = rules_in_force(rules, settings, whatif)
+    in_force = with_plan(in_force, plan)
     brand = load_branding(Path(branding)) if branding else None
     paths = [Path(p) for p in inputs]
     if not paths:

@@ -116,6 +116,11 @@ def cli() -> None:
                    "lists the sites the change moves.")
 @click.option("--whatif", type=click.Path(path_type=Path, dir_okay=False),
               help="What-if: a second rules file applied on top, compared like --set.")
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A TOML plan file: its [plan] table sets the capex, equity and MW "
+                   "available each start year, the hurdle, the start years and sites forced "
+                   "in or out (docs/plan.md). Default: no limits, NPV above 0. Every run "
+                   "writes the plan: plan.csv, the Plan sheets and a page of portfolio.pdf.")
 @click.option("--previous", type=click.Path(path_type=Path, exists=True),
               help="An earlier output folder (or its results.csv) to report changes against. "
                    "Default: the previous run in the output folder, or, among the inputs "
@@ -141,7 +146,8 @@ def cli() -> None:
 @decimal_option
 @debug_option
 def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
-             settings: tuple[str, ...], whatif: Path | None, previous: Path | None,
+             settings: tuple[str, ...], whatif: Path | None, plan_file: Path | None,
+             previous: Path | None,
              no_pdf: bool, branding: Path | None, jobs: int, as_json: bool, quiet: bool,
              verbose: bool, decimal: str | None) -> None:
     """Evaluate the portfolio spreadsheet(s) at PATHS and write the scorecard."""
@@ -155,8 +161,9 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
                 say(f"{outcome.input}: {stage} took {seconds:.3f} s")
 
     run = api.evaluate(paths, out, rules=rules, settings=settings, whatif=whatif,
-                       previous=previous, pdfs=not no_pdf, branding=branding, jobs=jobs,
-                       progress=sys.stderr.isatty() and not quiet, decimal=decimal, each=tell)
+                       plan=plan_file, previous=previous, pdfs=not no_pdf, branding=branding,
+                       jobs=jobs, progress=sys.stderr.isatty() and not quiet, decimal=decimal,
+                       each=tell)
     if as_json:
         click.echo(json.dumps(api.run_document(run.outcomes, run.exit_code)))
     sys.exit(int(run.exit_code))

@@ -37,6 +37,19 @@ def read_results(path: Path) -> pd.DataFrame:
     return frame.set_index("site_id", drop=False)
 
 
+def read_plan(path: Path) -> pd.DataFrame | None:
+    """The plan.csv beside a previous run's results (``path`` a folder or its results.csv),
+    as text; None when that run wrote none or it is not one sitefit wrote."""
+    path = Path(path)
+    found = (path if path.is_dir() else path.parent) / "plan.csv"
+    if not found.is_file():
+        return None
+    frame = read_csv(found)
+    if not {"site_id", "converted", "workload", "start_year"} <= set(frame.columns):
+        return None
+    return frame
+
+
 def changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Sites added, removed, or whose outcome changed, with the input values that changed."""
     rows = []

@@ -17,12 +17,13 @@ from pipeline import contract
 UNIT_SUFFIXES = (
     ("_musd_per_year", "M USD/yr"), ("_usd_per_kwh", "USD/kWh"), ("_per_year", "/yr"),
     ("_musd", "M USD"), ("_years", "years"), ("_months", "months"), ("_miles", "miles"),
-    ("_gbps", "Gbit/s"), ("_mw", "MW"), ("_kw", "kW"), ("_ms", "ms"),
+    ("_gbps", "Gbit/s"), ("_mw", "MW"), ("_kw", "kW"), ("_ms", "ms"), ("_pct", "%"),
 )
 
 # Words a plain ``_`` -> space rewrite would get wrong, and headings said better in full.
 WORDS = {"id": "ID", "rtt": "round trip", "dc": "DC", "sla": "SLA", "24x7": "24x7",
-         "100g": "100G", "it": "IT", "econ": "", "pue": "PUE", "mw": "MW"}
+         "100g": "100G", "it": "IT", "econ": "", "pue": "PUE", "mw": "MW", "npv": "NPV",
+         "irr": "IRR", "p10": "P10", "p90": "P90"}
 NAMED = {
     "site_id": "Site ID", "report": "Report (PDF)", "source_row": "Input row", "rank": "Rank",
     "training_score": "Training score (0-100)", "inference_score": "Inference score (0-100)",
@@ -77,8 +78,16 @@ NAMED = {
     "econ_phases": "Phases",
     "cash_series": "Cash flow",
     "assumption_value": "Value",
+    # the conversion plan
+    "it_mw": "Critical IT (MW)", "mw": "Critical IT (MW)",
+    "capex_musd_per_year": "Capex available each start year (M USD/yr)",
+    "npv_gain_musd": "NPV added by one step (M USD)",
 }
 
+
+# A column for one calendar year, as the plan has them: ``capex_musd_2027``, ``mw_2027``.
+YEAR_COLUMN = re.compile(r"(.+)_(\d{4})")
+BARE_UNITS = {"mw": "MW"}  # a unit that is the whole stem of a year column
 
 # Parts of a column said after a colon: the Gate detail's ``power_reason`` -> ``Power: why``.
 PARTS = (("_reason", "why"), ("_to_pass", "to pass"))
@@ -90,6 +99,8 @@ def label(name: str) -> str:
     name = str(name)
     if name in NAMED:
         return NAMED[name]
+    if year := YEAR_COLUMN.fullmatch(name):
+        return f"{label(year[1])}, {year[2]}"
     for suffix, part in PARTS:
         if name.endswith(suffix) and len(name) > len(suffix):
             return f"{label(name[:-len(suffix)])}: {part}"
@@ -111,6 +122,8 @@ def unit(name: str) -> str:
     column = contract.BY_NAME.get(name)
     if column is not None:
         return column.unit_label
+    if year := YEAR_COLUMN.fullmatch(name):
+        return BARE_UNITS.get(year[1]) or unit(year[1])
     return next((shown for suffix, shown in UNIT_SUFFIXES if name.endswith(suffix)), "")
 
 
@@ -143,6 +156,13 @@ DERIVED_MEANINGS = {
     "verdict": "fit, conditional or unfit for the row's workload.",
     "source_row": "The row of the input sheet the site came from.",
     "report": "The site's PDF report, relative to this workbook.",
+    # the conversion plan (docs/plan.md)
+    "converted": "yes: the plan converts the site; no: it is left to mining.",
+    "start_year": "The calendar year the plan starts the site's conversion in.",
+    "reason": "Why the plan converts the site from that year, or why it leaves it out "
+              "(below the hurdle, a budget or MW limit, forced out, not a candidate).",
+    "optimality_gap": "How far below the best possible NPV the plan may be, as a share.",
+    "npv_gain_musd": "The NPV the plan gains when this limit alone is raised by its step.",
 }
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pipeline import tabulate
     from pipeline.rules import Rules
     from pipeline.outcome import FileOutcome
+    from pipeline.plan import Plan
     from pipeline.validate import Validated
 
 
@@ -28,10 +29,13 @@ def _sha256(path: Path) -> str:
 
 def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulate.Tally,
                    outcome: FileOutcome, *, previous: Path | None = None, changes: int = 0,
-                   baseline: Rules | None = None, whatif_sites: int = 0) -> None:
+                   baseline: Rules | None = None, whatif_sites: int = 0,
+                   plan: Plan | None = None, plan_changes: bool = False) -> None:
     """What a run read, decided and wrote, as JSON at ``path``: the record of the run.
     ``previous`` is the run it was compared with (``changes`` sites changed), ``baseline``
-    the rules a what-if compared against (``whatif_sites`` sites moved)."""
+    the rules a what-if compared against (``whatif_sites`` sites moved), ``plan`` the
+    conversion plan (``plan_changes``: its changes against the previous run's were
+    written)."""
     table = checked.table
     manifest = {
         "tool": "sitefit",
@@ -50,7 +54,9 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
             "not_data": {str(row): why for row, why in table.skipped_rows.items()},
         },
         "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
-        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json"]
+        "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json",
+                    "plan.csv"]
+        + (["plan-changes.csv"] if plan_changes else [])
         + (["changes.csv"] if previous is not None else [])
         + (["whatif.csv"] if baseline is not None else [])
         + (["portfolio.pdf", "reports/"] if outcome.pdfs else []),
@@ -58,6 +64,10 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
         if previous is not None else None,
         "what_if": {"baseline": baseline.source, "baseline_sha256": baseline.sha256,
                     "sites_changed": whatif_sites} if baseline is not None else None,
+        "plan": None if plan is None else {
+            "converted": plan.converted, "npv_musd": plan.npv_musd,
+            "capex_musd": plan.capex_musd, "optimality_gap": plan.gap,
+            "optimal": plan.optimal},
         "pdfs": outcome.pdfs,
         "timings_s": outcome.timings,
         "exit_status": outcome.exit_code,

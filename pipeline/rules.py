@@ -366,3 +366,11 @@ def to_toml(rules: Rules) -> str:
               f"{rules.sha256}\n# Edit any value and pass this file with --rules; keys you "
               "delete keep their defaults.\n\n")
     return header + tomli_w.dumps(rules.values)
+
+
+def with_values(rules: Rules, override: dict[str, Any], where: str) -> Rules:
+    """``rules`` with the values of ``override`` (tables as a rules file holds them) replacing
+    theirs, checked as a rules file's are; errors name ``where`` (a file and what it is)."""
+    merged = _merge(rules.values, override, where, "")
+    _check_order(merged, where)
+    return Rules(merged, f"{rules.source} with {where}")

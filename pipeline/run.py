@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from pipeline import __version__, compare, economics, tabulate
+from pipeline import __version__, compare, economics, plan, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
@@ -146,6 +146,8 @@ class RunState:
     branding: pdf.Branding | None
     changes: list[dict] = field(default_factory=list)
     whatif: pd.DataFrame | None = None
+    plan: plan.Plan | None = None
+    plan_changes: pd.DataFrame | None = None  # None without a previous plan.csv
 
 
 class _Tables:
@@ -192,6 +194,9 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
     money_rows: list[pd.DataFrame] = []
     cash_rows: list[pd.DataFrame] = []
     portfolio = economics.Portfolio(rules)
+    planning = plan.plan_settings(rules)
+    options: list[pd.DataFrame] = []
+    planned: list[tuple[str, str, str]] = []  # every site: site_id, site_name, bucket
     with atomic_directory(out_dir, keep=[checked.table.path]) as staging:
         problems = tabulate.problems_frame(checked.problems)
         write_csv(problems, staging / "rejected.csv")
@@ -217,6 +222,9 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 portfolio.add(money)
                 money_rows.append(tabulate.economics_rows(results, money.rows))
                 cash_rows.append(tabulate.cash_flow_rows(money_rows[-1], money.cash_flows))
+                options.append(economics.options(results, rules,
+                                                                   planning.delays))
+                planned += [(s.site_id, s.site_name, str(s.bucket)) for s in results]
                 fixes = {(a.site.site_id, w, g): text
                          for a in assessed for (w, g), text in a.fixes.items()}
                 clock.lap("classify")
@@ -240,18 +248,34 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             changes = tracker.finish_changes()
             run.whatif = whatif.finish() if whatif else None
             run.changes = tracker.changes
-            for name, title, table in (("changes.csv", "Changes", changes),
+            clock.lap("tables")
+            run.plan = plan.make_plan(
+                pd.concat(options, ignore_index=True) if options else
+                economics.options([], rules, planning.delays),
+                pd.DataFrame(planned, columns=["site_id", "site_name", "bucket"]), planning)
+            earlier = compare.read_plan(run.previous) if run.before is not None else None
+            if earlier is not None:
+                run.plan_changes = plan.plan_changes(earlier, run.plan.sites)
+            more += [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
+                     ("Plan frontier", run.plan.frontier)]
+            clock.lap("plan")
+            clock.timings["plan_solver"] = run.plan.solver_seconds  # of the plan itself
+            for name, title, table in (("plan.csv", None, run.plan.sites),
+                                       ("plan-changes.csv", "Plan changes", run.plan_changes),
+                                       ("changes.csv", "Changes", changes),
                                        ("whatif.csv", "What-if", run.whatif)):
                 if table is not None:
                     write_csv(table, staging / name)
-                    more.append((title, table))
+                    if title:
+                        more.append((title, table))
             clock.lap("tables")
             if reports:
                 # only a run with changes gets the section: an unchanged re-run renders nothing
                 reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
                                                     run.changes or None,
                                                     ranked[ranked["site_id"].notna()].head(10),
-                                                    portfolio.summary())])
+                                                    portfolio.summary(), run.plan,
+                                                    run.plan_changes)])
                 outcome.pdfs = reports.pdf.close()
                 clock.lap("pdf")
             writing, left_out = tables.finish(
@@ -269,7 +293,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
         write_manifest(staging / "manifest.json", checked, rules, totals, outcome,
                        previous=run.previous if run.before is not None else None,
                        changes=len(run.changes), baseline=run.baseline,
-                       whatif_sites=len(run.whatif) if run.whatif is not None else 0)
+                       whatif_sites=len(run.whatif) if run.whatif is not None else 0,
+                       plan=run.plan, plan_changes=run.plan_changes is not None)
 
 
 @dataclass
@@ -300,7 +325,8 @@ def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
         return Exit.SOME_REJECTED, (f"{name}: {outcome.evaluated} of {outcome.data_rows} rows "
                                f"evaluated, {outcome.rejected} rejected (see rejected.csv); first: "
                                f"{checked.problems[0]}")
-    return Exit.OK, f"{name}: {outcome.evaluated} sites evaluated"
+    sites = "site" if outcome.evaluated == 1 else "sites"
+    return Exit.OK, f"{name}: {outcome.evaluated} {sites} evaluated"
 
 
 def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,

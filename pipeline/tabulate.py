@@ -220,13 +220,15 @@ class Tally:
             if site.power_timeline.pending_mw != 0:
                 self.risks["power not yet all energized"] += 1
             self._place(site)
+            held = sorted({f"{a.workload} {a.gate}" for a in site.actions}
+                          | {h.topic for h in site.held_back}) \
+                if site.readiness == Readiness.NOT_YET else []
             for workload in site.workloads:
                 if workload.verdict != Verdict.UNFIT and site.bucket != Bucket.NEITHER:
                     self.best[(str(workload.workload), str(site.readiness))].append(
-                        (-workload.score, site.site_id, site.site_name, str(site.bucket)))
+                        (-workload.score, site.site_id, site.site_name, str(site.bucket),
+                         ", ".join(held)))
             if site.readiness == Readiness.NOT_YET and site.bucket != Bucket.NEITHER:
-                held = sorted({f"{a.workload} {a.gate}" for a in site.actions}
-                              | {h.topic for h in site.held_back})
                 self.blockers.update(held)
                 self.not_yet += 1
                 if len(self.not_yet_listed) < self.LISTED:
@@ -267,7 +269,8 @@ class Tally:
     def ranked(self, workload: str, readiness: str) -> list[dict[str, Any]]:
         """The best sites for a workload (fit or conditional, and not barred to Neither, as a
         sanctioned country bars a site) that are ``ready`` or ``not yet``, highest score
-        first."""
-        return [{"score": -score, "site_id": sid, "site_name": name, "bucket": bucket}
-                for score, sid, name, bucket in self.best[(workload, readiness)]]
+        first, with what holds each back (blank for a ready site)."""
+        return [{"score": -score, "site_id": sid, "site_name": name, "bucket": bucket,
+                 "held_back": held}
+                for score, sid, name, bucket, held in self.best[(workload, readiness)]]
 

@@ -47,7 +47,9 @@ def test_two_quarters_give_a_change_report(tmp_path):
     manifest = json.loads((quarters / "sites" / "manifest.json").read_text())
     assert manifest["previous"]["path"].endswith("sites-2026Q3")
     book = load_workbook(quarters / "sites" / "scorecard.xlsx")
-    assert book.sheetnames[3:6] == ["Economics", "Cash flows", "Changes"] and book["Changes"].max_row == 8
+    assert book.sheetnames[3:10] == ["Economics", "Cash flows", "Plan", "Plan limits",
+                                     "Plan frontier", "Plan changes", "Changes"]
+    assert book["Changes"].max_row == 8
 
 
 @pytest.mark.slow  # renders both quarters' PDFs, 82 of them

@@ -53,7 +53,8 @@ def test_scorecard_workbook_reads_back(tmp_path):
     invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
     book = load_workbook(tmp_path / "scorecard.xlsx", data_only=True)
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
-                               "Rejected", "Rules", "Columns"]
+                               "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
+                               "Columns"]
     card = book["Scorecard"]
     assert card.freeze_panes == "C2" and card.tables["Scorecard"].ref.startswith("A1:")
     header = [c.value for c in card[1]]
@@ -226,7 +227,7 @@ def _good(tmp_path):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (lambda d: [_good(d)], 0, "1 sites evaluated"),
+    (lambda d: [_good(d)], 0, "1 site evaluated"),
     (lambda d: [write_xlsx(d / "q.xlsx", [HEADER, ROW, ["B", "Beta", "x", 0.04, "air", "yes",
                                                        "yes"]])], 1, "1 rejected"),
     (lambda d: [d / "missing.xlsx"], 2, "no such file"),

@@ -157,13 +157,15 @@ def test_chunked_writing_matches_one_pass(tmp_path, monkeypatch):
     invoke("evaluate", SAMPLE, "--out", tmp_path / "chunks", "--jobs", "2")
     whole, chunks = tmp_path / "whole", tmp_path / "chunks"
     assert (whole / "results.csv").read_bytes() == (chunks / "results.csv").read_bytes()
+    assert (whole / "plan.csv").read_bytes() == (chunks / "plan.csv").read_bytes()
     assert sorted(p.name for p in (whole / "reports").iterdir()) == sorted(
         p.name for p in (chunks / "reports").iterdir())
     book = load_workbook(chunks / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Gate detail 2",
                                "Economics", "Cash flows", "Cash flows 2", "Cash flows 3",
-                               "Rejected", "Rules", "Rules 2", "Columns", "Columns 2",
-                               "Columns 3", "Columns 4"]
+                               "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
+                               "Rules 2", "Rules 3", "Columns", "Columns 2", "Columns 3",
+                               "Columns 4", "Columns 5"]
     detail = [row for name in book.sheetnames if name.startswith("Gate detail")
               for row in list(book[name].values)[1:]]
     assert detail == list(load_workbook(whole / "scorecard.xlsx")["Gate detail"].values)[1:]

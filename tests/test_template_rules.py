@@ -34,7 +34,7 @@ def test_template_has_every_column_checks_and_reads_back_cleanly(tmp_path):
     assert notes["power_capacity_mw"][1:3] == ("yes", "MW")
     assert invoke("validate", path).exit_code == 0
     evaluated = invoke("evaluate", path, "--out", tmp_path / "out", "--no-pdf")
-    assert evaluated.exit_code == 0 and "1 sites evaluated" in evaluated.stderr
+    assert evaluated.exit_code == 0 and "1 site evaluated" in evaluated.stderr
 
 
 def test_template_refuses_a_non_xlsx_name(tmp_path):

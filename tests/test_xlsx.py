@@ -52,7 +52,8 @@ SITES = pd.DataFrame({"site_id": ["A", "B"], "site_name": ["=HYPERLINK(\"http://
 def test_headings_are_labels_and_the_columns_sheet_maps_them(sample_run):
     book = load_workbook(sample_run / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
-                               "Rejected", "Rules", "Columns"]
+                               "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
+                               "Columns"]
     heading = [c.value for c in book["Scorecard"][1]]
     assert heading[:3] == ["Site ID", "Site name", "Report (PDF)"]
     assert "Power capacity (MW)" in heading and not [h for h in heading if "_" in h]

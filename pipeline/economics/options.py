@@ -17,8 +17,11 @@ from pipeline.economics.uncertainty import draws, monte_carlo
 from pipeline.economics.valuation import irr, npv, yearly
 from pipeline.rules import Rules
 
-FIGURES = ("site_id", "workload", "delay_years", "npv_musd", "npv_p10_musd", "npv_p90_musd",
-           "irr_pct", "equity_irr_pct", "capex_musd", "equity_musd", "it_mw")
+# The options table's columns, before capex_musd_y{k}, equity_musd_y{k} and mw_y{k} for each
+# year k from the decision.
+OPTION_COLUMNS = ("site_id", "workload", "delay_years", "npv_musd", "npv_p10_musd",
+                  "npv_p90_musd", "irr_pct", "equity_irr_pct", "capex_musd", "equity_musd",
+                  "it_mw")
 
 
 def options(results: list[SiteResult], rules: Rules, delays: Sequence[int]) -> pd.DataFrame:
@@ -32,7 +35,7 @@ def options(results: list[SiteResult], rules: Rules, delays: Sequence[int]) -> p
     plans = candidates(results, rules)
     years = [int(d) for d in delays]
     if not plans or not years:
-        return pd.DataFrame(columns=list(FIGURES))
+        return pd.DataFrame(columns=list(OPTION_COLUMNS))
     e = rules["economics"]
     rows = [p for p in plans for _ in years]
     begin = np.tile(np.array(years, dtype=float) * 12, len(plans))

@@ -33,6 +33,7 @@ from urllib.request import url2pathname
 
 import jinja2
 import markupsafe
+import pandas as pd
 
 from pipeline import __version__, bounded, contract, labels, tabulate
 from pipeline.children import end_with_parent
@@ -277,10 +278,12 @@ def _with_charts(money: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
                    changes: list[dict] | None, economics=None,
-                   money: dict[str, Any] | None = None) -> Page:
+                   money: dict[str, Any] | None = None, plan=None,
+                   plan_changes=None) -> Page:
     """The executive summary; ``changes`` (None without a previous run) lists what changed,
-    ``economics`` the sites with the highest NPV and ``money`` the portfolio's totals
-    (``economics.Portfolio.summary``)."""
+    ``economics`` the sites with the highest NPV, ``money`` the portfolio's totals
+    (``economics.Portfolio.summary``), ``plan`` the conversion plan (``pipeline.plan.Plan``)
+    and ``plan_changes`` its changes since the previous run."""
     buckets = totals.buckets()
     points = [sitemap.Point(p["latitude"], p["longitude"], p["bucket"]) for p in totals.located]
     html = _environment().get_template("portfolio.html").render(
@@ -295,9 +298,107 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
         blockers=totals.blockers.most_common(),
         not_yet=[{**s, "flip": _flip(s["flip"])} for s in totals.not_yet_listed],
         changes=changes, economics=economics.to_dict("records") if economics is not None else [],
-        money=money or {},
+        money=money or {}, plan=_plan_view(plan, plan_changes) if plan is not None else None,
         top_blocker=totals.blockers.most_common(1)[0] if totals.blockers else None)
     return Page("portfolio.pdf", html)
+
+
+def _plan_view(plan, changes) -> dict[str, Any]:
+    """What the plan page shows: the conversions by start year, each year's use of its
+    limits, the shadow values, the frontier and the reasons sites are left out."""
+    rows = plan.sites
+    converted = rows[rows["converted"] == "yes"]
+    by_year = []
+    for year in plan.years.to_dict("records"):
+        starting = converted[converted["start_year"] == year["year"]]
+        by_year.append({**year, "sites": starting.to_dict("records"),
+                        "npv_musd": float(starting["npv_musd"].sum())})
+    out = rows[rows["converted"] == "no"]
+    # the sites a limit keeps out first: those are the ones a board could bring in
+    first = out["reason"].str.startswith(("budget", "MW limit", "timing"))
+    out = pd.concat([out[first], out[~first]])
+    reasons = Counter(r.split(":")[0] for r in out["reason"])
+    settings = plan.settings
+    hurdle = ("NPV above 0" if settings.hurdle == "npv" else
+              f"{settings.hurdle.replace('_', ' ').replace('irr', 'IRR')} of at least "
+              f"{contract.show_number(settings.hurdle_min_pct)}%")
+    return {"plan": plan, "years": by_year, "reasons": reasons.most_common(),
+            "left_out": out.head(12).to_dict("records"), "left_out_count": len(out),
+            "hurdle": hurdle, "limited": settings.limited(),
+            "shadow": plan.shadow.to_dict("records"),
+            "use_chart": _plan_use_chart(plan.years),
+            "frontier_chart": _frontier_chart(plan.frontier, plan.npv_musd),
+            # only a plan that changed gets the section: an unchanged re-run renders nothing
+            "changes": None if changes is None else changes.to_dict("records") or None}
+
+
+def _plan_use_chart(years) -> str:
+    """Capex and MW committed in each start year, bars against the year's limit (a line),
+    as inline SVG."""
+    width, height = 520, 120
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg" role="img" '
+             'aria-label="Capex and MW by start year against the limits">']
+    for offset, kind, title in ((0, "capex", "Capex (M USD)"), (270, "mw", "Critical IT (MW)")):
+        limits = [v for v in years[f"{kind}_limit"] if v is not None and v == v]
+        top = max([*years[f"{kind}_used"], *limits, 1.0])
+        parts.append(f'<text x="{offset}" y="10" font-size="9" font-weight="bold" '
+                     f'font-family="Report Sans">{title}</text>')
+        for i, row in enumerate(years.to_dict("records")):
+            y = 18 + i * 30
+            used, cap = row[f"{kind}_used"], row[f"{kind}_limit"]
+            bar = 150 * used / top
+            parts.append(f'<text x="{offset}" y="{y + 13}" font-size="8.5" '
+                         f'font-family="Report Sans">{row["year"]}</text>')
+            parts.append(f'<rect x="{offset + 32}" y="{y}" width="{bar:.1f}" height="18" '
+                         f'fill="{labels.HEADER.strong}"/>')
+            shown = contract.show_number(round(used, 1))
+            if cap is not None and cap == cap:
+                x = offset + 32 + 150 * cap / top
+                parts.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + 21}" '
+                             f'stroke="{labels.BAD.strong}" stroke-width="1.4"/>')
+                shown += f" of {contract.show_number(round(cap, 1))}"
+            else:
+                shown += ", no limit"
+            parts.append(f'<text x="{offset + 36 + max(bar, 150 * (cap or 0) / top):.1f}" '
+                         f'y="{y + 13}" font-size="8" font-family="Report Sans">{shown}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _frontier_chart(frontier, npv: float) -> str:
+    """The plan's NPV at each capex budget a year: the efficient frontier, a line with its
+    points, as inline SVG."""
+    width, height, left, bottom = 270, 150, 30, 24
+    if frontier.empty:
+        return ""
+    budgets, values = frontier["capex_musd_per_year"].tolist(), frontier["npv_musd"].tolist()
+    right, top = max(max(budgets), 1.0), max(max(values), npv, 1.0)
+    low = min(min(values), 0.0)
+    x = lambda b: left + (width - left - 20) * b / right  # noqa: E731
+    y = lambda v: 18 + (height - bottom - 18) * (top - v) / ((top - low) or 1.0)  # noqa: E731
+    points = " ".join(f"{x(b):.1f},{y(v):.1f}" for b, v in zip(budgets, values))
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg" role="img" '
+             'aria-label="Plan NPV at each capex budget a year">',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" '
+             f'y2="{height - bottom}" stroke="#555" stroke-width="0.6"/>',
+             f'<line x1="{left}" y1="18" x2="{left}" y2="{height - bottom}" stroke="#555" '
+             'stroke-width="0.6"/>',
+             f'<polyline points="{points}" fill="none" stroke="{labels.HEADER.strong}" '
+             'stroke-width="1.5"/>']
+    for b, v in zip(budgets, values):
+        parts.append(f'<circle cx="{x(b):.1f}" cy="{y(v):.1f}" r="2.5" '
+                     f'fill="{labels.HEADER.strong}"/>')
+        parts.append(f'<text x="{x(b) - 14:.1f}" y="{height - bottom + 10}" font-size="7.5" '
+                     f'font-family="Report Sans">{_musd(round(b))}</text>')
+        parts.append(f'<text x="{x(b) - 14:.1f}" y="{y(v) - 5:.1f}" font-size="7.5" '
+                     f'font-family="Report Sans">{_musd(round(v))}</text>')
+    parts.append(f'<text x="{left}" y="{height - 2}" font-size="7.5" '
+                 'font-family="Report Sans">capex available each start year</text>')
+    parts.append(f'<text x="0" y="16" font-size="7.5" font-family="Report Sans">NPV</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
 
 
 def _undated(run: RunInfo) -> RunInfo:

@@ -1,0 +1,316 @@
+"""The portfolio's conversion plan from the options table: which sites to convert, for
+which workload and from which start year, the reason for each site left out, the shadow
+value of each limit and the efficient frontier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import RulesError
+from pipeline.plan.settings import LIMITS, PlanSettings
+from pipeline.plan.solve import Problem, Solution, dual_values, solve, solve_relaxed
+
+UNITS = {"capex": "M USD", "equity": "M USD", "mw": "MW"}
+NAMES = {"capex": "capex", "equity": "equity", "mw": "MW"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved plan. ``sites`` is plan.csv: one row per site evaluated; ``years`` each
+    start year's use of every limit; ``shadow`` the NPV each limit's step would add;
+    ``frontier`` the plan's NPV at several capex budgets a year."""
+
+    settings: PlanSettings
+    sites: pd.DataFrame
+    years: pd.DataFrame
+    shadow: pd.DataFrame
+    frontier: pd.DataFrame
+    npv_musd: float
+    npv_p10_musd: float  # the sum of the planned sites' P10s, not the portfolio's P10
+    npv_p90_musd: float
+    capex_musd: float
+    it_mw: float
+    converted: int
+    solver_seconds: float
+    gap: float
+    optimal: bool
+
+    def limits(self) -> pd.DataFrame:
+        """Each start year's use of every limit, the limit, and the NPV its step would add
+        (the Plan limits sheet)."""
+        rows = []
+        shadow = {(r.limit, r.year): r for r in self.shadow.itertuples(index=False)}
+        for year in self.years.itertuples(index=False):
+            for kind in LIMITS:
+                cap = getattr(year, f"{kind}_limit")
+                gain = shadow.get((NAMES[kind], year.year))
+                rows.append({"year": year.year, "limit": NAMES[kind], "unit": UNITS[kind],
+                             "used": getattr(year, f"{kind}_used"),
+                             "limit_value": None if cap is None or cap != cap else cap,
+                             "step": self.settings.steps[kind],
+                             "npv_gain_musd": None if gain is None else gain.npv_gain_musd,
+                             "method": None if gain is None else gain.method})
+        return pd.DataFrame(rows, columns=["year", "limit", "unit", "used", "limit_value",
+                                           "step", "npv_gain_musd", "method"])
+
+
+def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings) -> Plan:
+    """Plan the portfolio: ``options`` is the economics' options table, ``sites`` every
+    evaluated site (site_id, site_name, bucket); a site without options is no candidate."""
+    evaluated = set(sites["site_id"])
+    for key, ids in (("force_in", settings.force_in), ("force_out", settings.force_out)):
+        if unknown := sorted(ids - evaluated):
+            raise RulesError(f"{settings.source}: plan.{key}: no evaluated site "
+                             f"{', '.join(map(repr, unknown))}")
+    table = _candidates(options, settings)
+    ids = list(dict.fromkeys(table["site_id"]))
+    number = {site: i for i, site in enumerate(ids)}
+    if unfit := sorted(settings.force_in - set(ids)):
+        raise RulesError(f"{settings.source}: plan.force_in: {', '.join(unfit)} has no "
+                         "conversion to plan (Neither, or no power to give to AI)")
+    ks = list(settings.delays)
+    problem = Problem(
+        table["site_id"].map(number).to_numpy(dtype=int),
+        table["npv_musd"].to_numpy(dtype=float),
+        {kind: np.column_stack([_spent(table, f"{stem}_y{k}") for k in ks])
+         if len(table) else np.zeros((0, len(ks))) for kind, (_, stem) in LIMITS.items()},
+        np.array([site in settings.force_in for site in ids], dtype=bool), len(ids))
+    best = _solve(problem, settings, settings.limits)
+    chosen = table[best.chosen]
+    used = {kind: problem.use[kind][best.chosen].sum(axis=0) for kind in LIMITS}
+    shadow = _shadow(problem, settings, best)
+    frontier = _frontier(problem, settings, best, table)
+    rows = _site_rows(options, table, best, problem, used, sites, settings)
+    return Plan(settings, rows, _years(settings, used), shadow, frontier,
+                round(best.npv_musd, 2), round(float(chosen["npv_p10_musd"].sum()), 2),
+                round(float(chosen["npv_p90_musd"].sum()), 2),
+                round(float(chosen["capex_musd"].sum()), 2),
+                round(float(chosen["it_mw"].sum()), 2), len(chosen),
+                round(best.seconds, 3), best.gap, best.optimal)
+
+
+def _spent(table: pd.DataFrame, column: str) -> np.ndarray:
+    """A per-year column of the options: blank, or absent from every chunk, where nothing is
+    spent or started in that year."""
+    if column not in table:
+        return np.zeros(len(table))
+    return table[column].to_numpy(dtype=float, na_value=0.0)
+
+
+def _candidates(options: pd.DataFrame, settings: PlanSettings) -> pd.DataFrame:
+    """The options the plan may choose: allowed start, not forced out, the Hybrid's workload
+    if the plan fixes it, clearing the hurdle (a site forced in keeps every option)."""
+    table = options[options["delay_years"].isin(settings.delays)
+                    & ~options["site_id"].isin(settings.force_out)]
+    if settings.hybrid_workload != "choose":
+        workloads = table.groupby("site_id")["workload"].transform("nunique")
+        table = table[(workloads < 2) | (table["workload"] == settings.hybrid_workload)]
+    clears = _clears(table, settings)
+    return table[clears | table["site_id"].isin(settings.force_in)].reset_index(drop=True)
+
+
+def _clears(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
+    if settings.hurdle == "npv":
+        return table["npv_musd"] > 0
+    column = "irr_pct" if settings.hurdle == "irr" else "equity_irr_pct"
+    return table[column].astype(float).fillna(-np.inf) >= settings.hurdle_min_pct
+
+
+def _solve(problem: Problem, settings: PlanSettings,
+           limits: dict[str, tuple[float | None, ...]]) -> Solution:
+    return solve(problem, limits, settings.time_limit_seconds, settings.mip_gap)
+
+
+def _shadow(problem: Problem, settings: PlanSettings, best: Solution) -> pd.DataFrame:
+    """For each start year's limit, the NPV the plan gains when that limit alone is raised
+    by its step. Up to ``resolve_max_sites`` candidate sites, the plan is solved again with
+    the limit raised (exact, as a plan of whole sites needs); above, the step times the
+    limit's dual in the plan's linear relaxation (a MIP has no duals of its own), which
+    many small sites make close and which costs one solve instead of one per limit."""
+    resolve = problem.sites <= settings.resolve_max_sites
+    duals = {} if resolve else dual_values(problem, settings.limits)
+    rows = []
+    for kind, values in settings.limits.items():
+        for i, cap in enumerate(values):
+            if cap is None:
+                continue
+            step = settings.steps[kind]
+            used = float(problem.use[kind][best.chosen, i].sum())
+            if resolve:
+                raised = tuple(v + step if j == i else v for j, v in enumerate(values))
+                again = _solve(problem, settings, {**settings.limits, kind: raised})
+                gain = max(again.npv_musd - best.npv_musd, 0.0)
+            else:
+                gain = duals[(kind, i)] * step
+            rows.append({"limit": NAMES[kind], "year": settings.start_years[i],
+                         "unit": UNITS[kind], "limit_value": cap, "used": round(used, 2),
+                         "step": step, "npv_gain_musd": round(gain, 2),
+                         "method": "plan solved again" if resolve else
+                         "dual of the linear relaxation x step"})
+    return pd.DataFrame(rows, columns=["limit", "year", "unit", "limit_value", "used",
+                                       "step", "npv_gain_musd", "method"])
+
+
+def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
+              table: pd.DataFrame) -> pd.DataFrame:
+    """The plan's NPV with each start year's capex capped at shares of the capex of the plan
+    with no capex limit (the other limits kept): each point solved exactly up to
+    ``resolve_max_sites`` candidate sites, above from the linear relaxation (``solve_relaxed``),
+    its gap reported either way."""
+    uncapped = {**settings.limits, "capex": (None,) * len(settings.start_years)}
+    free = (_solve(problem, settings, uncapped) if problem.sites <= settings.resolve_max_sites
+            else solve_relaxed(problem, uncapped))
+    full = float(table["capex_musd"][free.chosen].sum())
+    rows = []
+    for share in settings.frontier_shares:
+        budget = round(share * full, 2)
+        capped = {**settings.limits, "capex": (budget,) * len(settings.start_years)}
+        point = (free if share >= 1 else
+                 solve(problem, capped, settings.frontier_time_limit_seconds, settings.mip_gap)
+                 if problem.sites <= settings.resolve_max_sites else
+                 solve_relaxed(problem, capped))
+        # the plan itself is a point of the frontier wherever its capex fits the budget
+        spent = problem.use["capex"][best.chosen].sum(axis=0)
+        if best.npv_musd > point.npv_musd and np.all(spent <= budget + 1e-9):
+            point = best
+        rows.append({"capex_musd_per_year": budget, "npv_musd": round(point.npv_musd, 2),
+                     "capex_musd": round(float(table["capex_musd"][point.chosen].sum()), 2),
+                     "sites": int(point.chosen.sum()),
+                     "optimality_gap": round(point.gap, 6)})
+    return pd.DataFrame(rows, columns=["capex_musd_per_year", "npv_musd", "capex_musd",
+                                       "sites", "optimality_gap"])
+
+
+def _years(settings: PlanSettings, used: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for i, year in enumerate(settings.start_years):
+        row: dict = {"year": year}
+        for kind in LIMITS:
+            row[f"{kind}_used"] = round(float(used[kind][i]), 2) if len(used[kind]) else 0.0
+            row[f"{kind}_limit"] = settings.limits[kind][i]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _site_rows(options: pd.DataFrame, table: pd.DataFrame, best: Solution,
+               problem: Problem, used: dict[str, np.ndarray], sites: pd.DataFrame,
+               settings: PlanSettings) -> pd.DataFrame:
+    """plan.csv: each site's decision, start year, workload, NPV, capex and MW by start year,
+    and why it is in or out."""
+    years, ks = settings.start_years, settings.delays
+    chosen = table[best.chosen]
+    picked = chosen.assign(
+        converted="yes", start_year=chosen["delay_years"] + settings.decision_year,
+        **{f"capex_musd_{y}": _spent(chosen, f"capex_musd_y{k}") for y, k in zip(years, ks)},
+        **{f"mw_{y}": _spent(chosen, f"mw_y{k}") for y, k in zip(years, ks)})
+    columns = ["site_id", "site_name", "bucket", "converted", "workload", "start_year",
+               "npv_musd", "npv_p10_musd", "npv_p90_musd", "irr_pct", "capex_musd", "it_mw",
+               "reason", *[f"{stem}_{year}" for year in years for stem in ("capex_musd", "mw")]]
+    frame = sites[["site_id", "site_name", "bucket"]].merge(
+        picked[[c for c in columns if c in picked.columns and c not in ("site_name",
+                                                                          "bucket")]],
+        on="site_id", how="left")
+    frame["converted"] = frame["converted"].fillna("no")
+    why = _Reasons(options, table, best, problem, used, settings)
+    frame["reason"] = pd.Series([why.of(site_id, bucket, start) for site_id, bucket, start
+                                 in zip(frame["site_id"], frame["bucket"],
+                                        frame["start_year"])], index=frame.index, dtype=str)
+    frame = frame[columns]
+    frame["start_year"] = frame["start_year"].astype("Int64")
+    spent = [c for c in columns if c.startswith(("capex_musd_", "mw_"))]
+    frame[spent] = frame[spent].astype(float).fillna(0.0)
+    numbers = [c for c in columns if c.endswith(("_musd", "_mw", "_pct")) or c in spent]
+    frame[numbers] = frame[numbers].astype(float).round(2)
+    order = frame["converted"].eq("yes").map({True: 0, False: 1})
+    return (frame.assign(_order=order).sort_values(["_order", "start_year", "npv_musd"],
+                                                   ascending=[True, True, False],
+                                                   kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+class _Reasons:
+    """Why each site is in the plan from its start year, or left out: worked out for every
+    option at once against the plan's use of each limit."""
+
+    def __init__(self, options: pd.DataFrame, table: pd.DataFrame, best: Solution,
+                 problem: Problem, used: dict[str, np.ndarray], settings: PlanSettings):
+        self.settings = settings
+        self.table = table
+        self.kinds = [kind for kind in LIMITS
+                      if any(v is not None for v in settings.limits[kind])]
+        self.caps = {kind: np.array([np.inf if v is None else v
+                                     for v in settings.limits[kind]]) for kind in self.kinds}
+        self.use = {kind: problem.use[kind] for kind in self.kinds}
+        self.used = used
+        self.positions = table.groupby("site_id", sort=False).indices if len(table) else {}
+        self.chosen = {table["site_id"].iat[i]: i for i in np.flatnonzero(best.chosen)}
+        self.delay = table["delay_years"].to_numpy(dtype=int) if len(table) else np.zeros(0)
+        allowed = options[options["delay_years"].isin(settings.delays)]
+        self.with_options = set(options["site_id"])
+        self.allowed = allowed.groupby("site_id", sort=False)
+        self.best_npv = self.allowed["npv_musd"].max().to_dict() if len(allowed) else {}
+        column = "irr_pct" if settings.hurdle == "irr" else "equity_irr_pct"
+        self.best_irr = (allowed.assign(_v=allowed[column].astype(float)).groupby(
+            "site_id", sort=False)["_v"].max().to_dict() if len(allowed) else {})
+
+    def _over(self, rows: np.ndarray, base: dict[str, np.ndarray]) -> list[list[str]]:
+        """For each option of ``rows``, the limits it breaks on top of ``base`` use."""
+        out: list[list[str]] = [[] for _ in rows]
+        for kind in self.kinds:
+            over = base[kind][None, :] + self.use[kind][rows] > self.caps[kind][None, :] + 1e-9
+            for r, i in zip(*np.nonzero(over)):
+                out[r].append(f"{NAMES[kind]} {self.settings.start_years[i]}")
+        return out
+
+    def of(self, site_id: str, bucket: str, start) -> str:
+        s = self.settings
+        if site_id in self.chosen:
+            return self._in(site_id, int(start))
+        if site_id in s.force_out:
+            return "left out: forced out by the plan (plan.force_out)"
+        if site_id not in self.with_options:
+            return ("not a candidate: suits neither workload" if bucket == "Neither" else
+                    "not a candidate: no power to give to AI")
+        if site_id not in self.best_npv:
+            return "timing: no conversion can start in the plan's start years"
+        rows = self.positions.get(site_id)
+        if rows is None:
+            if s.hurdle == "npv":
+                return (f"below the hurdle: NPV {self.best_npv[site_id]:.2f} M USD at best "
+                        "(the plan needs NPV above 0)")
+            value = self.best_irr[site_id]
+            shown = "none" if value != value else f"{value:.1f}%"
+            return (f"below the hurdle: {s.hurdle.replace('_', ' ').replace('irr', 'IRR')} "
+                    f"{shown} at best (the plan needs {s.hurdle_min_pct:g}%)")
+        nothing = {kind: np.zeros(len(s.start_years)) for kind in self.kinds}
+        alone = self._over(rows, nothing)
+        if all(alone):
+            kinds = sorted({b.split()[0] for h in alone for b in h})
+            first = self.table.iloc[rows[0]]
+            return (f"{'budget' if 'MW' not in kinds or len(kinds) > 1 else 'MW limit'}: "
+                    f"larger on its own than the {' and '.join(kinds)} limit of any start "
+                    f"year (capex {first['capex_musd']:.2f} M USD, {first['it_mw']:.2f} MW)")
+        held = self._over(rows, self.used)
+        if all(held):
+            kinds = sorted({b for h in held for b in h})
+            word = "budget" if any(not b.startswith("MW") for b in kinds) else "MW limit"
+            return (f"{word}: the limits left ({', '.join(kinds)}) go to sites that add "
+                    "more NPV")
+        return "left out within the solver's optimality gap (plan.solver_mip_gap)"
+
+    def _in(self, site_id: str, start: int) -> str:
+        s = self.settings
+        forced = " (forced in)" if site_id in s.force_in else ""
+        if start == s.start_years[0]:
+            return f"in the plan from {start}{forced}"
+        mine = self.chosen[site_id]
+        rows = self.positions[site_id]
+        earlier = rows[self.delay[rows] < start - s.decision_year]
+        free = {kind: self.used[kind] - self.use[kind][mine] for kind in self.kinds}
+        held = sorted({b for h in self._over(earlier, free) for b in h})
+        why = (f"the earlier years' limits are taken ({', '.join(held)})" if held
+               else "a later start adds more NPV")
+        return f"in the plan from {start}: {why}{forced}"

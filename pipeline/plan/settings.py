@@ -1,0 +1,138 @@
+"""What the board fixes for the conversion plan: the ``[plan]`` table of the rules, which a
+plan file (``--plan FILE``) or ``--set plan.KEY=VALUE`` may change like any other rule."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import RulesError
+from pipeline.rules import Rules, with_values
+
+HURDLES = ("npv", "irr", "equity_irr")
+HYBRID_CHOICES = ("choose", "training", "inference")
+# The limits a plan may set for each start year: the rules key, and the options table's
+# column stem it caps (``capex_musd_y{k}``...).
+LIMITS = {"capex": ("capex_musd_per_year", "capex_musd"),
+          "equity": ("equity_musd_per_year", "equity_musd"),
+          "mw": ("mw_per_year", "mw")}
+NO_LIMIT = ("none", "")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """The plan's limits and choices, checked. A limit is one value per start year, None
+    where there is none."""
+
+    start_years: tuple[int, ...]
+    decision_year: int
+    limits: dict[str, tuple[float | None, ...]]
+    hurdle: str
+    hurdle_min_pct: float
+    hybrid_workload: str
+    force_in: frozenset[str]
+    force_out: frozenset[str]
+    time_limit_seconds: float
+    mip_gap: float
+    steps: dict[str, float]  # the shadow value's step for each limit
+    resolve_max_sites: int  # above it, shadow values come from the LP relaxation's duals
+    frontier_shares: tuple[float, ...]
+    frontier_time_limit_seconds: float
+    source: str
+
+    @property
+    def delays(self) -> tuple[int, ...]:
+        """Whole years from the decision to each start year."""
+        return tuple(year - self.decision_year for year in self.start_years)
+
+    def limited(self) -> bool:
+        """Whether any start year has a limit."""
+        return any(v is not None for values in self.limits.values() for v in values)
+
+
+def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
+    """The ``[plan]`` table of ``rules``, checked: errors name ``where`` (default: the rules'
+    source) and the key."""
+    where = where or rules.source
+    p = rules["plan"]
+    decision_year = int(rules["economics"]["decision_date"][:4])
+
+    def fail(key: str, what: str) -> RulesError:
+        return RulesError(f"{where}: plan.{key} = {p[key]!r}: {what}")
+
+    years = p["start_years"]
+    if (not years or not all(isinstance(y, int) and not isinstance(y, bool) for y in years)
+            or sorted(set(years)) != list(years)):
+        raise fail("start_years", "give one or more calendar years, each once, in order, "
+                   "like [2027, 2028, 2029]")
+    if years[0] < decision_year:
+        raise fail("start_years", f"a conversion cannot start before the decision year "
+                   f"{decision_year} (economics.decision_date)")
+    limits = {}
+    for kind, (key, _) in LIMITS.items():
+        values = p[key]
+        if values and len(values) != len(years):
+            raise fail(key, f"give one value per start year ({len(years)}), or none for "
+                       "no limit")
+        limits[kind] = tuple(_limit(v, lambda what: fail(key, what)) for v in values) or \
+            (None,) * len(years)
+    if p["hurdle"] not in HURDLES:
+        raise fail("hurdle", f"one of {', '.join(HURDLES)}")
+    if p["hybrid_workload"] not in HYBRID_CHOICES:
+        raise fail("hybrid_workload", f"one of {', '.join(HYBRID_CHOICES)}")
+    for key in ("force_in", "force_out"):
+        if not all(isinstance(s, str) and s for s in p[key]):
+            raise fail(key, "give site_id values as text, like [\"TX-01\"]")
+    if both := sorted(set(p["force_in"]) & set(p["force_out"])):
+        raise fail("force_out", f"{', '.join(both)} also in plan.force_in")
+    if not 0 < p["solver_mip_gap"] < 1:
+        raise fail("solver_mip_gap", "a share between 0 and 1, like 0.0001")
+    for key in ("solver_time_limit_seconds", "shadow_capex_step_musd", "shadow_mw_step",
+                "frontier_time_limit_seconds"):
+        if p[key] <= 0:
+            raise fail(key, "must be above 0")
+    shares = p["frontier_budget_shares"]
+    if not all(isinstance(s, (int, float)) and 0 < s for s in shares):
+        raise fail("frontier_budget_shares", "shares above 0, like [0.25, 0.5, 1.0]")
+    return PlanSettings(
+        tuple(years), decision_year, limits, p["hurdle"], float(p["hurdle_min_pct"]),
+        p["hybrid_workload"], frozenset(p["force_in"]), frozenset(p["force_out"]),
+        float(p["solver_time_limit_seconds"]), float(p["solver_mip_gap"]),
+        {"capex": float(p["shadow_capex_step_musd"]),
+         "equity": float(p["shadow_capex_step_musd"]), "mw": float(p["shadow_mw_step"])},
+        int(p["shadow_resolve_max_sites"]), tuple(sorted(float(s) for s in shares)),
+        float(p["frontier_time_limit_seconds"]), where)
+
+
+def _limit(value: Any, fail) -> float | None:
+    if isinstance(value, str) and value.strip().lower() in NO_LIMIT:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+            value) or value < 0:
+        raise fail(f"{value!r} is not a limit: give a number of at least 0, or \"none\"")
+    return float(value)
+
+
+def load_plan_file(path: Path, rules: Rules) -> Rules:
+    """``rules`` with the ``[plan]`` table of the TOML file at ``path`` over theirs, checked:
+    a bad file stops the run like a bad rules file, the file and the key named."""
+    where = f"plan file {path}"
+    try:
+        values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RulesError(f"{where}: no such file") from None
+    except RecursionError:
+        raise RulesError(f"{where}: nested too deeply to read as TOML") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"{where}: cannot be read as TOML ({exc})") from None
+    if other := sorted(set(values) - {"plan"}):
+        raise RulesError(f"{where}: only a [plan] table belongs in a plan file, not "
+                         f"{', '.join(other)} (thresholds go in a rules file, --rules)")
+    if not isinstance(values.get("plan", {}), dict):
+        raise RulesError(f"{where}: plan must be a table, [plan]")
+    planned = with_values(rules, values, where)
+    plan_settings(planned, where)
+    return planned

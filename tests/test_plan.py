@@ -1,0 +1,377 @@
+"""The conversion plan: the optimiser against brute force and against ranking, the limits
+respected in plan.csv, shadow values, the plan file's errors, and plan changes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from conftest import ROOT, SAMPLE, invoke, read_csv
+from pipeline import api
+from pipeline.plan import OPTION_COLUMNS, make_plan, plan_settings
+from pipeline.rules import RulesError, default_rules, with_settings
+
+YEARS = (2027, 2028, 2029)
+
+
+def options(rows: list[tuple], last: int = 2) -> pd.DataFrame:
+    """An options table from (site, workload, delay, npv, capex, mw) rows, spending all of
+    it in the start year, as the interface's columns."""
+    out = []
+    for site, workload, delay, npv, capex, mw in rows:
+        row = dict(zip(OPTION_COLUMNS, (site, workload, delay, npv, npv * 0.5, npv * 1.5,
+                                        12.0, 15.0, capex, capex * 0.4, mw)))
+        for k in range(last + 1):
+            row[f"capex_musd_y{k}"] = capex if k == delay else 0.0
+            row[f"equity_musd_y{k}"] = capex * 0.4 if k == delay else 0.0
+            row[f"mw_y{k}"] = mw if k == delay else 0.0
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def sites_of(table: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    ids = list(dict.fromkeys([*table["site_id"], *extra]))
+    return pd.DataFrame({"site_id": ids, "site_name": [f"Site {i}" for i in ids],
+                         "bucket": ["Training" if i in set(table["site_id"]) else "Neither"
+                                    for i in ids]})
+
+
+def settings(*changes: str):
+    return plan_settings(with_settings(default_rules(), list(changes)))
+
+
+def brute_force(table: pd.DataFrame, limits: dict[str, list[float | None]]) -> float:
+    """The best total NPV over every assignment: each site not converted or one option."""
+    groups = [[None, *g.index] for _, g in table.groupby("site_id")]
+    best = 0.0
+    stems = {"capex": "capex_musd", "equity": "equity_musd", "mw": "mw"}
+    for pick in itertools.product(*groups):
+        chosen = table.loc[[i for i in pick if i is not None]]
+        if all(cap is None or chosen[f"{stems[kind]}_y{k}"].sum() <= cap + 1e-9
+               for kind, caps in limits.items() for k, cap in enumerate(caps)):
+            best = max(best, float(chosen["npv_musd"].sum()))
+    return best
+
+
+# Ranking by NPV takes A (50); ranking by NPV per dollar takes D then B (42); the best plan
+# within 100 M USD is B and C (58).
+KNAPSACK = [("A", "training", 0, 50.0, 100.0, 10.0), ("B", "training", 0, 30.0, 51.0, 5.0),
+            ("C", "training", 0, 28.0, 49.0, 5.0), ("D", "training", 0, 12.0, 10.0, 1.0)]
+
+
+def greedy(table: pd.DataFrame, key, budget: float) -> float:
+    spent = total = 0.0
+    for row in sorted(table.itertuples(), key=key, reverse=True):
+        if spent + row.capex_musd <= budget:
+            spent, total = spent + row.capex_musd, total + row.npv_musd
+    return total
+
+
+def test_the_optimiser_beats_ranking_by_npv_and_by_npv_per_dollar():
+    table = options(KNAPSACK)
+    plan = make_plan(table, sites_of(table),
+                     settings("plan.start_years=[2027]", "plan.capex_musd_per_year=[100]"))
+    by_npv = greedy(table, lambda r: r.npv_musd, 100)
+    by_ratio = greedy(table, lambda r: r.npv_musd / r.capex_musd, 100)
+    assert (by_npv, by_ratio) == (50.0, 42.0)
+    assert plan.npv_musd == pytest.approx(58.0)
+    assert set(plan.sites.loc[plan.sites["converted"] == "yes", "site_id"]) == {"B", "C"}
+    assert plan.npv_musd == pytest.approx(brute_force(table, {"capex": [100]}))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_plan_is_what_brute_force_finds_on_small_portfolios(seed):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(5):
+        base, capex, mw = rng.normal(20, 25), rng.uniform(20, 120), rng.uniform(2, 15)
+        for workload in (("training", "inference") if s % 2 else ("training",)):
+            lift = rng.uniform(0.8, 1.2)
+            for delay in range(3):
+                rows.append((f"S{s}", workload, delay, round(base * lift * 1.1 ** -delay, 3),
+                             round(capex * lift, 3), round(mw * lift, 3)))
+    table = options(rows)
+    limits = {"capex": [120.0, 90.0, None], "mw": [None, 12.0, 20.0]}
+    plan = make_plan(table, sites_of(table), settings(
+        'plan.capex_musd_per_year=[120, 90, "none"]', 'plan.mw_per_year=["none", 12, 20]',
+        "plan.solver_mip_gap=0.000001"))
+    expected = brute_force(table[table["npv_musd"] > 0], limits)
+    assert plan.npv_musd == pytest.approx(expected, abs=0.01)
+
+
+def test_a_hybrid_can_be_fixed_to_one_workload_and_sites_forced_in_or_out():
+    table = options([("H", "training", 0, 10.0, 50.0, 5.0),
+                     ("H", "inference", 0, 20.0, 50.0, 5.0),
+                     ("L", "training", 0, -5.0, 10.0, 1.0),
+                     ("X", "training", 0, 30.0, 10.0, 1.0)])
+    chosen = make_plan(table, sites_of(table), settings(
+        'plan.hybrid_workload="training"', 'plan.force_in=["L"]', 'plan.force_out=["X"]'))
+    rows = chosen.sites.set_index("site_id")
+    assert rows.loc["H", "workload"] == "training"
+    assert rows.loc["L", "converted"] == "yes" and "forced in" in rows.loc["L", "reason"]
+    assert rows.loc["X", "converted"] == "no" and "forced out" in rows.loc["X", "reason"]
+
+
+def test_every_site_has_a_row_and_a_reason():
+    table = options(KNAPSACK + [("E", "training", 0, -3.0, 10.0, 1.0),
+                                ("F", "training", 0, 40.0, 500.0, 10.0)])
+    plan = make_plan(table, sites_of(table, extra=("N",)),
+                     settings("plan.start_years=[2027]", "plan.capex_musd_per_year=[100]"))
+    reasons = plan.sites.set_index("site_id")["reason"]
+    assert len(plan.sites) == 7
+    assert reasons["E"].startswith("below the hurdle")
+    assert reasons["F"].startswith("budget: larger on its own")
+    assert reasons["A"].startswith("budget: the limits left (capex 2027)")
+    assert reasons["N"] == "not a candidate: suits neither workload"
+
+
+def test_a_later_start_is_chosen_when_the_first_year_is_full_and_says_why():
+    rows = [(s, "training", d, npv * 1.1 ** -d, 60.0, 5.0)
+            for s, npv in (("P", 30.0), ("Q", 20.0)) for d in range(3)]
+    table = options(rows)
+    plan = make_plan(table, sites_of(table),
+                     settings("plan.capex_musd_per_year=[100, 100, 100]"))
+    rows = plan.sites.set_index("site_id")
+    assert rows.loc["P", "start_year"] == 2027 and rows.loc["Q", "start_year"] == 2028
+    assert "limits are taken (capex 2027)" in rows.loc["Q", "reason"]
+
+
+def test_raising_a_binding_limit_by_its_step_adds_about_its_shadow_value():
+    table = options([(f"S{i}", "training", 0, 10.0 + i, 45.0 + 3 * i, 4.0 + i)
+                     for i in range(10)], last=0)
+    base = ("plan.start_years=[2027]", "plan.capex_musd_per_year=[200]",
+            "plan.mw_per_year=[30]", "plan.shadow_capex_step_musd=100",
+            "plan.shadow_mw_step=10")
+    plan = make_plan(table, sites_of(table), settings(*base))
+    shadow = plan.shadow.set_index("limit")
+    assert set(shadow.index) == {"capex", "MW"}
+    for limit, setting in (("capex", "plan.capex_musd_per_year=[300]"),
+                           ("MW", "plan.mw_per_year=[40]")):
+        raised = make_plan(table, sites_of(table), settings(*base, setting))
+        assert raised.npv_musd - plan.npv_musd == pytest.approx(
+            shadow.loc[limit, "npv_gain_musd"], abs=0.02)
+    assert (shadow["npv_gain_musd"] > 0).any()
+
+
+def test_the_frontier_rises_with_the_budget():
+    table = options(KNAPSACK)
+    plan = make_plan(table, sites_of(table), settings("plan.start_years=[2027]"))
+    npvs = plan.frontier["npv_musd"].tolist()
+    assert npvs == sorted(npvs) and npvs[-1] == pytest.approx(plan.npv_musd)
+
+
+def test_the_sample_plans_optimally_within_a_capex_limit_a_year(rules):
+    from conftest import sample_results
+    from pipeline.economics import options as economics_options
+
+    results = sample_results(rules)
+    planned = settings("plan.capex_musd_per_year=[1500, 1500, 1500]")
+    table = economics_options(results, rules, planned.delays)
+    plan = make_plan(table, pd.DataFrame([(r.site_id, r.site_name, str(r.bucket))
+                                          for r in results],
+                                         columns=["site_id", "site_name", "bucket"]), planned)
+    assert len(plan.sites) == 40 and plan.optimal and plan.gap <= planned.mip_gap
+    assert (plan.years["capex_used"] <= 1500 + 0.01).all()
+    assert plan.npv_musd == pytest.approx(plan.sites["npv_musd"].sum(), abs=0.1)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[plan]\ncapex_musd_per_year = [1, 2]\n", "plan.capex_musd_per_year = [1, 2]: give one "
+                                               "value per start year (3)"),
+    ("[plan]\nhurdle = \"roi\"\n", "plan.hurdle = 'roi': one of npv, irr, equity_irr"),
+    ("[plan]\nstart_years = [2026]\n", "cannot start before the decision year 2027"),
+    ("[plan]\nmw_per_year = [1, -2, 3]\n", "-2 is not a limit"),
+    ("[plan]\nbudget = 3\n", "unknown key 'plan.budget'"),
+    ("[power]\nx = 1\n", "only a [plan] table belongs in a plan file"),
+    ("[plan\n", "cannot be read as TOML"),
+])
+def test_a_bad_plan_file_is_named_with_its_key_and_exits_2(tmp_path, text, message):
+    path = tmp_path / "plan.toml"
+    path.write_text(text)
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--plan", path, "--no-pdf")
+    assert result.exit_code == 2
+    assert f"plan file {path}" in result.stderr and message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_plan_setting_exits_2(tmp_path):
+    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--no-pdf",
+                    "--set", "plan.force_in=[\"NOPE\"]")
+    assert result.exit_code == 2 and "plan.force_in: no evaluated site 'NOPE'" in \
+        result.stderr
+
+
+def test_a_forced_site_that_cannot_fit_is_refused():
+    table = options(KNAPSACK)
+    with pytest.raises(RulesError, match="do not fit"):
+        make_plan(table, sites_of(table), settings(
+            "plan.start_years=[2027]", "plan.capex_musd_per_year=[100]",
+            'plan.force_in=["A", "B"]'))
+
+
+def test_the_plan_as_a_library_call():
+    table = options(KNAPSACK)
+    plan = api.plan(table, sites_of(table), settings=["plan.start_years=[2027]",
+                                                      "plan.capex_musd_per_year=[100]"])
+    assert plan.npv_musd == pytest.approx(58.0)
+
+
+def _check_limits(rows: list[dict[str, str]], limits: dict[str, list]) -> None:
+    for stem, caps in limits.items():
+        for year, cap in zip(YEARS, caps):
+            used = sum(float(r[f"{stem}_{year}"]) for r in rows if r["converted"] == "yes")
+            if cap is not None:
+                assert used <= cap + 0.01, (stem, year, used, cap)
+
+
+def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_run):
+    rows = read_csv(sample_run / "plan.csv")
+    results = {r["site_id"]: r for r in read_csv(sample_run / "results.csv")}
+    assert {r["site_id"] for r in rows} == set(results)
+    converted = [r for r in rows if r["converted"] == "yes"]
+    assert converted and all(r["start_year"] == "2027" for r in converted)
+    positive = {s for s, r in results.items() if r["econ_npv_musd"] and
+                float(r["econ_npv_musd"]) > 0}
+    assert {r["site_id"] for r in converted} == positive
+    assert all(r["reason"] for r in rows)
+
+
+EXAMPLE_PLAN = ROOT / "docs" / "example-plan.toml"  # capex [1000, 800, 600], MW [100, -, 60]
+
+
+def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample_run):
+    plan_file = EXAMPLE_PLAN
+    out = tmp_path / "out"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--plan", plan_file, "--no-pdf",
+                    "--previous", sample_run)
+    assert result.exit_code == 0, result.stderr
+    rows = read_csv(out / "plan.csv")
+    _check_limits(rows, {"capex_musd": [1000, 800, 600], "mw": [100, None, 60]})
+    assert {r["converted"] for r in rows} == {"yes", "no"}
+    assert any(r["reason"].startswith(("budget", "MW limit")) for r in rows)
+    changes = read_csv(out / "plan-changes.csv")
+    assert changes and {c["change"] for c in changes} <= {
+        "entered the plan", "left the plan", "moved in the plan"}
+    from openpyxl import load_workbook
+    book = load_workbook(out / "scorecard.xlsx", read_only=True)
+    assert {"Plan", "Plan limits", "Plan frontier", "Plan changes"} <= set(book.sheetnames)
+
+
+def many_small_sites(count: int = 100) -> pd.DataFrame:
+    """Sites of 10 M USD and 1 MW each, NPVs close together: a step of a limit admits many."""
+    rows = [(f"M{s}", "training", delay, (3.0 + 0.01 * s) * 1.1 ** -delay, 10.0, 1.0)
+            for s in range(count) for delay in range(3)]
+    return options(rows)
+
+
+def test_above_the_re_solve_size_shadow_values_come_from_the_duals_and_agree():
+    table = many_small_sites()
+    limits = ('plan.capex_musd_per_year=[300, 300, 300]', "plan.shadow_capex_step_musd=100",
+              "plan.frontier_time_limit_seconds=0.2")
+    exact = make_plan(table, sites_of(table), settings(*limits))
+    dual = make_plan(table, sites_of(table), settings(*limits,
+                                                      "plan.shadow_resolve_max_sites=10"))
+    assert set(exact.shadow["method"]) == {"plan solved again"}
+    assert set(dual.shadow["method"]) == {"dual of the linear relaxation x step"}
+    assert (exact.shadow["npv_gain_musd"] > 0).all()
+    for a, b in zip(exact.shadow["npv_gain_musd"], dual.shadow["npv_gain_musd"]):
+        assert b == pytest.approx(a, rel=0.1)
+
+
+def test_the_relaxed_plan_keeps_the_limits_and_its_gap_bounds_the_best_plan():
+    from pipeline.plan.portfolio import LIMITS, _candidates
+    from pipeline.plan.solve import Problem, solve, solve_relaxed
+    table = many_small_sites()
+    planned = settings('plan.capex_musd_per_year=[200, 250, 300]')
+    kept = _candidates(table, planned)
+    ids = {s: i for i, s in enumerate(dict.fromkeys(kept["site_id"]))}
+    problem = Problem(kept["site_id"].map(ids).to_numpy(), kept["npv_musd"].to_numpy(),
+                      {kind: np.column_stack([kept[f"{stem}_y{k}"] for k in range(3)])
+                       for kind, (_, stem) in LIMITS.items()},
+                      np.zeros(len(ids), dtype=bool), len(ids))
+    relaxed = solve_relaxed(problem, planned.limits)
+    best = solve(problem, planned.limits, 20, 1e-4)
+    spent = problem.use["capex"][relaxed.chosen].sum(axis=0)
+    assert (spent <= np.array([200, 250, 300]) + 1e-9).all()
+    assert relaxed.npv_musd <= best.npv_musd / (1 - 1e-4) + 1e-6
+    assert best.npv_musd <= relaxed.npv_musd / (1 - relaxed.gap) + 1e-6
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.floats(-20, 60), st.floats(5, 80), st.floats(1, 10)),
+                min_size=1, max_size=6),
+       st.floats(20, 200), st.floats(0, 150))
+def test_more_budget_never_lowers_the_plan_and_every_limit_holds(sites, budget, more):
+    rows = [(f"S{i}", "training", d, npv * 1.1 ** -d, capex, mw)
+            for i, (npv, capex, mw) in enumerate(sites) for d in range(3)]
+    table = options(rows)
+    tight = make_plan(table, sites_of(table), settings(
+        f"plan.capex_musd_per_year=[{budget}, {budget}, {budget}]",
+        "plan.solver_mip_gap=0.000001"))
+    loose = make_plan(table, sites_of(table), settings(
+        f"plan.capex_musd_per_year=[{budget + more}, {budget}, {budget}]",
+        "plan.solver_mip_gap=0.000001"))
+    assert loose.npv_musd >= tight.npv_musd - 0.01
+    for year in YEARS:
+        assert tight.sites[f"capex_musd_{year}"].sum() <= budget + 0.01
+
+
+def test_a_plan_setting_is_no_what_if(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf",
+                    "--set", "plan.capex_musd_per_year=[900, 900, 900]")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "whatif.csv").exists()
+    _check_limits(read_csv(out / "plan.csv"), {"capex_musd": [900, 900, 900]})
+
+
+def test_the_plan_page_follows_the_summary_in_portfolio_pdf(sample_run):
+    from pypdf import PdfReader
+    pages = PdfReader(sample_run / "portfolio.pdf").pages
+    text = " ".join(pages[1].extract_text().split())
+    assert "The conversion plan" in text and "sites to convert, of 40" in text
+    assert "with no budget or MW limit (the default plan)" in text
+    assert "sum of the sites' P10s to P90s" in text
+
+
+@pytest.mark.slow
+def test_with_a_plan_file_the_plan_page_shows_each_years_limits(tmp_path):
+    from pypdf import PdfReader
+    out = tmp_path / "out"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--plan", EXAMPLE_PLAN, "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(
+        out / "portfolio.pdf").pages[1:3]).split())
+    assert "within the limits the plan sets each start year" in text
+    assert "of $1,000M" in text and "of $800M" in text and "of $600M" in text
+    assert "What one more step of each limit adds" in text and "Budget:" in text
+
+
+def test_a_portfolio_without_candidates_has_an_empty_plan():
+    from pipeline.economics import options as economics_options
+    rules = default_rules()
+    table = economics_options([], rules, (0, 1, 2))
+    plan = make_plan(table, pd.DataFrame({"site_id": ["N-1"], "site_name": ["Nope"],
+                                          "bucket": ["Neither"]}), settings())
+    assert plan.converted == 0 and plan.npv_musd == 0
+    assert plan.sites["reason"].tolist() == ["not a candidate: suits neither workload"]
+
+
+def test_an_equity_limit_and_an_irr_hurdle_shape_the_plan():
+    # equity is 0.4 of capex in these options; IRR 12 % (equity IRR 15 %) for every site
+    table = options(KNAPSACK)
+    plan = make_plan(table, sites_of(table), settings(
+        "plan.start_years=[2027]", "plan.equity_musd_per_year=[40]"))
+    assert plan.npv_musd == pytest.approx(58.0)  # B and C: 40 M USD of equity
+    assert plan.years["equity_used"].iloc[0] <= 40
+    strict = make_plan(table, sites_of(table), settings(
+        "plan.start_years=[2027]", 'plan.hurdle="equity_irr"', "plan.hurdle_min_pct=16"))
+    assert strict.converted == 0
+    assert set(strict.sites["reason"]) == {"below the hurdle: equity IRR 15.0% at best "
+                                           "(the plan needs 16%)"}
