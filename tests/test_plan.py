@@ -375,3 +375,14 @@ def test_an_equity_limit_and_an_irr_hurdle_shape_the_plan():
     assert strict.converted == 0
     assert set(strict.sites["reason"]) == {"below the hurdle: equity IRR 15.0% at best "
                                            "(the plan needs 16%)"}
+
+
+def test_a_site_with_nothing_committed_is_left_as_an_option_not_below_the_hurdle():
+    # S-2's power is all still to come and not approved: no committed capex, MW or NPV
+    table = options([("S-1", "training", d, 100.0 - d, 50.0, 10.0) for d in (0, 1, 2)]
+                    + [("S-2", "training", d, 0.0, 0.0, 0.0) for d in (0, 1, 2)])
+    plan = make_plan(table, sites_of(table), settings())
+    reasons = dict(zip(plan.sites["site_id"], plan.sites["reason"]))
+    assert reasons["S-1"] == "in the plan from 2027"
+    assert reasons["S-2"].startswith("nothing to commit yet: ")
+    assert "econ_npv_option_musd" in reasons["S-2"]

@@ -252,6 +252,8 @@ class _Reasons:
         self.with_options = set(options["site_id"])
         self.allowed = allowed.groupby("site_id", sort=False)
         self.best_npv = self.allowed["npv_musd"].max().to_dict() if len(allowed) else {}
+        self.uncommitted = (set(s for s, mw in allowed.groupby("site_id", sort=False)[
+            "it_mw"].max().items() if mw <= 0) if len(allowed) else set())
         column = "irr_pct" if settings.hurdle == "irr" else "equity_irr_pct"
         self.best_irr = (allowed.assign(_v=allowed[column].astype(float)).groupby(
             "site_id", sort=False)["_v"].max().to_dict() if len(allowed) else {})
@@ -277,6 +279,9 @@ class _Reasons:
         if site_id not in self.best_npv:
             return "timing: no conversion can start in the plan's start years"
         rows = self.positions.get(site_id)
+        if site_id in self.uncommitted:
+            return ("nothing to commit yet: the power it could give to AI is not approved, so "
+                    "its conversion is an option valued beside the plan (econ_npv_option_musd)")
         if rows is None:
             if s.hurdle == "npv":
                 return (f"below the hurdle: NPV {self.best_npv[site_id]:.2f} M USD at best "

@@ -332,6 +332,9 @@ def _plan_view(plan, changes) -> dict[str, Any]:
             "changes": None if changes is None else changes.to_dict("records") or None}
 
 
+PLAN_BAR = 125  # the longest bar of the plan's use chart, leaving room for its label
+
+
 def _plan_use_chart(years) -> str:
     """Capex and MW committed in each start year, bars against the year's limit (a line),
     as inline SVG."""
@@ -347,20 +350,20 @@ def _plan_use_chart(years) -> str:
         for i, row in enumerate(years.to_dict("records")):
             y = 18 + i * 30
             used, cap = row[f"{kind}_used"], row[f"{kind}_limit"]
-            bar = 150 * used / top
+            bar = PLAN_BAR * used / top
             parts.append(f'<text x="{offset}" y="{y + 13}" font-size="8.5" '
                          f'font-family="Report Sans">{row["year"]}</text>')
             parts.append(f'<rect x="{offset + 32}" y="{y}" width="{bar:.1f}" height="18" '
                          f'fill="{labels.HEADER.strong}"/>')
             shown = contract.show_number(round(used, 1))
             if cap is not None and cap == cap:
-                x = offset + 32 + 150 * cap / top
+                x = offset + 32 + PLAN_BAR * cap / top
                 parts.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + 21}" '
                              f'stroke="{labels.BAD.strong}" stroke-width="1.4"/>')
                 shown += f" of {contract.show_number(round(cap, 1))}"
             else:
                 shown += ", no limit"
-            parts.append(f'<text x="{offset + 36 + max(bar, 150 * (cap or 0) / top):.1f}" '
+            parts.append(f'<text x="{offset + 36 + max(bar, PLAN_BAR * (cap or 0) / top):.1f}" '
                          f'y="{y + 13}" font-size="8" font-family="Report Sans">{shown}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
