@@ -386,3 +386,20 @@ def test_a_site_with_nothing_committed_is_left_as_an_option_not_below_the_hurdle
     assert reasons["S-1"] == "in the plan from 2027"
     assert reasons["S-2"].startswith("nothing to commit yet: ")
     assert "econ_npv_option_musd" in reasons["S-2"]
+
+
+def test_a_solver_out_of_time_falls_back_to_the_relaxation_within_the_limits():
+    from pipeline.plan.solve import Problem, solve
+    rng = np.random.default_rng(3)
+    n = 60
+    capex = rng.uniform(10, 100, (n, 1))
+    problem = Problem(np.arange(n), rng.uniform(1, 50, n),
+                      {"capex": capex, "equity": capex * 0.25, "mw": capex / 10},
+                      np.zeros(n, dtype=bool), n)
+    limits = {"capex": (500.0,), "equity": (None,), "mw": (None,)}
+    exact = solve(problem, limits, 10.0, 0.0)
+    fallen = solve(problem, limits, 0.0, 0.0)  # no time at all: HiGHS returns no plan
+    assert exact.optimal and not fallen.optimal
+    assert capex[fallen.chosen, 0].sum() <= 500.0 + 1e-9
+    assert fallen.npv_musd <= exact.npv_musd + 1e-9
+    assert fallen.npv_musd >= exact.npv_musd * (1 - fallen.gap) - 1e-6

@@ -43,9 +43,12 @@ class Solution:
 
 
 def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
-          time_limit: float, mip_gap: float) -> Solution:
+          time_limit: float, mip_gap: float, fallback: bool = True) -> Solution:
     """The options that maximise total NPV within ``limits`` (per kind, one value per plan
-    year, None for none). RulesError if the sites forced in cannot fit."""
+    year, None for none). RulesError if the sites forced in cannot fit. When the solver
+    finds no whole plan within ``time_limit`` and no site is forced in, the plan comes from
+    the linear relaxation instead (``solve_relaxed``: within the limits, its gap to the best
+    plan bounded and reported, not proven optimal)."""
     started = time.perf_counter()
     n = len(problem.npv)
     if n == 0:
@@ -64,6 +67,10 @@ def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
         if result.status == 2:
             raise RulesError("plan: the sites in plan.force_in do not fit within the plan's "
                              "limits; raise the limits or force fewer sites in")
+        if fallback and not problem.forced.any():
+            relaxed = solve_relaxed(problem, limits)
+            return Solution(relaxed.chosen, relaxed.npv_musd, relaxed.gap,
+                            time.perf_counter() - started, False)
         raise RulesError(f"plan: the solver found no plan within "
                          f"plan.solver_time_limit_seconds ({result.message})")
     chosen = result.x > 0.5
@@ -83,7 +90,7 @@ def solve_relaxed(problem: Problem, limits: dict[str, tuple[float | None, ...]])
         return Solution(np.zeros(0, dtype=bool), 0.0, 0.0, 0.0, True)
     result = _relaxation(problem, limits)
     if result.status != 0 or problem.forced.any():
-        return solve(problem, limits, 60.0, 1e-4)
+        return solve(problem, limits, 60.0, 1e-4, fallback=False)
     chosen = result.x > 1 - 1e-9
     rows, caps, _ = _limit_rows(problem, limits)
     room = caps - (rows @ chosen.astype(float) if len(caps) else 0.0)
