@@ -251,6 +251,7 @@ def test_a_rules_file_saved_by_notepad_with_a_byte_order_mark_is_read(tmp_path):
 @pytest.mark.parametrize("option, what", [("--rules", "a rules file"),
                                           ("--whatif", "a rules file"),
                                           ("--branding", "a branding file"),
+                                          ("--plan", "a plan file"),
                                           ("--previous", "an earlier run's results.csv")])
 def test_a_file_beside_the_sheet_that_never_ends_is_refused_by_name(tmp_path, option, what):
     sheet = formula_workbook(tmp_path / "in.xlsx", {})

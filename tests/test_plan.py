@@ -200,6 +200,13 @@ def test_a_bad_plan_file_is_named_with_its_key_and_exits_2(tmp_path, text, messa
     assert not (tmp_path / "out").exists()
 
 
+def test_a_plan_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    from pipeline.plan import load_plan_file
+    path = tmp_path / "plan.toml"
+    path.write_text("[plan]\nhurdle = \"irr\"\n", encoding="utf-8-sig")
+    assert load_plan_file(path, default_rules()).values["plan"]["hurdle"] == "irr"
+
+
 def test_a_bad_plan_setting_exits_2(tmp_path):
     result = invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--no-pdf",
                     "--set", "plan.force_in=[\"NOPE\"]")

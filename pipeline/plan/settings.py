@@ -4,13 +4,12 @@ plan file (``--plan FILE``) or ``--set plan.KEY=VALUE`` may change like any othe
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RulesError
-from pipeline.rules import Rules, with_values
+from pipeline.rules import Rules, read_toml, with_values
 
 HURDLES = ("npv", "irr", "equity_irr")
 HYBRID_CHOICES = ("choose", "training", "inference")
@@ -120,14 +119,7 @@ def load_plan_file(path: Path, rules: Rules) -> Rules:
     """``rules`` with the ``[plan]`` table of the TOML file at ``path`` over theirs, checked:
     a bad file stops the run like a bad rules file, the file and the key named."""
     where = f"plan file {path}"
-    try:
-        values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RulesError(f"{where}: no such file") from None
-    except RecursionError:
-        raise RulesError(f"{where}: nested too deeply to read as TOML") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"{where}: cannot be read as TOML ({exc})") from None
+    values = read_toml(Path(path), where, "a plan file")
     if other := sorted(set(values) - {"plan"}):
         raise RulesError(f"{where}: only a [plan] table belongs in a plan file, not "
                          f"{', '.join(other)} (thresholds go in a rules file, --rules)")
