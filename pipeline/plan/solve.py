@@ -58,10 +58,14 @@ def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
     rows, caps, _ = _limit_rows(problem, limits)
     if len(caps):
         constraints.append(LinearConstraint(rows, -np.inf, caps))
+    # HiGHS's presolve is off: on 10,000 sites' options it fills the limit rows in (60,000
+    # nonzeros to 230,000) and runs 96 s past any time limit before the search starts;
+    # without it the same plan is within 0.3 % of its bound in 5 s.
     with _native_output_dropped():
         result = milp(-problem.npv, constraints=constraints, integrality=np.ones(n),
                       bounds=Bounds(0, 1),
-                      options={"time_limit": time_limit, "mip_rel_gap": mip_gap})
+                      options={"time_limit": time_limit, "mip_rel_gap": mip_gap,
+                               "presolve": False})
     seconds = time.perf_counter() - started
     if result.x is None:
         if result.status == 2:
