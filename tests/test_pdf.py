@@ -381,3 +381,12 @@ def test_branding_reads_only_a_small_image_file(tmp_path, logo, table, message):
     assert result.exit_code == 2 and message in result.stderr
     assert str(config.parent) in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_site_with_nothing_committed_says_so_instead_of_blank_figures(sample_run):
+    # ND-03's power is all at the applied stage: its conversion is an option, not committed
+    text = words(sample_run / "reports" / "ND-03.pdf")
+    assert "Payback from the decision nothing committed" in text
+    assert "Nothing is committed yet, so no assumption moves the headline NPV" in text
+    for path in sorted((sample_run / "reports").iterdir()):
+        assert not re.search(r"\bnan\b", words(path)), path.name
