@@ -313,7 +313,8 @@ def _check_order(values: dict, path: Path | str) -> None:
     for zone, band in flat["climate.band_by_zone"].items():
         if band not in bands:
             raise RulesError(f"{_where(path)}: climate.band_by_zone: {zone} = {band!r} has no "
-                             f"PUE adjustment for both designs (bands: {', '.join(sorted(bands))})")
+                             "PUE adjustment for both designs "
+                             f"(bands: {', '.join(sorted(bands))})")
     for design in ("liquid", "air"):
         for band, step in flat[f"climate.pue_adjustment_{design}"].items():
             if flat[f"economics.pue_{design}"] + step < 1.0:

@@ -222,8 +222,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 portfolio.add(money)
                 money_rows.append(tabulate.economics_rows(results, money.rows))
                 cash_rows.append(tabulate.cash_flow_rows(money_rows[-1], money.cash_flows))
-                options.append(economics.options(results, rules,
-                                                                   planning.delays))
+                options.append(economics.options(results, rules, planning.delays))
                 planned += [(s.site_id, s.site_name, str(s.bucket)) for s in results]
                 fixes = {(a.site.site_id, w, g): text
                          for a in assessed for (w, g), text in a.fixes.items()}
