@@ -8,6 +8,8 @@ label columns with it.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 
@@ -307,6 +309,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
+@functools.lru_cache(maxsize=8192)  # the same few numbers recur in every site's sentences
 def show_number(value: float) -> str:
     """A number as people read it: 1,200 / 12 / 0.045 / 2.5."""
     if value == float("inf"):

@@ -53,6 +53,7 @@ NAMED = {
     "econ_irr_pct": "IRR, unlevered (%)",
     "econ_payback_years": "Payback from decision (years)",
     "econ_npv_driver": "Assumption that moves NPV most",
+    "econ_equity_driver": "Term that moves the equity IRR most",
     "econ_lease_musd_per_year": "Lease income (M USD/yr)",
     "econ_net_musd_per_year": "Net cash (M USD/yr)",
     "econ_binding_constraint": "Binding constraint",

@@ -170,6 +170,11 @@ class _Tables:
         self._book.add_gate_detail(gate_detail)
         self._clock.lap("excel")
 
+    def add_table(self, title: str, frame: pd.DataFrame) -> None:
+        self._clock.skip()
+        self._book.add_table(title, frame)
+        self._clock.lap("excel")
+
     def close(self, **sheets: Any) -> tuple[dict[str, float], list[str]]:
         """Finish the workbook (see ScorecardWriter.close): the seconds spent per file, and
         what Excel's limits left out of the workbook."""
@@ -218,11 +223,11 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 flips = {a.site.site_id: a.what_would_flip for a in assessed}
                 better = {a.site.site_id: a.better_bucket for a in assessed}
                 totals.add(results, flips)
-                money = economics.evaluate(results, rules)
+                money = economics.evaluate(results, rules, planning.delays)
                 portfolio.add(money)
                 money_rows.append(tabulate.economics_rows(results, money.rows))
                 cash_rows.append(tabulate.cash_flow_rows(money_rows[-1], money.cash_flows))
-                options.append(economics.options(results, rules, planning.delays))
+                options.append(money.options)
                 planned += [(s.site_id, s.site_name, str(s.bucket)) for s in results]
                 fixes = {(a.site.site_id, w, g): text
                          for a in assessed for (w, g), text in a.fixes.items()}
@@ -242,8 +247,10 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                     reports.pdf.add(pages)
                     clock.lap("pdf")
             ranked = tabulate.economics_frame(money_rows, rules)
-            more = [("Economics", ranked),
-                    ("Cash flows", tabulate.cash_flows_frame(cash_rows, rules))]
+            # the writer lays these out while the plan is made
+            tables.call(_Tables.add_table, "Economics", ranked)
+            tables.call(_Tables.add_table, "Cash flows",
+                        tabulate.cash_flows_frame(cash_rows, rules))
             changes = tracker.finish_changes()
             run.whatif = whatif.finish() if whatif else None
             run.changes = tracker.changes
@@ -255,8 +262,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             earlier = compare.read_plan(run.previous) if run.before is not None else None
             if earlier is not None:
                 run.plan_changes = plan.plan_changes(earlier, run.plan.sites)
-            more += [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
-                     ("Plan frontier", run.plan.frontier)]
+            more = [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
+                    ("Plan frontier", run.plan.frontier)]
             clock.lap("plan")
             clock.timings["plan_solver"] = run.plan.solver_seconds  # of the plan itself
             for name, title, table in (("plan.csv", None, run.plan.sites),

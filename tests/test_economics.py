@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from conftest import read_csv, site
 from pipeline import economics
 from pipeline.classify import classify_site
+from pipeline.contract import show_number
 from pipeline.economics import BASE, HIGH, LOW
 from pipeline.economics.plans import ENERGIZED, LATER
 from pipeline.rules import default_rules, with_settings
@@ -369,6 +370,30 @@ def test_low_base_high_and_the_tornado(rules):
     assert row.econ_npv_driver.startswith("lease rate (")
 
 
+def test_the_equity_tornado_moves_the_financing_terms(rules):
+    """The coupon, the loan-to-cost and the exit cap rate each move the equity IRR the way a
+    lender's model does, and the levered cash at each end recomputes to that IRR."""
+    row, chunk = one(rules, **SITE, **FAR)
+    tornado = {name: (lo, hi) for name, lo, hi in chunk.pages[row.site_id]["equity_tornado"]}
+    assert set(tornado) == {"exit cap rate", "debt coupon", "loan-to-cost"}
+    base = row.econ_equity_irr_pct
+    assert base is not None
+    coupon, ltc, cap = tornado["debt coupon"], tornado["loan-to-cost"], tornado["exit cap rate"]
+    assert coupon[0] >= base >= coupon[1]  # dearer debt never helps the equity
+    assert cap[0] >= base >= cap[1]  # a higher exit cap rate never raises it
+    # debt dearer than the project's return lowers the equity IRR as it grows, cheaper raises it
+    assert (ltc[0] <= base <= ltc[1]) == (row.econ_irr_pct > rules["economics"]["debt_coupon"][1]
+                                           * 100)
+    name, lo, hi = chunk.pages[row.site_id]["equity_tornado"][0]
+    assert row.econ_equity_driver == f"{name} ({show_number(lo)}% to {show_number(hi)}%)"
+    # the coupon's ends are the equity IRR of the whole model rerun at that coupon
+    for k, end in ((LOW, coupon[0]), (HIGH, coupon[1])):
+        rate = rules["economics"]["debt_coupon"][k]
+        again, _ = one(with_settings(rules, [f"economics.debt_coupon=[{rate}, {rate}, {rate}]"]),
+                       **SITE, **FAR)
+        assert again.econ_equity_irr_pct == pytest.approx(end, abs=0.05)
+
+
 def test_a_small_hybrid_takes_the_higher_npv_and_neither_gets_none(rules):
     small = {**SITE, "power_capacity_mw": 20.0, "mining_load_mw": 0.0}  # inside the block
     result = classify_site(site(**small), rules)
@@ -397,7 +422,7 @@ def test_a_large_hybrid_leases_an_inference_block_and_trains_on_the_rest(rules):
     assert "Inference block: 25 MW" in row.econ_basis
     assert "inference block: 13.39 MW IT inference" in row.econ_phases
     # never valued as 500 MW of inference, which the market does not lease
-    options = economics.options([result], rules, [0]).set_index("workload")
+    options = economics.evaluate([result], rules, [0]).options.set_index("workload")
     assert set(options.index) == {"training", "inference", "hybrid"}
     assert row.econ_npv_musd == pytest.approx(options.loc["hybrid", "npv_musd"], abs=0.01)
 
@@ -866,8 +891,8 @@ def test_options_at_no_delay_are_the_headline(rules):
                classify_site(site(**SITE, **FAR, **APPROVED, power_expansion_mw=40.0,
                                   time_to_power_months=60.0, site_id="TR"), rules),
                classify_site(site(power_capacity_mw=2.0, **FAR, site_id="NO"), rules)]
-    chunk = economics.evaluate(results, rules)
-    table = economics.options(results, rules, [0, 1, 2])
+    chunk = economics.evaluate(results, rules, [0, 1, 2])
+    table = chunk.options
     assert list(table.columns[:11]) == ["site_id", "workload", "delay_years", "npv_musd",
                                         "npv_p10_musd", "npv_p90_musd", "irr_pct",
                                         "equity_irr_pct", "capex_musd", "equity_musd", "it_mw"]
@@ -890,7 +915,7 @@ def test_options_at_no_delay_are_the_headline(rules):
 def test_a_delay_moves_the_conversion_by_whole_years_but_not_the_power(rules):
     result = classify_site(site(**SITE, **FAR, **APPROVED, power_expansion_mw=40.0,
                                 time_to_power_months=60.0), rules)
-    table = economics.options([result], rules, [0, 1, 2]).set_index("delay_years")
+    table = economics.evaluate([result], rules, [0, 1, 2]).options.set_index("delay_years")
     years = sorted(int(c.rsplit("y", 1)[1]) for c in table.columns if c.startswith("mw_y"))
     energized = 33.6 * 9.5 * 0.8  # built over months 0-17: 2/3 in year 0, 1/3 in year 1
     later = 28 * (9.5 + 2.2)  # built over months 42-59 for power at month 60: years 3 and 4

@@ -168,11 +168,11 @@ def test_the_frontier_rises_with_the_budget():
 
 def test_the_sample_plans_optimally_within_a_capex_limit_a_year(rules):
     from conftest import sample_results
-    from pipeline.economics import options as economics_options
+    from pipeline.economics import evaluate
 
     results = sample_results(rules)
     planned = settings("plan.capex_musd_per_year=[1500, 1500, 1500]")
-    table = economics_options(results, rules, planned.delays)
+    table = evaluate(results, rules, planned.delays).options
     plan = make_plan(table, pd.DataFrame([(r.site_id, r.site_name, str(r.bucket))
                                           for r in results],
                                          columns=["site_id", "site_name", "bucket"]), planned)
@@ -361,9 +361,9 @@ def test_with_a_plan_file_the_plan_page_shows_each_years_limits(tmp_path):
 
 
 def test_a_portfolio_without_candidates_has_an_empty_plan():
-    from pipeline.economics import options as economics_options
+    from pipeline.economics import evaluate
     rules = default_rules()
-    table = economics_options([], rules, (0, 1, 2))
+    table = evaluate([], rules, (0, 1, 2)).options
     plan = make_plan(table, pd.DataFrame({"site_id": ["N-1"], "site_name": ["Nope"],
                                           "bucket": ["Neither"]}), settings())
     assert plan.converted == 0 and plan.npv_musd == 0

@@ -16,7 +16,7 @@ headline figures are the committed phases'; the options are valued beside them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,20 +24,22 @@ import pandas as pd
 from pipeline.classify import SiteResult
 from pipeline.contract import show_number
 from pipeline.economics.financing import Equity, equity
-from pipeline.economics.options import options
+from pipeline.economics.options import OPTION_COLUMNS, options
 from pipeline.economics.phases import (HOURS_PER_MONTH, Flows, Model, Scenario, Sites,
                                        horizon, monthly_flows, scenarios)
 from pipeline.economics.plans import (BASE, BLOCK, ENERGIZED, HIGH, LATER, LOW, PHASE_NAMES,
                                       SPLIT, Plan, ReadyLine, candidates, plan, status_words,
                                       wait_words)
-from pipeline.economics.uncertainty import PERCENTILES, draws, monte_carlo, tornado
+from pipeline.economics.uncertainty import (PERCENTILES, draws, equity_tornado, monte_carlo,
+                                            tornado)
 from pipeline.economics.valuation import (developer, exit_pv, exit_values, irr, npv, payback,
                                           stabilized_noi, yearly)
 from pipeline.rules import Rules
 
-__all__ = ["BASE", "COLUMNS", "Chunk", "Flows", "HIGH", "LOW", "Model", "Plan", "Portfolio",
-           "ReadyLine", "Scenario", "Sites", "candidates", "draws", "evaluate", "horizon",
-           "irr", "monthly_flows", "npv", "options", "payback", "plan", "scenarios", "yearly"]
+__all__ = ["BASE", "COLUMNS", "Chunk", "Flows", "HIGH", "LOW", "Model", "OPTION_COLUMNS",
+           "Plan", "Portfolio", "ReadyLine", "Scenario", "Sites", "candidates", "draws",
+           "evaluate", "horizon", "irr", "monthly_flows", "npv", "options", "payback", "plan",
+           "scenarios", "yearly"]
 
 COLUMNS = (
     "econ_workload", "econ_cooling_design", "econ_it_mw", "econ_it_mw_full",
@@ -53,7 +55,7 @@ COLUMNS = (
     "econ_payback_worst_years", "econ_debt_musd", "econ_equity_irr_pct",
     "econ_equity_multiple", "econ_peak_equity_musd", "econ_min_dscr",
     "econ_yield_on_cost_pct", "econ_development_spread_pct", "econ_value_created_musd",
-    "econ_phases", "econ_npv_driver", "econ_basis")
+    "econ_phases", "econ_npv_driver", "econ_equity_driver", "econ_basis")
 
 # The rows of the Cash flows sheet a site has, after its phases' own rows.
 PRESENT_VALUE, EQUITY_CASH = "committed, present value", "committed, equity after debt"
@@ -64,18 +66,21 @@ class Chunk:
     """A chunk's economics: one row per site with economics (``COLUMNS`` and site_id), its
     yearly cash flows (a row per phase, then the committed cash's present value and the
     equity's cash), each site's tornado (assumption, NPV at its low end, at its high end; the
-    widest first), and the sum of committed and of option NPV over the chunk per draw."""
+    widest first) and its equity IRR's (the same, in %; None where there is none), the sum of committed and of option NPV over the chunk per draw, and every
+    way each site could be converted, for a plan (``options``)."""
 
     rows: pd.DataFrame
     cash_flows: pd.DataFrame
     tornados: list[list[tuple[str, float, float]]]
+    equity_tornados: list[list[tuple[str, float | None, float | None]]]
     portfolio_draws: np.ndarray
     option_draws: np.ndarray
+    options: pd.DataFrame
 
     @property
     def pages(self) -> dict[str, dict[str, Any]]:
         """What a site's PDF shows, by site_id: its row, yearly cash by phase, the debt's,
-        the equity's, and its tornado."""
+        the equity's, and its tornados (of NPV and of the equity IRR)."""
         series: dict[str, dict[str, list[float]]] = {}
         years = self.cash_flows.drop(columns=["site_id", "cash_series"]).to_numpy().tolist()
         for site_id, name, flows in zip(self.cash_flows["site_id"],
@@ -84,8 +89,9 @@ class Chunk:
         return {row["site_id"]: {**row, "series": series[row["site_id"]],
                                  "years": _committed_years(series[row["site_id"]]),
                                  "equity": series[row["site_id"]][EQUITY_CASH],
-                                 "tornado": tornado_}
-                for row, tornado_ in zip(self.rows.to_dict("records"), self.tornados)}
+                                 "tornado": tornado_, "equity_tornado": equity_}
+                for row, tornado_, equity_ in zip(self.rows.to_dict("records"), self.tornados,
+                                                  self.equity_tornados)}
 
 
 def _committed_years(series: dict[str, list[float]]) -> list[float]:
@@ -94,18 +100,20 @@ def _committed_years(series: dict[str, list[float]]) -> list[float]:
     return [sum(x) for x in zip(*rows)] if rows else [0.0] * len(series[PRESENT_VALUE])
 
 
-def evaluate(results: list[SiteResult], rules: Rules) -> Chunk:
+def evaluate(results: list[SiteResult], rules: Rules, delays: Sequence[int] = ()) -> Chunk:
     """The economics of every site of ``results`` that is not Neither and has power to give
     to AI, for its bucket's workload. A Hybrid is valued as the market leases it: the higher
     committed NPV of all-training and of the split (an inference block, training for the
     rest); one whose power fits inside the inference block, the higher of training and
-    inference."""
+    inference. With ``delays`` (whole years), also every workload candidate started after
+    each of them (``options``)."""
     plans = candidates(results, rules)
     count = int(rules["economics"]["monte_carlo_draws"])
+    table = options(plans, rules, delays)
     if not plans:
         return Chunk(pd.DataFrame(columns=["site_id", *COLUMNS]),
-                     pd.DataFrame(columns=["site_id", "cash_series"]), [], np.zeros(count),
-                     np.zeros(count))
+                     pd.DataFrame(columns=["site_id", "cash_series"]), [], [], np.zeros(count),
+                     np.zeros(count), table)
     sites = Sites.of(plans, rules)
     model = Model(rules, horizon(sites, rules))
     value = npv(sites, model)[:, 0]
@@ -118,10 +126,10 @@ def evaluate(results: list[SiteResult], rules: Rules) -> Chunk:
         if j is None or value[i] > value[j]:
             best[p.site.site_id] = i
     chosen = np.array(sorted(best.values()))
-    return _figures(sites.subset(chosen), model, rules)
+    return _figures(sites.subset(chosen), model, rules, table)
 
 
-def _figures(sites: Sites, model: Model, rules: Rules) -> Chunk:
+def _figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Chunk:
     e = rules["economics"]
     flows = {name: monthly_flows(sites, model, s) for name, s in scenarios(rules).items()}
     committed, option = sites.part(True), sites.part(False)
@@ -197,17 +205,32 @@ def _figures(sites: Sites, model: Model, rules: Rules) -> Chunk:
                  "econ_equity_multiple", "econ_capex_per_it_mw_musd", "econ_yield_on_cost_pct",
                  "econ_development_spread_pct", "econ_value_created_musd"):
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    names = [name for name, _, _ in spread]
-    lows = np.round(np.column_stack([lo for _, lo, _ in spread]), 2).tolist()
-    highs = np.round(np.column_stack([hi for _, _, hi in spread]), 2).tolist()
-    tornados = [sorted(zip(names, lo, hi), key=lambda t: -abs(t[2] - t[1]))
-                for lo, hi in zip(lows, highs)]
+    tornados = _ranked_tornados(spread, 2)
     frame["econ_npv_driver"] = [f"{t[0][0]} ({_money(t[0][1])} to {_money(t[0][2])})"
                                 for t in tornados]
+    equity_tornados = _ranked_tornados(equity_tornado(sites, model, rules, flows["base"]), 1)
+    frame["econ_equity_driver"] = [
+        f"{t[0][0]} ({_percent(t[0][1])} to {_percent(t[0][2])})"
+        if t and (t[0][1] is not None or t[0][2] is not None) else None
+        for t in equity_tornados]
     frame["econ_basis"] = _basis(sites, rules)
     frame = frame[["site_id", *COLUMNS]]
     return Chunk(frame, _cash_table(sites, model, flows["base"], financed), tornados,
-                 portfolio, options_total)
+                 equity_tornados, portfolio, options_total, table)
+
+
+def _ranked_tornados(spread: list[tuple[str, np.ndarray, np.ndarray]], digits: int
+                     ) -> list[list[tuple[str, Any, Any]]]:
+    """Each site's tornado from one (assumption, values at its low end, at its high end)
+    per assumption: rounded, the widest first (one with no value last), NaN as None."""
+    names = [name for name, _, _ in spread]
+    lows = np.round(np.column_stack([lo for _, lo, _ in spread]), digits)
+    highs = np.round(np.column_stack([hi for _, _, hi in spread]), digits)
+    width = np.nan_to_num(np.abs(highs - lows), nan=-1.0)
+    order = np.argsort(-width, axis=1, kind="stable")
+    cell = lambda x: None if x != x else x  # noqa: E731
+    return [[(names[k], cell(lo[k]), cell(hi[k])) for k in ks]
+            for ks, lo, hi in zip(order.tolist(), lows.tolist(), highs.tolist())]
 
 
 def _cash_table(sites: Sites, model: Model, flows: Flows, financed: Equity) -> pd.DataFrame:
@@ -245,6 +268,10 @@ def _cash_table(sites: Sites, model: Model, flows: Flows, financed: Equity) -> p
 
 def _money(x: float) -> str:
     return f"{'-' if x < 0 else ''}${show_number(round(abs(float(x)), 1))}M"
+
+
+def _percent(x: float | None) -> str:
+    return "none" if x is None else f"{show_number(x)}%"
 
 
 def _binding(sites: Sites) -> list[str]:

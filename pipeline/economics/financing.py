@@ -50,6 +50,28 @@ def equity(sites: Sites, model: Model, flows: Flows, ltc: float, coupon: float,
            tenor_years: float) -> Equity:
     """Debt and equity of the committed phases of ``flows`` (the base case)."""
     part = sites.part(True)
+    debt, paid = debt_cash(sites, model, flows, ltc, coupon, tenor_years)
+    levered = flows.total(part) + debt
+    month = np.arange(model.horizon)[None, :]
+    operating = np.einsum("nk,nkm->nm", part, flows.noi)  # the project's own cash
+    operating -= np.where((month >= sites.begin[:, None])
+                          & (month < sites.ends(model.term)[1][:, None]),
+                          sites.opex[:, None] / 12, 0.0)
+    cover, owed = _lease_years(operating, paid, sites, part, model)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dscr = np.where(owed > 1e-9, cover / owed, np.inf).min(axis=1)
+        gained, put = np.maximum(levered, 0).sum(axis=1), -np.minimum(levered, 0).sum(axis=1)
+        multiple = np.where(put > 0, gained / put, np.nan)
+    return Equity(debt, levered, irr(yearly(levered)) * 100, multiple,
+                  np.maximum(0.0, -np.cumsum(levered, axis=1).min(axis=1)) + 0.0,
+                  np.where(np.isfinite(dscr), dscr, np.nan))
+
+
+def debt_cash(sites: Sites, model: Model, flows: Flows, ltc: float, coupon: float,
+              tenor_years: float) -> tuple[np.ndarray, np.ndarray]:
+    """The debt's cash to the equity by month (draws less service and repayment) and the
+    scheduled service, M USD, (sites, months); both in proportion to ``ltc``."""
+    part = sites.part(True)
     tenor = max(1, int(round(tenor_years * 12)))
     scheduled, balloon, i = service_per_unit(model, coupon, tenor)
     build = sites.build_months()
@@ -68,20 +90,7 @@ def equity(sites: Sites, model: Model, flows: Flows, ltc: float, coupon: float,
         paid += balance[:, k, None] * scheduled[at]
         repaid += balance[:, k, None] * balloon[at]
     draws = -ltc * np.einsum("nk,nkm->nm", part, flows.capex)
-    debt = draws - paid - repaid
-    levered = flows.total(part) + debt
-    operating = np.einsum("nk,nkm->nm", part, flows.noi)  # the project's own cash
-    operating -= np.where((month >= sites.begin[:, None])
-                          & (month < sites.ends(model.term)[1][:, None]),
-                          sites.opex[:, None] / 12, 0.0)
-    cover, owed = _lease_years(operating, paid, sites, part, model)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dscr = np.where(owed > 1e-9, cover / owed, np.inf).min(axis=1)
-        gained, put = np.maximum(levered, 0).sum(axis=1), -np.minimum(levered, 0).sum(axis=1)
-        multiple = np.where(put > 0, gained / put, np.nan)
-    return Equity(debt, levered, irr(yearly(levered)) * 100, multiple,
-                  np.maximum(0.0, -np.cumsum(levered, axis=1).min(axis=1)) + 0.0,
-                  np.where(np.isfinite(dscr), dscr, np.nan))
+    return draws - paid - repaid, paid
 
 
 def _lease_years(operating: np.ndarray, paid: np.ndarray, sites: Sites, part: np.ndarray,

@@ -9,11 +9,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.classify import SiteResult
 from pipeline.economics.financing import equity
 from pipeline.economics.phases import Model, Sites, horizon, monthly_flows, scenarios
-from pipeline.economics.plans import BASE, candidates
-from pipeline.economics.uncertainty import draws, monte_carlo
+from pipeline.economics.plans import BASE, Plan
+from pipeline.economics.uncertainty import draws, spread
 from pipeline.economics.valuation import irr, npv, yearly
 from pipeline.rules import Rules
 
@@ -24,15 +23,14 @@ OPTION_COLUMNS = ("site_id", "workload", "delay_years", "npv_musd", "npv_p10_mus
                   "it_mw")
 
 
-def options(results: list[SiteResult], rules: Rules, delays: Sequence[int]) -> pd.DataFrame:
-    """One row per site with economics, workload candidate and delay in whole years: the
+def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFrame:
+    """One row per plan (``plans.candidates``) and delay in whole years: the
     committed phases' NPV at the decision date (base, P10, P90; M USD), IRR and equity IRR
     (%, NaN where none), capex and equity (undiscounted, base), critical IT MW; then for
     each year k from the decision (year 0 = months 0-11) the committed capex and equity
     spent in it and the critical IT MW whose phase starts building in it. A delay moves
     every date of the conversion (its builds, rent, mining forgone and team) by that many
     years; power not yet energized still comes no sooner than it is energized."""
-    plans = candidates(results, rules)
     years = [int(d) for d in delays]
     if not plans or not years:
         return pd.DataFrame(columns=list(OPTION_COLUMNS))
@@ -45,7 +43,7 @@ def options(results: list[SiteResult], rules: Rules, delays: Sequence[int]) -> p
     committed = sites.part(True)
     ltc = e["loan_to_cost"][BASE]
     financed = equity(sites, model, flows, ltc, e["debt_coupon"][BASE], e["debt_tenor_years"])
-    spread = monte_carlo(sites, model, draws(rules))[0]
+    p10, p90 = spread(sites, model, draws(rules), (10, 90)).T
     capex_years = yearly(-np.einsum("nk,nkm->nm", committed, flows.capex))
     starts = sites.start[:, :, BASE] - sites.build_months()
     last = int(max(np.max(np.where(capex_years > 1e-9, np.arange(capex_years.shape[1]), 0)),
@@ -60,8 +58,8 @@ def options(results: list[SiteResult], rules: Rules, delays: Sequence[int]) -> p
     table = {
         "site_id": [p.site.site_id for p in rows], "workload": [p.workload for p in rows],
         "delay_years": np.array(years * len(plans), dtype=int),
-        "npv_musd": npv(sites, model)[:, 0], "npv_p10_musd": spread[:, 0],
-        "npv_p90_musd": spread[:, 2], "irr_pct": irr(yearly(flows.total(committed))) * 100,
+        "npv_musd": npv(sites, model)[:, 0], "npv_p10_musd": p10,
+        "npv_p90_musd": p90, "irr_pct": irr(yearly(flows.total(committed))) * 100,
         "equity_irr_pct": financed.irr_pct, "capex_musd": capex,
         "equity_musd": capex * (1 - ltc), "it_mw": (committed * sites.it).sum(axis=1)}
     for k in range(width):

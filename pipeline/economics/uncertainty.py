@@ -1,13 +1,19 @@
 """How sure the NPV is: a seeded Monte Carlo in closed form (the same draws for every site,
-so a portfolio's total has a band too) and a tornado of one assumption at a time."""
+so a portfolio's total has a band too) and a tornado of one assumption at a time; and a
+tornado of the equity IRR over the terms that move the equity's share: the exit cap rate,
+the debt's coupon and its loan-to-cost. The financing terms do not move the project's NPV,
+so the Monte Carlo of NPV does not draw them."""
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
-from pipeline.economics.phases import Model, Sites
+from pipeline.economics.financing import debt_cash
+from pipeline.economics.phases import Flows, Model, Sites
 from pipeline.economics.plans import BASE, HIGH, LOW
-from pipeline.economics.valuation import npv, triangular
+from pipeline.economics.valuation import irr, npv, triangular, yearly
 from pipeline.rules import Rules
 
 PERCENTILES = (10, 50, 90)
@@ -42,19 +48,36 @@ def monte_carlo(sites: Sites, model: Model, d: dict[str, np.ndarray]
     over the sites, draw by draw, of the committed and of the option NPV."""
     out = np.full((len(sites.plans), len(PERCENTILES)), np.nan)
     committed, option = np.zeros(len(d["lease"])), np.zeros(len(d["lease"]))
-    if not len(committed):  # monte_carlo_draws = 0: no spread to report
-        return out, committed, option
-    row = lambda a: a[None, :]  # noqa: E731
-    for start in range(0, len(sites.plans), MC_BLOCK):
-        block = sites.subset(np.arange(start, min(start + MC_BLOCK, len(sites.plans))))
-        at = dict(lease=row(d["lease"]), capex=row(d["capex"]), delay=row(d["delay"]),
-                  noi=row(d["noi"]), cap=row(d["cap"]))
-        values = npv(block, model, **at, mining=mining_draws(block, model, d))
+    for start, block, values in _blocks(sites, model, d):
         out[start:start + len(block.plans)] = np.percentile(values, PERCENTILES, axis=1).T
         committed += values.sum(axis=0)
         if block.part(False).any():
-            option += npv(block, model, **at, committed=False).sum(axis=0)
+            option += npv(block, model, **_at(d), committed=False).sum(axis=0)
     return out, committed, option
+
+
+def spread(sites: Sites, model: Model, d: dict[str, np.ndarray],
+           percentiles: tuple[int, ...]) -> np.ndarray:
+    """The ``percentiles`` of each site's committed NPV over the draws, (sites, len)."""
+    out = np.full((len(sites.plans), len(percentiles)), np.nan)
+    for start, block, values in _blocks(sites, model, d):
+        out[start:start + len(block.plans)] = np.percentile(values, percentiles, axis=1).T
+    return out
+
+
+def _at(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: d[k][None, :] for k in ("lease", "capex", "delay", "noi", "cap")}
+
+
+def _blocks(sites: Sites, model: Model, d: dict[str, np.ndarray]
+            ) -> Iterator[tuple[int, Sites, np.ndarray]]:
+    """Each block of ``MC_BLOCK`` sites: its first index, its sites and their committed NPV
+    at every draw (sites, draws); none when no draws are made (monte_carlo_draws = 0)."""
+    if not len(d["lease"]):
+        return
+    for start in range(0, len(sites.plans), MC_BLOCK):
+        block = sites.subset(np.arange(start, min(start + MC_BLOCK, len(sites.plans))))
+        yield start, block, npv(block, model, **_at(d), mining=mining_draws(block, model, d))
 
 
 def mining_draws(sites: Sites, model: Model, d: dict[str, np.ndarray]) -> np.ndarray:
@@ -95,3 +118,27 @@ def tornado(sites: Sites, model: Model,
     lo, hi = (npv(sites, Model(rules, model.horizon, rates[k]))[:, 0] for k in (LOW, HIGH))
     out.append(("discount rate", lo, hi))
     return out
+
+
+def equity_tornado(sites: Sites, model: Model, rules: Rules, flows: Flows
+                   ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For the exit cap rate (with an exit value), the debt's coupon and its loan-to-cost,
+    the equity IRR (%) of the committed phases of ``flows`` (the base case) with it at its
+    low and at its high end, the rest at base; NaN where no rate makes the cash worth 0."""
+    e = rules["economics"]
+    part = sites.part(True)
+    project = yearly(flows.total(part))
+    ltc, coupon, tenor = e["loan_to_cost"], e["debt_coupon"], e["debt_tenor_years"]
+    per_ltc = yearly(debt_cash(sites, model, flows, 1.0, coupon[BASE], tenor)[0])
+    levered = project + ltc[BASE] * per_ltc
+    ends: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if e["exit_value"]:
+        exits = yearly(np.einsum("nk,nkm->nm", part, flows.exit))
+        cap = e["exit_cap_rate"]
+        ends["exit cap rate"] = tuple(levered + exits * (cap[BASE] / cap[k] - 1)
+                                      for k in (LOW, HIGH))
+    ends["debt coupon"] = tuple(
+        project + yearly(debt_cash(sites, model, flows, ltc[BASE], coupon[k], tenor)[0])
+        for k in (LOW, HIGH))
+    ends["loan-to-cost"] = tuple(project + ltc[k] * per_ltc for k in (LOW, HIGH))
+    return [(label, irr(lo) * 100, irr(hi) * 100) for label, (lo, hi) in ends.items()]

@@ -114,8 +114,14 @@ def yearly(flows: np.ndarray) -> np.ndarray:
 def irr(years: np.ndarray) -> np.ndarray:
     """The yearly rate at which each row of yearly cash (year 1 at time 0, as Excel's IRR
     reads a row) is worth zero; NaN where no rate between -90 % and 1,000 % does."""
-    t = np.arange(years.shape[1])
-    worth = lambda r: (years * (1 + r[:, None]) ** (-t[None, :])).sum(axis=1)  # noqa: E731
+    columns = years.T[::-1]  # the last year first, for Horner's rule
+
+    def worth(r: np.ndarray) -> np.ndarray:
+        value, factor = np.zeros(len(years)), 1 / (1 + r)
+        for column in columns:
+            value = value * factor + column
+        return value
+
     low, high = np.full(len(years), -0.9), np.full(len(years), 10.0)
     bracketed = (worth(low) > 0) & (worth(high) < 0)
     for _ in range(60):

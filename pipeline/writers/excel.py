@@ -105,6 +105,10 @@ class ScorecardWriter:
     def add_gate_detail(self, frame: pd.DataFrame) -> None:
         self._detail.append(frame)
 
+    def add_table(self, title: str, frame: pd.DataFrame) -> None:
+        """A further sheet of ``frame``, placed after those added before it."""
+        self._table(title, list(frame.columns)).append(frame)
+
     def close(self, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
               disqualifiers: list[tuple[str, int]], rejected: pd.DataFrame,
               rules: dict[str, Any], more: list[tuple[str, pd.DataFrame]] = ()) -> list[str]:
@@ -112,7 +116,7 @@ class ScorecardWriter:
         ``rules`` maps each dotted rule key to its cell value; ``more`` are further
         (title, table) sheets, placed after Gate detail."""
         for title, frame in more:
-            self._table(title, list(frame.columns)).append(frame)
+            self.add_table(title, frame)
         self._table("Rejected", list(rejected.columns)).append(rejected)
         self._table("Rules", ["rule", "value"]).append(
             pd.DataFrame({"rule": list(rules), "value": [_cell_text(v) for v in rules.values()]}))
