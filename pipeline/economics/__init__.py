@@ -24,7 +24,7 @@ import pandas as pd
 from pipeline.classify import SiteResult
 from pipeline.contract import show_number
 from pipeline.economics.financing import Equity, equity
-from pipeline.economics.options import OPTION_COLUMNS, options
+from pipeline.economics.options import options
 from pipeline.economics.phases import (HOURS_PER_MONTH, Flows, Model, Scenario, Sites,
                                        horizon, monthly_flows, scenarios)
 from pipeline.economics.plans import (BASE, BLOCK, ENERGIZED, HIGH, LATER, LOW, PHASE_NAMES,
@@ -36,10 +36,9 @@ from pipeline.economics.valuation import (developer, exit_pv, exit_values, irr, 
                                           stabilized_noi, yearly)
 from pipeline.rules import Rules
 
-__all__ = ["BASE", "COLUMNS", "Chunk", "Flows", "HIGH", "LOW", "Model", "OPTION_COLUMNS",
-           "Plan", "Portfolio", "ReadyLine", "Scenario", "Sites", "candidates", "draws",
-           "evaluate", "horizon", "irr", "monthly_flows", "npv", "options", "payback", "plan",
-           "scenarios", "yearly"]
+__all__ = ["BASE", "COLUMNS", "Chunk", "Flows", "HIGH", "LOW", "Model", "Plan", "Portfolio",
+           "ReadyLine", "Scenario", "Sites", "candidates", "draws", "evaluate", "horizon",
+           "irr", "monthly_flows", "npv", "options", "payback", "plan", "scenarios", "yearly"]
 
 COLUMNS = (
     "econ_workload", "econ_cooling_design", "econ_it_mw", "econ_it_mw_full",
@@ -66,8 +65,9 @@ class Chunk:
     """A chunk's economics: one row per site with economics (``COLUMNS`` and site_id), its
     yearly cash flows (a row per phase, then the committed cash's present value and the
     equity's cash), each site's tornado (assumption, NPV at its low end, at its high end; the
-    widest first) and its equity IRR's (the same, in %; None where there is none), the sum of committed and of option NPV over the chunk per draw, and every
-    way each site could be converted, for a plan (``options``)."""
+    widest first) and its equity IRR's (the same, in %; None where there is none), the sum
+    of committed and of option NPV over the chunk per draw, and every way each site could be
+    converted, for a plan (``options``)."""
 
     rows: pd.DataFrame
     cash_flows: pd.DataFrame

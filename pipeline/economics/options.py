@@ -24,7 +24,7 @@ OPTION_COLUMNS = ("site_id", "workload", "delay_years", "npv_musd", "npv_p10_mus
 
 
 def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFrame:
-    """One row per plan (``plans.candidates``) and delay in whole years: the
+    """One row per candidate plan (``plans.candidates``) and delay in whole years: the
     committed phases' NPV at the decision date (base, P10, P90; M USD), IRR and equity IRR
     (%, NaN where none), capex and equity (undiscounted, base), critical IT MW; then for
     each year k from the decision (year 0 = months 0-11) the committed capex and equity
