@@ -208,7 +208,8 @@ def _figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> C
     tornados = _ranked_tornados(spread, 2)
     frame["econ_npv_driver"] = [f"{t[0][0]} ({_money(t[0][1])} to {_money(t[0][2])})"
                                 for t in tornados]
-    equity_tornados = _ranked_tornados(equity_tornado(sites, model, rules, flows["base"]), 1)
+    equity_tornados = _ranked_tornados(
+        equity_tornado(sites, model, rules, flows["base"], years), 1)
     frame["econ_equity_driver"] = [
         f"{t[0][0]} ({_percent(t[0][1])} to {_percent(t[0][2])})"
         if t and (t[0][1] is not None or t[0][2] is not None) else None

@@ -120,14 +120,14 @@ def tornado(sites: Sites, model: Model,
     return out
 
 
-def equity_tornado(sites: Sites, model: Model, rules: Rules, flows: Flows
-                   ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def equity_tornado(sites: Sites, model: Model, rules: Rules, flows: Flows,
+                   project: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """For the exit cap rate (with an exit value), the debt's coupon and its loan-to-cost,
-    the equity IRR (%) of the committed phases of ``flows`` (the base case) with it at its
-    low and at its high end, the rest at base; NaN where no rate makes the cash worth 0."""
+    the equity IRR (%) of the committed phases of ``flows`` (the base case; ``project``,
+    their yearly cash) with it at its low and at its high end, the rest at base; NaN where
+    no rate makes the cash worth 0."""
     e = rules["economics"]
     part = sites.part(True)
-    project = yearly(flows.total(part))
     ltc, coupon, tenor = e["loan_to_cost"], e["debt_coupon"], e["debt_tenor_years"]
     per_ltc = yearly(debt_cash(sites, model, flows, 1.0, coupon[BASE], tenor)[0])
     levered = project + ltc[BASE] * per_ltc
