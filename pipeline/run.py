@@ -170,6 +170,11 @@ class _Tables:
         self._book.add_gate_detail(gate_detail)
         self._clock.lap("excel")
 
+    def end_sites(self) -> None:
+        self._clock.skip()
+        self._book.end_sites()
+        self._clock.lap("excel")
+
     def add_table(self, title: str, frame: pd.DataFrame) -> None:
         self._clock.skip()
         self._book.add_table(title, frame)
@@ -246,8 +251,9 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                     clock.lap("pdf_html")
                     reports.pdf.add(pages)
                     clock.lap("pdf")
+            # the writer makes its tables and lays out these sheets while the plan is made
+            tables.call(_Tables.end_sites)
             ranked = tabulate.economics_frame(money_rows, rules)
-            # the writer lays these out while the plan is made
             tables.call(_Tables.add_table, "Economics", ranked)
             tables.call(_Tables.add_table, "Cash flows",
                         tabulate.cash_flows_frame(cash_rows, rules))

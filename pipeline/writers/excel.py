@@ -105,9 +105,16 @@ class ScorecardWriter:
     def add_gate_detail(self, frame: pd.DataFrame) -> None:
         self._detail.append(frame)
 
+    def end_sites(self) -> None:
+        """No more sites: make the Scorecard and Gate detail tables now, while the caller is
+        still at work, rather than when the workbook closes."""
+        self._scorecard.finish()
+        self._detail.finish()
+
     def add_table(self, title: str, frame: pd.DataFrame) -> None:
-        """A further sheet of ``frame``, placed after those added before it."""
-        self._table(title, list(frame.columns)).append(frame)
+        """A further sheet of ``frame``, placed after those added before it, made a table at
+        once."""
+        self._table(title, list(frame.columns)).append(frame).finish()
 
     def close(self, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
               disqualifiers: list[tuple[str, int]], rejected: pd.DataFrame,
@@ -123,7 +130,8 @@ class ScorecardWriter:
         columns = self._table("Columns", ["column", "heading", "unit", "meaning", "sheets"])
         columns.append(self._columns_frame())
         for table in self._tables:
-            table.finish()
+            if not table.finished:
+                table.finish()
         said = self.left_out.sentences()
         self._write_summary(summary, buckets, disqualifiers, said)
         run = self._run
@@ -285,6 +293,7 @@ class _Table:
         # text columns holding only statuses, verdicts or buckets (None: other text too)
         self._coloured: dict[int, set[str] | None] = {}
         self._sheets: list[list] = []  # [sheet, rows written]
+        self.finished = False
         self._open()
 
     def _open(self) -> None:
@@ -358,7 +367,9 @@ class _Table:
         self._width[col] = max(self._width[col], 18)
 
     def finish(self) -> None:
-        """Make each sheet's rows an Excel table, with colours, widths and print setup."""
+        """Make each sheet's rows an Excel table, with colours, widths and print setup; no
+        rows are appended after this."""
+        self.finished = True
         book = self._book
         header = book.format(bold=True, bg_color=labels.HEADER.fill,
                              font_color=labels.HEADER.ink, text_wrap=True, valign="top")
