@@ -166,6 +166,30 @@ def test_the_frontier_rises_with_the_budget():
     assert npvs == sorted(npvs) and npvs[-1] == pytest.approx(plan.npv_musd)
 
 
+def test_the_frontier_chart_rings_the_plan_where_its_capex_and_npv_put_it():
+    import re
+
+    from pipeline.writers.pdf import _frontier_chart
+
+    table = options(KNAPSACK)
+    plan = make_plan(table, sites_of(table),
+                     settings("plan.start_years=[2027]", "plan.capex_musd_per_year=[20]"))
+    spent = float(plan.years["capex_used"].max())
+    svg = _frontier_chart(plan.frontier, plan.npv_musd, spent)
+    ring = [float(v) for v in re.search(r'class="this-plan" cx="([\d.]+)" cy="([\d.]+)"',
+                                        svg).groups()]
+    points = [(float(x), float(y)) for x, y in
+              re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="2.5"', svg)]
+    budgets, npvs = plan.frontier["capex_musd_per_year"], plan.frontier["npv_musd"]
+    # on the frontier's own axes: its capex against the budgets, its NPV against theirs
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    assert ring[0] == pytest.approx(x0 + (x1 - x0) * (spent - budgets.iloc[0])
+                                    / (budgets.iloc[-1] - budgets.iloc[0]), abs=0.2)
+    assert ring[1] == pytest.approx(y0 + (y1 - y0) * (plan.npv_musd - npvs.iloc[0])
+                                    / (npvs.iloc[-1] - npvs.iloc[0]), abs=0.2)
+    assert spent == 10.0 and plan.npv_musd == 12.0 and "this plan" in svg
+
+
 def test_the_sample_plans_optimally_within_a_capex_limit_a_year(rules):
     from conftest import sample_results
     from pipeline.economics import evaluate

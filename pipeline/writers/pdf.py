@@ -327,7 +327,8 @@ def _plan_view(plan, changes) -> dict[str, Any]:
             "hurdle": hurdle, "limited": settings.limited(),
             "shadow": plan.shadow.to_dict("records"),
             "use_chart": _plan_use_chart(plan.years),
-            "frontier_chart": _frontier_chart(plan.frontier, plan.npv_musd),
+            "frontier_chart": _frontier_chart(plan.frontier, plan.npv_musd,
+                                              float(plan.years["capex_used"].max())),
             # only a plan that changed gets the section: an unchanged re-run renders nothing
             "changes": None if changes is None else changes.to_dict("records") or None}
 
@@ -369,14 +370,15 @@ def _plan_use_chart(years) -> str:
     return "\n".join(parts)
 
 
-def _frontier_chart(frontier, npv: float) -> str:
+def _frontier_chart(frontier, npv: float, capex_per_year: float) -> str:
     """The plan's NPV at each capex budget a year: the efficient frontier, a line with its
-    points, as inline SVG."""
+    points, and this plan marked at the most capex it spends in any start year (the least
+    budget it fits), as inline SVG."""
     width, height, left, bottom = 270, 150, 30, 24
     if frontier.empty:
         return ""
     budgets, values = frontier["capex_musd_per_year"].tolist(), frontier["npv_musd"].tolist()
-    right, top = max(max(budgets), 1.0), max(max(values), npv, 1.0)
+    right, top = max(max(budgets), capex_per_year, 1.0), max(max(values), npv, 1.0)
     low = min(min(values), 0.0)
     x = lambda b: left + (width - left - 20) * b / right  # noqa: E731
     y = lambda v: 18 + (height - bottom - 18) * (top - v) / ((top - low) or 1.0)  # noqa: E731
@@ -397,6 +399,12 @@ def _frontier_chart(frontier, npv: float) -> str:
                      f'font-family="Report Sans">{_musd(round(b))}</text>')
         parts.append(f'<text x="{x(b) - 14:.1f}" y="{y(v) - 5:.1f}" font-size="7.5" '
                      f'font-family="Report Sans">{_musd(round(v))}</text>')
+    mark = labels.PALETTE["Hybrid"].strong
+    parts.append(f'<circle class="this-plan" cx="{x(capex_per_year):.1f}" cy="{y(npv):.1f}" '
+                 f'r="4.5" fill="none" stroke="{mark}" stroke-width="1.5"/>')
+    label = x(capex_per_year) + 7 if x(capex_per_year) < width / 2 else x(capex_per_year) - 40
+    parts.append(f'<text x="{label:.1f}" y="{y(npv) + 14:.1f}" font-size="7.5" '
+                 f'fill="{mark}" font-family="Report Sans">this plan</text>')
     parts.append(f'<text x="{left}" y="{height - 2}" font-size="7.5" '
                  'font-family="Report Sans">capex available each start year</text>')
     parts.append(f'<text x="0" y="16" font-size="7.5" font-family="Report Sans">NPV</text>')
