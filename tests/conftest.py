@@ -75,8 +75,9 @@ def invoke(*args, **options):
 def sample_run(tmp_path_factory):
     """The sample portfolio evaluated once for the whole session, PDFs and all, as
     ``sitefit evaluate input/sites.xlsx`` writes it: rendering its 41 PDFs is the costliest
-    thing the tests do. Read it only; a test that changes it or runs again over it takes
-    ``sample_copy``."""
+    thing the tests do, so the tests that take it are marked slow, and those that read only
+    its tables take ``sample_tables``. Read it only; a test that changes it or runs again
+    over it takes ``sample_copy``."""
     out = tmp_path_factory.mktemp("sample") / "sites"
     result = invoke("evaluate", SAMPLE, "--out", out, "--jobs", "2")
     assert result.exit_code == 0, result.stderr
@@ -85,11 +86,31 @@ def sample_run(tmp_path_factory):
     assert snapshot(out) == before, "a test changed the shared sample run: use sample_copy"
 
 
+@pytest.fixture(scope="session")
+def sample_tables(tmp_path_factory):
+    """The sample portfolio evaluated once for the session without PDFs
+    (``sitefit evaluate input/sites.xlsx --no-pdf``): its tables, plan and manifest, for the
+    tests that read nothing rendered, so the quick tests need not render 41 PDFs. Read it
+    only."""
+    out = tmp_path_factory.mktemp("sample-tables") / "sites"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf", "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    before = snapshot(out)
+    yield out
+    assert snapshot(out) == before, "a test changed the shared sample run"
+
+
 @pytest.fixture
 def sample_copy(sample_run, tmp_path) -> Path:
     """A copy of ``sample_run`` at tmp_path/out, this test's to change: a finished earlier
     output of the sample, as if the test had evaluated it there."""
     return Path(shutil.copytree(sample_run, tmp_path / "out", symlinks=True))
+
+
+@pytest.fixture
+def sample_tables_copy(sample_tables, tmp_path) -> Path:
+    """A copy of ``sample_tables`` at tmp_path/out, this test's to change."""
+    return Path(shutil.copytree(sample_tables, tmp_path / "out", symlinks=True))
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

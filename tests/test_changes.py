@@ -96,6 +96,7 @@ def _frame(values):
     return frame.drop(columns=["row"])
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_results_say_what_would_flip_each_site(sample_run):
     sites = rows(sample_run / "results.csv")
     assert sites["FI-01"]["what_would_flip_it"] == "Ready with: uplink_gbps not given → 10 Gbit/s."

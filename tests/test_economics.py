@@ -843,14 +843,14 @@ def test_debt_cheaper_than_the_project_raises_the_equity_irr(values, share, belo
     assert levered.irr_pct[0] >= project * 100 - 1e-6
 
 
-def test_the_workbook_cash_flows_add_up_to_npv_and_irr(sample_run):
+def test_the_workbook_cash_flows_add_up_to_npv_and_irr(sample_tables):
     """The Cash flows sheet read back: per site, its present values sum to its NPV and its
     committed phases' cash gives its IRR, as Excel's SUM and IRR would; the equity's row
     gives the equity IRR."""
     from openpyxl import load_workbook
 
     from pipeline.labels import label
-    book = load_workbook(sample_run / "scorecard.xlsx", read_only=True)
+    book = load_workbook(sample_tables / "scorecard.xlsx", read_only=True)
     cash = list(book["Cash flows"].values)
     head = [str(h) for h in cash[0]]
     years = [i for i, h in enumerate(head) if h.startswith("Year ")]

@@ -94,9 +94,9 @@ def compared(out: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def sample_evaluated(sample_run) -> list[dict]:
+def sample_evaluated(sample_tables) -> list[dict]:
     """The sample workbook's results, to compare the files saved from it with."""
-    return compared(sample_run)
+    return compared(sample_tables)
 
 
 def test_a_european_csv_reads_as_the_workbook_it_came_from(tmp_path, sample_evaluated):

@@ -84,8 +84,8 @@ def test_an_out_holding_files_sitefit_did_not_write_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("stray", ["notes.txt", "reports/mine.pdf", "archive/old.csv"])
-def test_a_file_added_to_an_earlier_output_is_never_removed(sample_copy, stray):
-    out = sample_copy  # the sample evaluated, with its PDFs
+def test_a_file_added_to_an_earlier_output_is_never_removed(sample_tables_copy, stray):
+    out = sample_tables_copy  # the sample evaluated; this run would also make its PDFs
     (out / stray).parent.mkdir(exist_ok=True)
     (out / stray).write_text("kept")
     before = snapshot(out)
@@ -321,6 +321,7 @@ def test_a_previous_run_without_the_result_columns_is_named(tmp_path):
 # -- item 7: what a re-run reuses ----------------------------------------------------------
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_a_damaged_earlier_report_is_rendered_again(sample_copy, tmp_path):
     out = sample_copy  # the sample evaluated, with its PDFs
     truncated, altered, linked = sorted((out / "reports").iterdir())[:3]

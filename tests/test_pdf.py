@@ -28,6 +28,7 @@ def evaluate(*args):
     return invoke("evaluate", *args)
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_one_report_per_site_and_a_portfolio(sample_run):
     reports = sorted(p.name for p in (sample_run / "reports").iterdir())
     assert len(reports) == 40 and "TX-04.pdf" in reports
@@ -38,6 +39,7 @@ def test_one_report_per_site_and_a_portfolio(sample_run):
         assert 1 <= len(PdfReader(sample_run / "reports" / name).pages) <= 3
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_site_report_says_what_the_scorecard_says(sample_run):
     row = next(r for r in read_csv(sample_run / "results.csv") if r["site_id"] == "IL-01")
     text = words(sample_run / "reports" / "IL-01.pdf")
@@ -55,6 +57,7 @@ def test_site_report_says_what_the_scorecard_says(sample_run):
     assert re.search(r"Page 1 of [23]\b", text)
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_every_gate_reason_is_printed(sample_run):
     from pipeline.classify import classify
     from pipeline.rules import default_rules
@@ -72,6 +75,7 @@ def test_every_gate_reason_is_printed(sample_run):
             assert pdf.readable(" ".join(action.text.split())) in text, (site_id, action.gate)
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_portfolio_summary(sample_run):
     text = words(sample_run / "portfolio.pdf")
     assert "Portfolio summary" in text and "40 sites evaluated" in text
@@ -197,7 +201,6 @@ MACHINE_WORDS = sorted({c.name for c in contract.COLUMNS if "_" in c.name}
                        | {choice for c in contract.COLUMNS for choice in c.choices if "_" in choice})
 
 
-@pytest.mark.slow  # reads the text of all 41 PDFs: ~6 s
 def test_what_would_flip_it_lists_the_changes_it_was_given():
     flip = Flip.of("Ready with:", {"rack_density_kw": 12.0, "notes": None},
                    {"rack_density_kw": 40.0, "notes": "a; b: c"})
@@ -208,6 +211,7 @@ def test_what_would_flip_it_lists_the_changes_it_was_given():
     assert pdf._flip(None) is None
 
 
+@pytest.mark.slow  # reads the text of all 41 PDFs: ~13 s
 def test_no_page_names_a_field(sample_run):
     for path in [sample_run / "portfolio.pdf", *sorted((sample_run / "reports").iterdir())]:
         text = words(path)
@@ -226,6 +230,7 @@ def test_what_would_flip_it_reads_as_labels():
     assert pdf.readable("an SLA: sla_track_record no") == "an SLA: SLA track record no"
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_portfolio_first_page_stands_alone_with_a_map(sample_run):
     rows = read_csv(sample_run / "results.csv")
     first = " ".join(PdfReader(sample_run / "portfolio.pdf").pages[0].extract_text().split())
@@ -263,6 +268,7 @@ def test_map_frames_the_sites_it_is_given():
         assert 0 < x < sitemap.WIDTH and 0 < y < sitemap.HEIGHT
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_ready_and_not_yet_sites_are_ranked_apart(sample_run):
     rows = read_csv(sample_run / "results.csv")
     readiness = {r["site_id"]: r["readiness"] for r in rows}
@@ -279,6 +285,7 @@ def test_ready_and_not_yet_sites_are_ranked_apart(sample_run):
     assert not neither & set(ids.findall(ready_part + not_yet_part))
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_amounts_read_as_people_write_them(sample_run):
     for path in [sample_run / "portfolio.pdf", sample_run / "reports" / "SE-02.pdf"]:
         text = words(path)
@@ -287,6 +294,7 @@ def test_amounts_read_as_people_write_them(sample_run):
         assert "$-" not in text and "nan" not in text.lower().split(), path.name
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_reports_are_tagged_for_screen_readers(sample_run):
     for path in (sample_run / "portfolio.pdf", sample_run / "reports" / "IL-01.pdf"):
         root = PdfReader(path).trailer["/Root"]
@@ -384,6 +392,7 @@ def test_branding_reads_only_a_small_image_file(tmp_path, logo, table, message):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_a_site_with_nothing_committed_says_so_instead_of_blank_figures(sample_run):
     # ND-03's power is all at the applied stage: its conversion is an option, not committed
     text = words(sample_run / "reports" / "ND-03.pdf")

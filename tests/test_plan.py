@@ -261,9 +261,9 @@ def _check_limits(rows: list[dict[str, str]], limits: dict[str, list]) -> None:
                 assert used <= cap + 0.01, (stem, year, used, cap)
 
 
-def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_run):
-    rows = read_csv(sample_run / "plan.csv")
-    results = {r["site_id"]: r for r in read_csv(sample_run / "results.csv")}
+def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_tables):
+    rows = read_csv(sample_tables / "plan.csv")
+    results = {r["site_id"]: r for r in read_csv(sample_tables / "results.csv")}
     assert {r["site_id"] for r in rows} == set(results)
     converted = [r for r in rows if r["converted"] == "yes"]
     assert converted and all(r["start_year"] == "2027" for r in converted)
@@ -276,11 +276,11 @@ def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_run
 EXAMPLE_PLAN = ROOT / "docs" / "example-plan.toml"  # capex [1000, 800, 600], MW [100, -, 60]
 
 
-def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample_run):
+def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample_tables):
     plan_file = EXAMPLE_PLAN
     out = tmp_path / "out"
     result = invoke("evaluate", SAMPLE, "--out", out, "--plan", plan_file, "--no-pdf",
-                    "--previous", sample_run)
+                    "--previous", sample_tables)
     assert result.exit_code == 0, result.stderr
     rows = read_csv(out / "plan.csv")
     _check_limits(rows, {"capex_musd": [1000, 800, 600], "mw": [100, None, 60]})
@@ -362,6 +362,7 @@ def test_a_plan_setting_is_no_what_if(tmp_path):
     _check_limits(read_csv(out / "plan.csv"), {"capex_musd": [900, 900, 900]})
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_the_plan_page_follows_the_summary_in_portfolio_pdf(sample_run):
     from pypdf import PdfReader
     pages = PdfReader(sample_run / "portfolio.pdf").pages

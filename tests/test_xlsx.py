@@ -49,21 +49,21 @@ SITES = pd.DataFrame({"site_id": ["A", "B"], "site_name": ["=HYPERLINK(\"http://
                       "econ_capex_musd": [0.03, 12.0]})
 
 
-def test_headings_are_labels_and_the_columns_sheet_maps_them(sample_run):
-    book = load_workbook(sample_run / "scorecard.xlsx")
+def test_headings_are_labels_and_the_columns_sheet_maps_them(sample_tables):
+    book = load_workbook(sample_tables / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
                                "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
                                "Columns"]
     heading = [c.value for c in book["Scorecard"][1]]
-    assert heading[:3] == ["Site ID", "Site name", "Report (PDF)"]
+    assert heading[:2] == ["Site ID", "Site name"]
     assert "Power capacity (MW)" in heading and not [h for h in heading if "_" in h]
     mapping = {r[1]: r[0] for r in book["Columns"].iter_rows(min_row=2, values_only=True)}
     assert mapping["Power capacity (MW)"] == "power_capacity_mw"
     assert mapping["Mining margin forgone (M USD/yr)"] == "econ_mining_margin_forgone_musd_per_year"
 
 
-def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample_run):
-    book = load_workbook(sample_run / "scorecard.xlsx")
+def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample_tables):
+    book = load_workbook(sample_tables / "scorecard.xlsx")
     for sheet in book:
         assert sheet.tables, sheet.title
         assert sheet.page_setup.orientation == "landscape"
@@ -90,6 +90,7 @@ def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample_ru
     assert book["Gate detail"].tables["GateDetail"].totalsRowCount in (None, 0)
 
 
+@pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
 def test_each_site_links_to_its_pdf_by_a_relative_path(sample_run):
     card = load_workbook(sample_run / "scorecard.xlsx")["Scorecard"]
     for row in card.iter_rows(min_row=2, max_row=33, max_col=3):
@@ -98,8 +99,8 @@ def test_each_site_links_to_its_pdf_by_a_relative_path(sample_run):
         assert (sample_run / target).is_file()
 
 
-def test_statuses_and_buckets_are_coloured_by_rules_not_fills(sample_run):
-    book = load_workbook(sample_run / "scorecard.xlsx")
+def test_statuses_and_buckets_are_coloured_by_rules_not_fills(sample_tables):
+    book = load_workbook(sample_tables / "scorecard.xlsx")
     card = book["Scorecard"]
     heading = [c.value for c in card[1]]
     rules = {str(r.sqref): r for r in card.conditional_formatting}
@@ -117,8 +118,8 @@ def test_statuses_and_buckets_are_coloured_by_rules_not_fills(sample_run):
     assert book["Gate detail"].conditional_formatting
 
 
-def test_summary_has_the_chart_the_run_and_properties(sample_run):
-    book = load_workbook(sample_run / "scorecard.xlsx")
+def test_summary_has_the_chart_the_run_and_properties(sample_tables):
+    book = load_workbook(sample_tables / "scorecard.xlsx")
     summary = book["Summary"]
     assert len(summary._charts) == 2
     values = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r[0]}
@@ -126,7 +127,7 @@ def test_summary_has_the_chart_the_run_and_properties(sample_run):
     assert summary.tables["Buckets"].totalsRowCount == 1
     assert book.properties.title == "sitefit scorecard: sites.xlsx"
     assert "sha256" in book.properties.description
-    with zipfile.ZipFile(sample_run / "scorecard.xlsx") as package:
+    with zipfile.ZipFile(sample_tables / "scorecard.xlsx") as package:
         sheet = package.read("xl/worksheets/sheet2.xml").decode()
         assert "xl/sharedStrings.xml" in package.namelist()
     assert 't="s"' in sheet and "inlineStr" not in sheet
