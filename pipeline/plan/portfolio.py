@@ -121,7 +121,8 @@ def _clears(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
 
 def _solve(problem: Problem, settings: PlanSettings,
            limits: dict[str, tuple[float | None, ...]]) -> Solution:
-    return solve(problem, limits, settings.time_limit_seconds, settings.mip_gap)
+    return solve(problem, limits, settings.time_limit_seconds, settings.mip_gap,
+                 presolve=problem.sites <= settings.presolve_max_sites)
 
 
 def _shadow(problem: Problem, settings: PlanSettings, best: Solution) -> pd.DataFrame:
@@ -169,7 +170,8 @@ def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
         budget = round(share * full, 2)
         capped = {**settings.limits, "capex": (budget,) * len(settings.start_years)}
         point = (free if share >= 1 else
-                 solve(problem, capped, settings.frontier_time_limit_seconds, settings.mip_gap)
+                 solve(problem, capped, settings.frontier_time_limit_seconds, settings.mip_gap,
+                       presolve=problem.sites <= settings.presolve_max_sites)
                  if problem.sites <= settings.resolve_max_sites else
                  solve_relaxed(problem, capped))
         # the plan itself is a point of the frontier wherever its capex fits the budget

@@ -36,6 +36,7 @@ class PlanSettings:
     force_out: frozenset[str]
     time_limit_seconds: float
     mip_gap: float
+    presolve_max_sites: int  # above it, HiGHS searches without its presolve
     steps: dict[str, float]  # the shadow value's step for each limit
     resolve_max_sites: int  # above it, shadow values come from the LP relaxation's duals
     frontier_shares: tuple[float, ...]
@@ -100,6 +101,7 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
         tuple(years), decision_year, limits, p["hurdle"], float(p["hurdle_min_pct"]),
         p["hybrid_workload"], frozenset(p["force_in"]), frozenset(p["force_out"]),
         float(p["solver_time_limit_seconds"]), float(p["solver_mip_gap"]),
+        int(p["solver_presolve_max_sites"]),
         {"capex": float(p["shadow_capex_step_musd"]),
          "equity": float(p["shadow_capex_step_musd"]), "mw": float(p["shadow_mw_step"])},
         int(p["shadow_resolve_max_sites"]), tuple(sorted(float(s) for s in shares)),
