@@ -16,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
+# the pip that `make` installs the lock with: an older one (Python 3.11's own, 23.2) refuses
+# the lock's hashed install of a dependency asked for with extras (fonttools[woff])
+PIP = re.search(r"^PIP_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
 
 
 def _pins(lines) -> dict[str, str]:
@@ -43,6 +46,10 @@ def _run(args, **kwargs) -> subprocess.CompletedProcess:
                           **kwargs)
 
 
+def test_the_readme_installs_the_lock_with_the_pip_make_uses():
+    assert f"pip install pip=={PIP}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_the_wheel_installs_cleanly_and_renders_pdfs_from_anywhere(tmp_path):
     dist = tmp_path / "dist"
@@ -61,6 +68,8 @@ def test_the_wheel_installs_cleanly_and_renders_pdfs_from_anywhere(tmp_path):
     env = tmp_path / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
+    pip = _run([python, "-m", "pip", "install", "--quiet", f"pip=={PIP}"])
+    assert pip.returncode == 0, pip.stderr
     deps = _run([python, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", LOCK])
     assert deps.returncode == 0, deps.stderr
     own = _run([python, "-m", "pip", "install", "--no-deps", "--no-index", wheel])
