@@ -328,7 +328,8 @@ def test_the_relaxed_plan_keeps_the_limits_and_its_gap_bounds_the_best_plan():
                       {kind: np.column_stack([kept[f"{stem}_y{k}"] for k in range(3)])
                        for kind, (_, stem) in LIMITS.items()},
                       np.zeros(len(ids), dtype=bool), len(ids))
-    relaxed = solve_relaxed(problem, planned.limits)
+    relaxed = solve_relaxed(problem, planned.limits, planned.time_limit_seconds,
+                            planned.mip_gap)
     best = solve(problem, planned.limits, 20, 1e-4)
     spent = problem.use["capex"][relaxed.chosen].sum(axis=0)
     assert (spent <= np.array([200, 250, 300]) + 1e-9).all()

@@ -163,7 +163,7 @@ def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
     its gap reported either way."""
     uncapped = {**settings.limits, "capex": (None,) * len(settings.start_years)}
     free = (_solve(problem, settings, uncapped) if problem.sites <= settings.resolve_max_sites
-            else solve_relaxed(problem, uncapped))
+            else solve_relaxed(problem, uncapped, settings.time_limit_seconds, settings.mip_gap))
     full = float(table["capex_musd"][free.chosen].sum())
     rows = []
     for share in settings.frontier_shares:
@@ -173,7 +173,7 @@ def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
                  solve(problem, capped, settings.frontier_time_limit_seconds, settings.mip_gap,
                        presolve=problem.sites <= settings.presolve_max_sites)
                  if problem.sites <= settings.resolve_max_sites else
-                 solve_relaxed(problem, capped))
+                 solve_relaxed(problem, capped, settings.time_limit_seconds, settings.mip_gap))
         # the plan itself is a point of the frontier wherever its capex fits the budget
         spent = problem.use["capex"][best.chosen].sum(axis=0)
         if best.npv_musd > point.npv_musd and np.all(spent <= budget + 1e-9):

@@ -73,7 +73,7 @@ def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
             raise RulesError("plan: the sites in plan.force_in do not fit within the plan's "
                              "limits; raise the limits or force fewer sites in")
         if fallback and not problem.forced.any():
-            relaxed = solve_relaxed(problem, limits)
+            relaxed = solve_relaxed(problem, limits, time_limit, mip_gap)
             return Solution(relaxed.chosen, relaxed.npv_musd, relaxed.gap,
                             time.perf_counter() - started, False)
         raise RulesError(f"plan: the solver found no plan within "
@@ -84,18 +84,19 @@ def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
                     result.status == 0)
 
 
-def solve_relaxed(problem: Problem, limits: dict[str, tuple[float | None, ...]]) -> Solution:
+def solve_relaxed(problem: Problem, limits: dict[str, tuple[float | None, ...]],
+                  time_limit: float, mip_gap: float) -> Solution:
     """A plan from the linear relaxation (sites may be part-converted): the whole options
     kept, then each part-converted site's best option added where it still fits. Within
     the limits, and within the reported gap of the best plan (the relaxation bounds it).
-    Close when many small sites share the limits; the exact ``solve`` for a few large ones
-    or any site forced in."""
+    Close when many small sites share the limits; the exact ``solve`` (within ``time_limit``
+    and ``mip_gap``) for a few large ones or any site forced in."""
     started = time.perf_counter()
     if not len(problem.npv):
         return Solution(np.zeros(0, dtype=bool), 0.0, 0.0, 0.0, True)
     result = _relaxation(problem, limits)
     if result.status != 0 or problem.forced.any():
-        return solve(problem, limits, 60.0, 1e-4, fallback=False)
+        return solve(problem, limits, time_limit, mip_gap, fallback=False)
     chosen = result.x > 1 - 1e-9
     rows, caps, _ = _limit_rows(problem, limits)
     room = caps - (rows @ chosen.astype(float) if len(caps) else 0.0)
