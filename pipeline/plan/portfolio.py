@@ -120,8 +120,11 @@ def _clears(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
 
 
 def _solve(problem: Problem, settings: PlanSettings,
-           limits: dict[str, tuple[float | None, ...]]) -> Solution:
-    return solve(problem, limits, settings.time_limit_seconds, settings.mip_gap,
+           limits: dict[str, tuple[float | None, ...]],
+           time_limit: float | None = None) -> Solution:
+    """The plan within ``limits`` and ``time_limit`` (default: the settings'), presolved when
+    it is small enough (``presolve_max_sites``)."""
+    return solve(problem, limits, time_limit or settings.time_limit_seconds, settings.mip_gap,
                  presolve=problem.sites <= settings.presolve_max_sites)
 
 
@@ -170,8 +173,7 @@ def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
         budget = round(share * full, 2)
         capped = {**settings.limits, "capex": (budget,) * len(settings.start_years)}
         point = (free if share >= 1 else
-                 solve(problem, capped, settings.frontier_time_limit_seconds, settings.mip_gap,
-                       presolve=problem.sites <= settings.presolve_max_sites)
+                 _solve(problem, settings, capped, settings.frontier_time_limit_seconds)
                  if problem.sites <= settings.resolve_max_sites else
                  solve_relaxed(problem, capped, settings.time_limit_seconds, settings.mip_gap))
         # the plan itself is a point of the frontier wherever its capex fits the budget
