@@ -78,12 +78,7 @@ def sample_run(tmp_path_factory):
     thing the tests do, so the tests that take it are marked slow, and those that read only
     its tables take ``sample_tables``. Read it only; a test that changes it or runs again
     over it takes ``sample_copy``."""
-    out = tmp_path_factory.mktemp("sample") / "sites"
-    result = invoke("evaluate", SAMPLE, "--out", out, "--jobs", "2")
-    assert result.exit_code == 0, result.stderr
-    before = snapshot(out)
-    yield out
-    assert snapshot(out) == before, "a test changed the shared sample run: use sample_copy"
+    yield from _shared_run(tmp_path_factory, "sample", "sample_copy")
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +86,19 @@ def sample_tables(tmp_path_factory):
     """The sample portfolio evaluated once for the session without PDFs
     (``sitefit evaluate input/sites.xlsx --no-pdf``): its tables, plan and manifest, for the
     tests that read nothing rendered, so the quick tests need not render 41 PDFs. Read it
-    only."""
-    out = tmp_path_factory.mktemp("sample-tables") / "sites"
-    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf", "--jobs", "2")
+    only; a test that changes it takes ``sample_tables_copy``."""
+    yield from _shared_run(tmp_path_factory, "sample-tables", "sample_tables_copy", "--no-pdf")
+
+
+def _shared_run(factory, folder: str, copy: str, *options: str):
+    """The sample evaluated (with ``options``) into a folder of its own, handed to every test
+    that asks, and checked unchanged at the session's end: a test must take ``copy``."""
+    out = factory.mktemp(folder) / "sites"
+    result = invoke("evaluate", SAMPLE, "--out", out, "--jobs", "2", *options)
     assert result.exit_code == 0, result.stderr
     before = snapshot(out)
     yield out
-    assert snapshot(out) == before, "a test changed the shared sample run"
+    assert snapshot(out) == before, f"a test changed the shared sample run: use {copy}"
 
 
 @pytest.fixture

@@ -399,11 +399,11 @@ def _frontier_chart(frontier, npv: float, capex_per_year: float) -> str:
                      f'font-family="Report Sans">{_musd(round(b))}</text>')
         parts.append(f'<text x="{x(b) - 14:.1f}" y="{y(v) - 5:.1f}" font-size="7.5" '
                      f'font-family="Report Sans">{_musd(round(v))}</text>')
-    mark = labels.PALETTE["Hybrid"].strong
-    parts.append(f'<circle class="this-plan" cx="{x(capex_per_year):.1f}" cy="{y(npv):.1f}" '
+    mark, ring_x, ring_y = labels.PALETTE["Hybrid"].strong, x(capex_per_year), y(npv)
+    parts.append(f'<circle class="this-plan" cx="{ring_x:.1f}" cy="{ring_y:.1f}" '
                  f'r="4.5" fill="none" stroke="{mark}" stroke-width="1.5"/>')
-    label = x(capex_per_year) + 7 if x(capex_per_year) < width / 2 else x(capex_per_year) - 40
-    parts.append(f'<text x="{label:.1f}" y="{y(npv) + 14:.1f}" font-size="7.5" '
+    label = ring_x + 7 if ring_x < width / 2 else ring_x - 40
+    parts.append(f'<text x="{label:.1f}" y="{ring_y + 14:.1f}" font-size="7.5" '
                  f'fill="{mark}" font-family="Report Sans">this plan</text>')
     parts.append(f'<text x="{left}" y="{height - 2}" font-size="7.5" '
                  'font-family="Report Sans">capex available each start year</text>')
