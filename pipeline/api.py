@@ -54,15 +54,16 @@ def with_plan(rules: Rules, plan: str | Path | None = None) -> Rules:
 
 
 def plan(options, sites, plan_file: str | Path | None = None,
-         rules: Rules | str | Path | None = None, settings: Sequence[str] = ()):
+         rules: Rules | str | Path | None = None, settings: Sequence[str] = (),
+         jobs: int = 1):
     """The conversion plan of an options table (one row per site, workload and start delay;
     ``pipeline.plan.OPTION_COLUMNS`` and per-year columns) and the evaluated ``sites``
-    (site_id, site_name, bucket), under the rules and plan file given: a
-    ``pipeline.plan.Plan``, whose ``sites`` is plan.csv."""
+    (site_id, site_name, bucket), under the rules and plan file given, its solves run
+    ``jobs`` at a time: a ``pipeline.plan.Plan``, whose ``sites`` is plan.csv."""
     from pipeline.plan import make_plan, plan_settings
 
     in_force = with_plan(rules_in_force(rules, settings)[0], plan_file)
-    return make_plan(options, sites, plan_settings(in_force))
+    return make_plan(options, sites, plan_settings(in_force), jobs)
 
 
 @dataclass

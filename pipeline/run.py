@@ -264,7 +264,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             run.plan = plan.make_plan(
                 pd.concat(options, ignore_index=True) if options else
                 economics.options([], rules, planning.delays),
-                pd.DataFrame(planned, columns=["site_id", "site_name", "bucket"]), planning)
+                pd.DataFrame(planned, columns=["site_id", "site_name", "bucket"]), planning,
+                jobs)
             earlier = compare.read_plan(run.previous) if run.before is not None else None
             if earlier is not None:
                 run.plan_changes = plan.plan_changes(earlier, run.plan.sites)

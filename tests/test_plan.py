@@ -438,3 +438,37 @@ def test_a_solver_out_of_time_falls_back_to_the_relaxation_within_the_limits():
     assert capex[fallen.chosen, 0].sum() <= 500.0 + 1e-9
     assert fallen.npv_musd <= exact.npv_musd + 1e-9
     assert fallen.npv_musd >= exact.npv_musd * (1 - fallen.gap) - 1e-6
+
+
+def test_solved_two_at_a_time_the_plan_is_the_same_and_the_output_streams_come_back(capfd):
+    table = options([(f"S{i}", "training", d, (10.0 + i) * 1.1 ** -d, 45.0 + 3 * i, 4.0 + i)
+                     for i in range(12) for d in range(3)])
+    limited = settings("plan.capex_musd_per_year=[150, 120, 100]",
+                       'plan.mw_per_year=[20, "none", "none"]')
+    one = make_plan(table, sites_of(table), limited, jobs=1)
+    two = make_plan(table, sites_of(table), limited, jobs=2)
+    for frame in ("sites", "shadow", "frontier"):
+        pd.testing.assert_frame_equal(getattr(one, frame), getattr(two, frame))
+    assert one.npv_musd == two.npv_musd
+    # the solves on two threads silenced HiGHS's own output together and gave it back
+    print("after the plan")
+    import os
+    os.write(2, b"still stderr\n")
+    out, err = capfd.readouterr()
+    assert "after the plan" in out and "still stderr" in err
+
+
+def test_the_frontier_never_falls_as_the_budget_rises_even_when_its_solves_stop_early():
+    # solved only within 10 %, this portfolio's plan at 70 % of the budget is worse than
+    # its plan at 60 %, which fits the larger budget too
+    rng = np.random.default_rng(0)
+    table = options([(f"S{i}", "training", d, rng.uniform(5, 60) * 1.1 ** -d,
+                      rng.uniform(20, 120), rng.uniform(1, 10)) for i in range(8)
+                     for d in range(3)])
+    plan = make_plan(table, sites_of(table), settings(
+        "plan.capex_musd_per_year=[150, 150, 150]", "plan.solver_mip_gap=0.1",
+        "plan.frontier_budget_shares=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]"))
+    npvs = plan.frontier["npv_musd"].tolist()
+    assert npvs == sorted(npvs)
+    fits = plan.frontier["capex_musd_per_year"] >= plan.years["capex_used"].max()
+    assert (plan.frontier.loc[fits, "npv_musd"] >= plan.npv_musd - 0.01).all()

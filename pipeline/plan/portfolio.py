@@ -4,6 +4,7 @@ value of each limit and the efficient frontier."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +58,11 @@ class Plan:
                                            "step", "npv_gain_musd", "method"])
 
 
-def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings) -> Plan:
+def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings,
+              jobs: int = 1) -> Plan:
     """Plan the portfolio: ``options`` is the economics' options table, ``sites`` every
-    evaluated site (site_id, site_name, bucket); a site without options is no candidate."""
+    evaluated site (site_id, site_name, bucket); a site without options is no candidate.
+    The plan, its shadow values and its frontier are solved ``jobs`` at a time."""
     evaluated = set(sites["site_id"])
     for key, ids in (("force_in", settings.force_in), ("force_out", settings.force_out)):
         if unknown := sorted(ids - evaluated):
@@ -78,11 +81,16 @@ def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings
         {kind: np.column_stack([_spent(table, f"{stem}_y{k}") for k in ks])
          if len(table) else np.zeros((0, len(ks))) for kind, (_, stem) in LIMITS.items()},
         np.array([site in settings.force_in for site in ids], dtype=bool), len(ids))
-    best = _solve(problem, settings, settings.limits)
+    with _Solves(problem, settings, jobs) as solves:
+        planned = solves.exact(settings.limits)
+        uncapped = solves.point({**settings.limits, "capex": (None,) * len(settings.start_years)})
+        raised = ({key: solves.exact(limits) for key, limits in _raised(settings).items()}
+                  if problem.sites <= settings.resolve_max_sites else None)
+        frontier = _frontier(problem, settings, planned, table, solves, uncapped.result())
+        best = planned.result()
+        shadow = _shadow(problem, settings, best, raised)
     chosen = table[best.chosen]
     used = {kind: problem.use[kind][best.chosen].sum(axis=0) for kind in LIMITS}
-    shadow = _shadow(problem, settings, best)
-    frontier = _frontier(problem, settings, best, table)
     rows = _site_rows(options, table, best, problem, used, sites, settings)
     return Plan(settings, rows, _years(settings, used), shadow, frontier,
                 round(best.npv_musd, 2), round(float(chosen["npv_p10_musd"].sum()), 2),
@@ -119,71 +127,101 @@ def _clears(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
     return table[column].astype(float).fillna(-np.inf) >= settings.hurdle_min_pct
 
 
-def _solve(problem: Problem, settings: PlanSettings,
-           limits: dict[str, tuple[float | None, ...]],
-           time_limit: float | None = None) -> Solution:
-    """The plan within ``limits`` and ``time_limit`` (default: the settings'), presolved when
-    it is small enough (``presolve_max_sites``)."""
-    return solve(problem, limits, time_limit or settings.time_limit_seconds, settings.mip_gap,
-                 presolve=problem.sites <= settings.presolve_max_sites)
+class _Solves:
+    """The plan's solves, ``jobs`` at a time on threads: each is independent of the others,
+    and HiGHS releases the GIL while it searches. Leaving cancels the solves not started."""
+
+    def __init__(self, problem: Problem, settings: PlanSettings, jobs: int):
+        self.problem, self.settings = problem, settings
+        self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="sitefit-plan")
+
+    def __enter__(self) -> _Solves:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def exact(self, limits: dict[str, tuple[float | None, ...]],
+              time_limit: float | None = None) -> Future[Solution]:
+        """The plan within ``limits`` and ``time_limit`` (default: the settings'), presolved
+        when it is small enough (``presolve_max_sites``)."""
+        s = self.settings
+        return self._pool.submit(solve, self.problem, limits, time_limit or s.time_limit_seconds,
+                                 s.mip_gap, presolve=self.problem.sites <= s.presolve_max_sites)
+
+    def point(self, limits: dict[str, tuple[float | None, ...]],
+              time_limit: float | None = None) -> Future[Solution]:
+        """A frontier point: exact up to ``resolve_max_sites`` candidate sites, above from
+        the linear relaxation (``solve_relaxed``)."""
+        s = self.settings
+        if self.problem.sites <= s.resolve_max_sites:
+            return self.exact(limits, time_limit)
+        return self._pool.submit(solve_relaxed, self.problem, limits, s.time_limit_seconds,
+                                 s.mip_gap)
 
 
-def _shadow(problem: Problem, settings: PlanSettings, best: Solution) -> pd.DataFrame:
-    """For each start year's limit, the NPV the plan gains when that limit alone is raised
-    by its step. Up to ``resolve_max_sites`` candidate sites, the plan is solved again with
-    the limit raised (exact, as a plan of whole sites needs); above, the step times the
-    limit's dual in the plan's linear relaxation (a MIP has no duals of its own), which
-    many small sites make close and which costs one solve instead of one per limit."""
-    resolve = problem.sites <= settings.resolve_max_sites
-    duals = {} if resolve else dual_values(problem, settings.limits)
-    rows = []
+def _raised(settings: PlanSettings) -> dict[tuple[str, int], dict[str, tuple[float | None, ...]]]:
+    """For each set limit (kind, plan year), the plan's limits with that one alone raised by
+    its step."""
+    out = {}
     for kind, values in settings.limits.items():
         for i, cap in enumerate(values):
-            if cap is None:
-                continue
-            step = settings.steps[kind]
-            used = float(problem.use[kind][best.chosen, i].sum())
-            if resolve:
-                raised = tuple(v + step if j == i else v for j, v in enumerate(values))
-                again = _solve(problem, settings, {**settings.limits, kind: raised})
-                gain = max(again.npv_musd - best.npv_musd, 0.0)
-            else:
-                gain = duals[(kind, i)] * step
-            rows.append({"limit": NAMES[kind], "year": settings.start_years[i],
-                         "unit": UNITS[kind], "limit_value": cap, "used": round(used, 2),
-                         "step": step, "npv_gain_musd": round(gain, 2),
-                         "method": "plan solved again" if resolve else
-                         "dual of the linear relaxation x step"})
+            if cap is not None:
+                step = settings.steps[kind]
+                out[(kind, i)] = {**settings.limits, kind: tuple(
+                    v + step if j == i else v for j, v in enumerate(values))}
+    return out
+
+
+def _shadow(problem: Problem, settings: PlanSettings, best: Solution,
+            raised: dict[tuple[str, int], Future[Solution]] | None) -> pd.DataFrame:
+    """For each start year's limit, the NPV the plan gains when that limit alone is raised
+    by its step. Up to ``resolve_max_sites`` candidate sites, the plan solved again with the
+    limit raised (``raised``: exact, as a plan of whole sites needs); above, the step times
+    the limit's dual in the plan's linear relaxation (a MIP has no duals of its own), which
+    many small sites make close and which costs one solve instead of one per limit."""
+    duals = dual_values(problem, settings.limits) if raised is None else {}
+    rows = []
+    for kind, i in _raised(settings):
+        step = settings.steps[kind]
+        used = float(problem.use[kind][best.chosen, i].sum())
+        if raised is not None:
+            gain = max(raised[(kind, i)].result().npv_musd - best.npv_musd, 0.0)
+        else:
+            gain = duals[(kind, i)] * step
+        rows.append({"limit": NAMES[kind], "year": settings.start_years[i],
+                     "unit": UNITS[kind], "limit_value": settings.limits[kind][i],
+                     "used": round(used, 2), "step": step, "npv_gain_musd": round(gain, 2),
+                     "method": "dual of the linear relaxation x step" if raised is None
+                     else "plan solved again"})
     return pd.DataFrame(rows, columns=["limit", "year", "unit", "limit_value", "used",
                                        "step", "npv_gain_musd", "method"])
 
 
-def _frontier(problem: Problem, settings: PlanSettings, best: Solution,
-              table: pd.DataFrame) -> pd.DataFrame:
+def _frontier(problem: Problem, settings: PlanSettings, planned: Future[Solution],
+              table: pd.DataFrame, solves: _Solves, free: Solution) -> pd.DataFrame:
     """The plan's NPV with each start year's capex capped at shares of the capex of the plan
-    with no capex limit (the other limits kept): each point solved exactly up to
-    ``resolve_max_sites`` candidate sites, above from the linear relaxation (``solve_relaxed``),
-    its gap reported either way."""
-    uncapped = {**settings.limits, "capex": (None,) * len(settings.start_years)}
-    free = (_solve(problem, settings, uncapped) if problem.sites <= settings.resolve_max_sites
-            else solve_relaxed(problem, uncapped, settings.time_limit_seconds, settings.mip_gap))
+    ``free`` of any capex limit (the other limits kept): each point a ``solves.point``, or
+    the ``planned`` plan or another point's plan where that fits the budget and adds more
+    (so the frontier never falls as the budget rises). The gap is the point's own solve's:
+    a plan adding more only narrows it."""
     full = float(table["capex_musd"][free.chosen].sum())
+    budgets = [round(share * full, 2) for share in settings.frontier_shares]
+    points = [None if share >= 1 else solves.point(
+        {**settings.limits, "capex": (budget,) * len(settings.start_years)},
+        settings.frontier_time_limit_seconds)
+        for share, budget in zip(settings.frontier_shares, budgets)]
+    solved = [free if future is None else future.result() for future in points]
+    plans = [*solved, planned.result()]
+    peaks = [problem.use["capex"][plan.chosen].sum(axis=0).max(initial=0.0) for plan in plans]
     rows = []
-    for share in settings.frontier_shares:
-        budget = round(share * full, 2)
-        capped = {**settings.limits, "capex": (budget,) * len(settings.start_years)}
-        point = (free if share >= 1 else
-                 _solve(problem, settings, capped, settings.frontier_time_limit_seconds)
-                 if problem.sites <= settings.resolve_max_sites else
-                 solve_relaxed(problem, capped, settings.time_limit_seconds, settings.mip_gap))
-        # the plan itself is a point of the frontier wherever its capex fits the budget
-        spent = problem.use["capex"][best.chosen].sum(axis=0)
-        if best.npv_musd > point.npv_musd and np.all(spent <= budget + 1e-9):
-            point = best
+    for budget, own in zip(budgets, solved):
+        point = max([own, *(plan for plan, peak in zip(plans, peaks) if peak <= budget + 1e-9)],
+                    key=lambda plan: plan.npv_musd)
         rows.append({"capex_musd_per_year": budget, "npv_musd": round(point.npv_musd, 2),
                      "capex_musd": round(float(table["capex_musd"][point.chosen].sum()), 2),
                      "sites": int(point.chosen.sum()),
-                     "optimality_gap": round(point.gap, 6)})
+                     "optimality_gap": round(own.gap, 6)})
     return pd.DataFrame(rows, columns=["capex_musd_per_year", "npv_musd", "capex_musd",
                                        "sites", "optimality_gap"])
 

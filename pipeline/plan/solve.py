@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -164,24 +165,47 @@ def _limit_rows(problem: Problem, limits: dict[str, tuple[float | None, ...]]):
     return matrix, np.array(caps, dtype=float), keys
 
 
-@contextmanager
-def _native_output_dropped() -> Iterator[None]:
+class _NativeOutputDropped:
     """HiGHS writes progress notes straight to the process's stdout and stderr, outside
-    Python; drop them, so that stdout carries only ``--json``'s document and stderr only
-    sitefit's own one-line messages."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = {}
-    try:
+    Python; drop them while any solve runs, so that stdout carries only ``--json``'s
+    document and stderr only sitefit's own one-line messages. Solves on several threads
+    share one redirection: the first to enter makes it, the last to leave undoes it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved: dict[int, int] = {}
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if not self._inside:
+                self._drop()
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if not self._inside:
+                    self._restore()
+
+    def _drop(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
         for fd in (1, 2):
             try:
-                saved[fd] = os.dup(fd)
+                self._saved[fd] = os.dup(fd)
             except OSError:  # no such stream to protect
                 continue
             with open(os.devnull, "w") as null:
                 os.dup2(null.fileno(), fd)
-        yield
-    finally:
-        for fd, copy in saved.items():
+
+    def _restore(self) -> None:
+        for fd, copy in self._saved.items():
             os.dup2(copy, fd)
             os.close(copy)
+        self._saved.clear()
+
+
+_native_output_dropped = _NativeOutputDropped()
