@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import InputError, SitefitError
 
@@ -37,6 +39,20 @@ def read_text(path: Path, limit: int, what: str,
     if len(data) > limit:
         raise _refusal(path, limit, what, error)
     return data.decode("utf-8-sig")
+
+
+def read_toml(path: Path, where: str, what: str, error: type[SitefitError]) -> dict[str, Any]:
+    """The TOML file at ``path`` (``what`` it is: a rules, plan or branding file), read up to
+    ``TOML_MAX_BYTES`` with any byte-order mark dropped; every way it can fail is an
+    ``error`` naming ``where``."""
+    try:
+        return tomllib.loads(read_text(path, TOML_MAX_BYTES, what, error))
+    except FileNotFoundError:
+        raise error(f"{where}: no such file") from None
+    except RecursionError:
+        raise error(f"{where}: nested too deeply to read as TOML") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise error(f"{where}: cannot be read as TOML ({exc})") from None
 
 
 def check_size(path: Path, limit: int, what: str,

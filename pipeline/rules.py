@@ -125,19 +125,6 @@ def default_rules() -> Rules:
     return Rules(copy.deepcopy(_shipped()[0]), DEFAULT_SOURCE)
 
 
-def read_toml(path: Path, where: str, what: str) -> dict[str, Any]:
-    """The TOML file at ``path`` (``what`` it is), read up to ``bounded.TOML_MAX_BYTES`` with
-    any byte-order mark dropped; every way it can fail is a RulesError naming ``where``."""
-    try:
-        return tomllib.loads(bounded.read_text(path, bounded.TOML_MAX_BYTES, what, RulesError))
-    except FileNotFoundError:
-        raise RulesError(f"{where}: no such file") from None
-    except RecursionError:
-        raise RulesError(f"{where}: nested too deeply to read as TOML") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"{where}: cannot be read as TOML ({exc})") from None
-
-
 def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
     """``base`` (the default rules unless given), with the keys set in ``path`` replacing
     theirs."""
@@ -145,7 +132,7 @@ def load_rules(path: Path | None = None, base: Rules | None = None) -> Rules:
     if path is None:
         return rules
     path = Path(path)
-    override = read_toml(path, _where(path), "a rules file")
+    override = bounded.read_toml(path, _where(path), "a rules file", RulesError)
     _check_about_unchanged(override.pop("about", {}), path)
     merged = _merge(rules.values, override, path, "")
     _check_order(merged, path)

@@ -375,7 +375,7 @@ def test_branding_without_a_logo(tmp_path):
     (None, '[branding]\nname = "N"\ncolour = "red"\n', "unknown keys colour"),
     (None, '[branding]\nlogo = "logo.png"\n', "name must be text"),
     (None, 'name = "N"\n', "no [branding] table"),
-    (None, '[branding\n', "cannot read the branding file"),
+    (None, '[branding\n', "cannot be read as TOML"),
 ])
 def test_branding_reads_only_a_small_image_file(tmp_path, logo, table, message):
     (tmp_path / "notes.txt").write_text("not an image\n")

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RulesError
-from pipeline.rules import Rules, read_toml, with_values
+from pipeline.bounded import read_toml
+from pipeline.rules import Rules, with_values
 
 HURDLES = ("npv", "irr", "equity_irr")
 HYBRID_CHOICES = ("choose", "training", "inference")
@@ -121,7 +122,7 @@ def load_plan_file(path: Path, rules: Rules) -> Rules:
     """``rules`` with the ``[plan]`` table of the TOML file at ``path`` over theirs, checked:
     a bad file stops the run like a bad rules file, the file and the key named."""
     where = f"plan file {path}"
-    values = read_toml(Path(path), where, "a plan file")
+    values = read_toml(Path(path), where, "a plan file", RulesError)
     if other := sorted(set(values) - {"plan"}):
         raise RulesError(f"{where}: only a [plan] table belongs in a plan file, not "
                          f"{', '.join(other)} (thresholds go in a rules file, --rules)")

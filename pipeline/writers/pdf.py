@@ -19,7 +19,6 @@ import re
 import shutil
 import stat
 import sys
-import tomllib
 from collections import Counter
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -89,14 +88,7 @@ def load_branding(path: Path) -> Branding:
     """The ``[branding]`` table of a TOML file: ``name`` and an optional ``logo``, a PNG or
     JPEG file of at most 512 KiB, its path relative to the TOML file. Only that one file is
     read, and only if it is a regular file that starts as a PNG or JPEG does."""
-    try:
-        table = tomllib.loads(bounded.read_text(path, bounded.TOML_MAX_BYTES,
-                                                "a branding file", BrandingError)
-                              ).get("branding")
-    except RecursionError:
-        raise BrandingError(f"{path}: nested too deeply to read as TOML") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BrandingError(f"{path}: cannot read the branding file: {exc}") from exc
+    table = bounded.read_toml(path, str(path), "a branding file", BrandingError).get("branding")
     if not isinstance(table, dict):
         raise BrandingError(f"{path}: no [branding] table")
     unknown = sorted(set(table) - {"name", "logo"})
