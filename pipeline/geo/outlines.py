@@ -25,9 +25,12 @@ _CHUNK = 2048  # points per test block: 2048 x a ~2,000-edge state x 8 bytes = 3
 
 @dataclass(frozen=True)
 class Polygon:
-    """One polygon of an outline: its edges (holes included) and bounding box, in degrees."""
+    """One polygon of an outline: its rings (holes included) as (lon, lat) points, their
+    edges and its bounding box, in degrees; a ring that crosses the antimeridian is
+    continued past 180 degrees east."""
 
     owner: int  # index of the outline (country, state or area) it belongs to
+    rings: tuple[np.ndarray, ...]
     x1: np.ndarray
     y1: np.ndarray
     x2: np.ndarray
@@ -108,7 +111,7 @@ def _polygon(owner: int, rings: list[np.ndarray]) -> Polygon:
     start = np.concatenate([a for a, _ in edges])
     end = np.concatenate([b for _, b in edges])
     everything = np.concatenate(rings)
-    return Polygon(owner, start[:, 0], start[:, 1], end[:, 0], end[:, 1],
+    return Polygon(owner, tuple(rings), start[:, 0], start[:, 1], end[:, 0], end[:, 1],
                    (float(everything[:, 0].min()), float(everything[:, 1].min()),
                     float(everything[:, 0].max()), float(everything[:, 1].max())))
 
