@@ -2,7 +2,9 @@
 
 Every figure is a whole process (start-up and imports count), timed from outside, with the
 peak memory of it and its children. Ratios, not seconds, are the result: the machine is
-shared, so runs alternate with their floor and the medians are compared.
+shared, so runs alternate with their floor and the medians are compared. Each size's plan
+(its stage, the solver's seconds and gap) is reported with the default plan and, from one
+more run, with the example plan file's limits.
 
     python -m bench.run [--sizes 100,1000,10000] [--pdf-sites 1000] [--seed 7] [--repeat 3]
 
@@ -27,6 +29,7 @@ from bench.portfolio import write_portfolio
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "output" / "bench"
+EXAMPLE_PLAN = ROOT / "docs" / "example-plan.toml"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 IO_FLOOR = """
@@ -154,6 +157,25 @@ def stage_times(out: Path) -> dict[str, float]:
     return json.loads((out / "manifest.json").read_text())["timings_s"]
 
 
+def plan_figures(out: Path) -> dict:
+    """The plan stage's seconds, the solver's (the plan itself), its gap and whether it is
+    proven optimal, from a run's manifest."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"stage": manifest["timings_s"]["plan"], "solver": manifest["timings_s"]["plan_solver"],
+            "gap": manifest["plan"]["optimality_gap"], "optimal": manifest["plan"]["optimal"],
+            "converted": manifest["plan"]["converted"]}
+
+
+def bench_limited_plan(size: int, seed: int) -> dict:
+    """One run of ``size`` sites with the example plan file's capex and MW limits."""
+    source = write_portfolio(WORK / f"portfolio-{size}.xlsx", size, seed)
+    out = WORK / f"run-{size}-limited"
+    shutil.rmtree(out, ignore_errors=True)
+    timed(sitefit(str(source), "--out", str(out), "--no-pdf", "--plan", str(EXAMPLE_PLAN)),
+          ok=(0, 1))
+    return {"size": size, "plan": "example plan file's limits", **plan_figures(out)}
+
+
 def pdf_counts(out: Path) -> dict[str, int]:
     manifest = json.loads((out / "manifest.json").read_text())["pdfs"]
     return {"rendered": manifest["rendered"], "reused": manifest["reused"]}
@@ -172,15 +194,16 @@ def bench_size(size: int, seed: int, repeat: int, jobs: int | None = None) -> di
         shutil.rmtree(out, ignore_errors=True)  # a cold run: no previous output to compare with
         wall, peak, _, _ = timed(sitefit(str(source), "--out", str(out), "--no-pdf", *extra),
                                  ok=(0, 1))
-        runs.append((wall, peak, stage_times(out)))
+        runs.append((wall, peak, stage_times(out), plan_figures(out)))
         floors.append(timed([sys.executable, "-c", IO_FLOOR, str(source),
                              str(out / "results.csv"), str(WORK / "floor.xlsx")])[0])
         if not sheets.is_dir():
             save_sheets(out / "scorecard.xlsx", sheets)
         workbook_floors.append(timed([sys.executable, "-c", WORKBOOK_FLOOR, str(source),
                                       str(sheets), str(WORK / "workbook-floor.xlsx")])[0])
-    wall, _, stages = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    wall, _, stages, planned = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     return {"size": size, "jobs": jobs or os.cpu_count(), "wall": wall, "stages": stages,
+            "plan": {"size": size, "plan": "default (no limits)", **planned},
             "peak_mib": max(r[1] for r in runs), "floor_wall": statistics.median(floors),
             "workbook_floor_wall": statistics.median(workbook_floors)}
 
@@ -247,7 +270,7 @@ def bench_pdfs(size: int, seed: int) -> dict:
     return result
 
 
-def report(startup: dict, sizes: list[dict], pdfs: dict | None) -> str:
+def report(startup: dict, sizes: list[dict], plans: list[dict], pdfs: dict | None) -> str:
     floor_wall, floor_cpu = startup["floor"]
     lines = ["## Start-up (whole processes, medians)", "",
              "| command | wall s | CPU s | target |", "|---|---:|---:|---|",
@@ -279,6 +302,14 @@ def report(startup: dict, sizes: list[dict], pdfs: dict | None) -> str:
         verdict = "met" if big["peak_mib"] < 1024 else "MISSED"
         lines += ["", f"Peak memory at 10,000 sites without PDFs: {big['peak_mib']:.0f} MiB "
                       f"(target < 1 GB: {verdict})."]
+    if plans:
+        lines += ["", "## The plan (three start years; the default plan from the median run "
+                      "above, the limited one run once)", "",
+                  "| sites | plan | plan stage s | solver s (the plan itself) | optimality gap "
+                  "| proven optimal | sites converted |", "|---:|---|---:|---:|---:|---|---:|"]
+        lines += [f"| {p['size']:,} | {p['plan']} | {p['stage']:.2f} | {p['solver']:.2f} | "
+                  f"{p['gap']:.6f} | {'yes' if p['optimal'] else 'no'} | {p['converted']:,} |"
+                  for p in plans]
     if pdfs:
         j1, j2, floor = pdfs["jobs1"], pdfs["jobs2"], pdfs["floor_render"]
         r1, r2 = j1["render"] / floor, j2["render"] / j1["render"]
@@ -323,8 +354,10 @@ def main() -> None:
     sizes = [bench_size(int(n), args.seed, args.repeat) for n in args.sizes.split(",") if n]
     if "10000" in args.sizes.split(",") and (os.cpu_count() or 1) > 1:
         sizes.append(bench_size(10000, args.seed, args.repeat, jobs=1))  # the writer's gain
+    plans = [p for size in sizes if size["jobs"] == os.cpu_count()
+             for p in (size["plan"], bench_limited_plan(size["size"], args.seed))]
     pdfs = bench_pdfs(args.pdf_sites, args.seed) if args.pdf_sites else None
-    text = report(startup, sizes, pdfs)
+    text = report(startup, sizes, plans, pdfs)
     (WORK / "report.md").write_text(text + "\n")
     print(text)
 
