@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -129,25 +130,41 @@ def _clears(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
 
 class _Solves:
     """The plan's solves, ``jobs`` at a time on threads: each is independent of the others,
-    and HiGHS releases the GIL while it searches. Leaving cancels the solves not started."""
+    and HiGHS releases the GIL while it searches. One job, or more than
+    ``resolve_max_sites`` candidate sites, solves each at once in the calling thread: there
+    the shadow values and the frontier are linear relaxations, a few seconds in all, and
+    solves on other threads would add to the run's peak memory (40 MiB at 10,000 sites,
+    while the writer holds the workbook). Leaving cancels the solves not started."""
 
     def __init__(self, problem: Problem, settings: PlanSettings, jobs: int):
         self.problem, self.settings = problem, settings
-        self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="sitefit-plan")
+        self._pool = (ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="sitefit-plan")
+                      if jobs > 1 and problem.sites <= settings.resolve_max_sites else None)
 
     def __enter__(self) -> _Solves:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, solver: Callable[..., Solution], *args, **kwargs) -> Future[Solution]:
+        if self._pool is not None:
+            return self._pool.submit(solver, *args, **kwargs)
+        done: Future[Solution] = Future()
+        try:
+            done.set_result(solver(*args, **kwargs))
+        except Exception as exc:  # raised where the solve's result is read, as on a thread
+            done.set_exception(exc)
+        return done
 
     def exact(self, limits: dict[str, tuple[float | None, ...]],
               time_limit: float | None = None) -> Future[Solution]:
         """The plan within ``limits`` and ``time_limit`` (default: the settings'), presolved
         when it is small enough (``presolve_max_sites``)."""
         s = self.settings
-        return self._pool.submit(solve, self.problem, limits, time_limit or s.time_limit_seconds,
-                                 s.mip_gap, presolve=self.problem.sites <= s.presolve_max_sites)
+        return self._submit(solve, self.problem, limits, time_limit or s.time_limit_seconds,
+                            s.mip_gap, presolve=self.problem.sites <= s.presolve_max_sites)
 
     def point(self, limits: dict[str, tuple[float | None, ...]],
               time_limit: float | None = None) -> Future[Solution]:
@@ -156,8 +173,8 @@ class _Solves:
         s = self.settings
         if self.problem.sites <= s.resolve_max_sites:
             return self.exact(limits, time_limit)
-        return self._pool.submit(solve_relaxed, self.problem, limits, s.time_limit_seconds,
-                                 s.mip_gap)
+        return self._submit(solve_relaxed, self.problem, limits, s.time_limit_seconds,
+                            s.mip_gap)
 
 
 def _raised(settings: PlanSettings) -> dict[tuple[str, int], dict[str, tuple[float | None, ...]]]:
