@@ -134,8 +134,8 @@ def cli() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="the number of cores",
               help="Processes to use: PDF renderers, and with more than one, a second process "
-                   "that writes the tables while sites are classified; also the plan's solves "
-                   "run at once (threads).")
+                   "that writes the tables while sites are classified, and the plan's solves "
+                   "that many at a time (threads).")
 @click.option("--json", "as_json", is_flag=True, callback=_remember("sitefit.json"),
               envvar="SITEFIT_EVALUATE_JSON",
               help="Print one JSON document on stdout when the run ends: per input its "
