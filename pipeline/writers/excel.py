@@ -130,8 +130,7 @@ class ScorecardWriter:
         columns = self._table("Columns", ["column", "heading", "unit", "meaning", "sheets"])
         columns.append(self._columns_frame())
         for table in self._tables:
-            if not table.finished:
-                table.finish()
+            table.finish()
         said = self.left_out.sentences()
         self._write_summary(summary, buckets, disqualifiers, said)
         run = self._run
@@ -293,7 +292,7 @@ class _Table:
         # text columns holding only statuses, verdicts or buckets (None: other text too)
         self._coloured: dict[int, set[str] | None] = {}
         self._sheets: list[list] = []  # [sheet, rows written]
-        self.finished = False
+        self._finished = False
         self._open()
 
     def _open(self) -> None:
@@ -367,9 +366,11 @@ class _Table:
         self._width[col] = max(self._width[col], 18)
 
     def finish(self) -> None:
-        """Make each sheet's rows an Excel table, with colours, widths and print setup; no
-        rows are appended after this."""
-        self.finished = True
+        """Make each sheet's rows an Excel table, with colours, widths and print setup, once
+        (a table made already is left as it is); no rows are appended after this."""
+        if self._finished:
+            return
+        self._finished = True
         book = self._book
         header = book.format(bold=True, bg_color=labels.HEADER.fill,
                              font_color=labels.HEADER.ink, text_wrap=True, valign="top")
