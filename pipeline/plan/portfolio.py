@@ -86,7 +86,7 @@ def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings
         planned = solves.exact(settings.limits)
         uncapped = solves.point({**settings.limits, "capex": (None,) * len(settings.start_years)})
         raised = ({key: solves.exact(limits) for key, limits in _raised(settings).items()}
-                  if problem.sites <= settings.resolve_max_sites else None)
+                  if solves.resolving else None)
         frontier = _frontier(problem, settings, planned, table, solves, uncapped.result())
         best = planned.result()
         shadow = _shadow(problem, settings, best, raised)
@@ -138,8 +138,10 @@ class _Solves:
 
     def __init__(self, problem: Problem, settings: PlanSettings, jobs: int):
         self.problem, self.settings = problem, settings
+        # each shadow value and frontier point a MIP of its own (else the relaxation's)
+        self.resolving = problem.sites <= settings.resolve_max_sites
         self._pool = (ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="sitefit-plan")
-                      if jobs > 1 and problem.sites <= settings.resolve_max_sites else None)
+                      if jobs > 1 and self.resolving else None)
 
     def __enter__(self) -> _Solves:
         return self
@@ -170,9 +172,9 @@ class _Solves:
               time_limit: float | None = None) -> Future[Solution]:
         """A frontier point: exact up to ``resolve_max_sites`` candidate sites, above from
         the linear relaxation (``solve_relaxed``)."""
-        s = self.settings
-        if self.problem.sites <= s.resolve_max_sites:
+        if self.resolving:
             return self.exact(limits, time_limit)
+        s = self.settings
         return self._submit(solve_relaxed, self.problem, limits, s.time_limit_seconds,
                             s.mip_gap)
 
