@@ -166,9 +166,9 @@ def plan_figures(out: Path) -> dict:
             "converted": manifest["plan"]["converted"]}
 
 
-def bench_limited_plan(size: int, seed: int) -> dict:
-    """One run of ``size`` sites with the example plan file's capex and MW limits."""
-    source = write_portfolio(WORK / f"portfolio-{size}.xlsx", size, seed)
+def bench_limited_plan(size: int, source: Path) -> dict:
+    """One run of the ``size`` sites of ``source`` with the example plan file's capex and MW
+    limits."""
     out = WORK / f"run-{size}-limited"
     shutil.rmtree(out, ignore_errors=True)
     timed(sitefit(str(source), "--out", str(out), "--no-pdf", "--plan", str(EXAMPLE_PLAN)),
@@ -202,7 +202,8 @@ def bench_size(size: int, seed: int, repeat: int, jobs: int | None = None) -> di
         workbook_floors.append(timed([sys.executable, "-c", WORKBOOK_FLOOR, str(source),
                                       str(sheets), str(WORK / "workbook-floor.xlsx")])[0])
     wall, _, stages, planned = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
-    return {"size": size, "jobs": jobs or os.cpu_count(), "wall": wall, "stages": stages,
+    return {"size": size, "source": source, "jobs": jobs or os.cpu_count(), "wall": wall,
+            "stages": stages,
             "plan": {"size": size, "plan": "default (no limits)", **planned},
             "peak_mib": max(r[1] for r in runs), "floor_wall": statistics.median(floors),
             "workbook_floor_wall": statistics.median(workbook_floors)}
@@ -355,7 +356,7 @@ def main() -> None:
     if "10000" in args.sizes.split(",") and (os.cpu_count() or 1) > 1:
         sizes.append(bench_size(10000, args.seed, args.repeat, jobs=1))  # the writer's gain
     plans = [p for size in sizes if size["jobs"] == os.cpu_count()
-             for p in (size["plan"], bench_limited_plan(size["size"], args.seed))]
+             for p in (size["plan"], bench_limited_plan(size["size"], size["source"]))]
     pdfs = bench_pdfs(args.pdf_sites, args.seed) if args.pdf_sites else None
     text = report(startup, sizes, plans, pdfs)
     (WORK / "report.md").write_text(text + "\n")
