@@ -70,14 +70,15 @@ def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str,
     """The records of a delimited text file, the cells (row, column; 0-based) that could not
     be read as written, with a problem code and why, and the delimiter.
 
-    A quoted cell may hold line breaks (LF, CRLF or CR, as spreadsheet programs write a cell
-    with several lines). A quote left open is told apart by what it does: it swallows whole
-    rows of the file into one cell, so that cell holds lines that read as rows of their own,
-    or its record ends up with another number of cells than the file's rows have. Then the
-    cell that opened the quote is flagged and the lines it swallowed are read as rows.
+    Records end where the file's lines end: at LF or CRLF, or at CR in a file with no LF at
+    all (old Mac); a lone CR elsewhere is part of its cell. A quoted cell may hold line breaks.
+    A quote is judged left open only where the file cannot be read as RFC 4180: a record
+    spanning several lines with a number of cells no one-line row or the header has, or a
+    quote still open at the end of the file. Then the cell that opened the quote is flagged
+    and the lines it swallowed are read as rows.
     """
     text, mixed = _decode(path, path.read_bytes())
-    lines = io.StringIO(text, newline="").readlines()  # split as csv splits: \r\n, \n or \r
+    lines, restore = _physical_lines(text)
     hint = _SEPARATOR_HINT.match(lines[0]) if lines else None
     delimiter = hint[1] if hint else _delimiter(lines)
     skip = 1 if hint else 0  # Excel's "sep=;" line is a hint, not a row
@@ -88,32 +89,33 @@ def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str,
         start = skip + 1
         for record in reader:
             end = reader.line_num + skip
-            records.append((record, start, end))
+            records.append((restore(record), start, end))
             start = end + 1
+        header_at = _find_header([fields for fields, _, _ in records]) or 0
+        widths = {len(fields) for fields, start, end in records[header_at:] if start == end}
+        widths.add(len(records[header_at][0]) if records else 0)
+        rows: list[list] = []
+        first_lines: list[int] = []
+        problems: dict[tuple[int, int], tuple[str, str]] = {}
+        for number, (record, start, end) in enumerate(records):
+            if (end == start or number <= header_at
+                    or (len(record) in widths and not _open_at_end(lines, start, end, delimiter))):
+                rows.append(record)
+                first_lines.append(start)
+                continue
+            opener = _fields(lines[start - 1], delimiter, restore)
+            span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+            problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
+                f"a quote opens this cell on line {start} and is never closed there, so "
+                f"{span} ran into it (read here as rows of their own); close the quote, or "
+                "write a quote inside a cell twice: \"\""))
+            rows.append(opener)
+            first_lines.append(start)
+            for line in range(start + 1, end + 1):
+                rows.append(_fields(lines[line - 1], delimiter, restore))
+                first_lines.append(line)
     finally:
         csv.field_size_limit(field_limit)
-    header_at = _find_header([fields for fields, _, _ in records]) or 0
-    widths = {len(fields) for fields, start, end in records[header_at:] if start == end}
-    widths.add(len(records[header_at][0]) if records else 0)
-    rows: list[list] = []
-    first_lines: list[int] = []
-    problems: dict[tuple[int, int], tuple[str, str]] = {}
-    for number, (record, start, end) in enumerate(records):
-        if end == start or number <= header_at or not _swallows(record, widths, delimiter):
-            rows.append(record)
-            first_lines.append(start)
-            continue
-        opener = _fields(lines[start - 1], delimiter)
-        span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
-        problems[(len(rows), len(opener) - 1)] = ("unclosed-quote", (
-            f"a quote opens this cell on line {start} and is never closed there, so "
-            f"{span} ran into it (read here as rows of their own); close the quote, or "
-            "write a quote inside a cell twice: \"\""))
-        rows.append(opener)
-        first_lines.append(start)
-        for line in range(start + 1, end + 1):
-            rows.append(_fields(lines[line - 1], delimiter))
-            first_lines.append(line)
     if mixed:
         problems.update(_legacy_cells(rows, first_lines))
     return rows, problems, delimiter
@@ -121,7 +123,38 @@ def _read_text(path: Path) -> tuple[list[list], dict[tuple[int, int], tuple[str,
 
 _SEPARATOR_HINT = re.compile(r"^\ufeff?sep=([^\r\n])\r?\n?$", re.IGNORECASE)
 DELIMITERS = (",", ";", "\t", "|")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FIRST_LINE_END = re.compile(r"\r\n|\r|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
+_LONE_LF = re.compile(r"(?<!\r)\n")
+_LF_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
+_CR_LINE = re.compile(r"[^\r]*(?:\r\n|\r)|[^\r]+$")
+
+
+def _physical_lines(text: str):
+    """The file's lines, each with its end, and a function that gives a record's cells back
+    the line breaks that are not the file's record end.
+
+    The first line's end is the file's: LF or CRLF (then a lone CR is cell content) or CR,
+    as old Mac files have (then a lone LF is). The csv module takes any of them for a record
+    end outside quotes, so the other one stands in as a character the text lacks."""
+    first = _FIRST_LINE_END.search(text)
+    lone, line, kept = ((_LONE_LF, _CR_LINE, "\n") if first and first[0] == "\r"
+                        else (_LONE_CR, _LF_LINE, "\r"))
+    if not lone.search(text):
+        return line.findall(text), lambda cells: cells
+    stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    return (line.findall(lone.sub(stand_in, text)),
+            lambda cells: [cell.replace(stand_in, kept) for cell in cells])
+
+
+def _open_at_end(lines: list[str], start: int, end: int, delimiter: str) -> bool:
+    """Whether the record on lines ``start``-``end`` (1-based) ends the file inside a quote:
+    a line added after it is then read into the same record."""
+    if end != len(lines):
+        return False
+    record = lines[start - 1:end]
+    record[-1] = record[-1].rstrip("\r\n") + "\n"
+    return len(list(csv.reader(record + ["added\n"], delimiter=delimiter))) == 1
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -147,19 +180,8 @@ def _delimiter(lines: list[str]) -> str:
         return ","
 
 
-def _swallows(record: list[str], widths: set[int], delimiter: str) -> bool:
-    """Whether a record spanning several lines is a quote left open rather than a cell with
-    line breaks: it has a number of cells no other row has, or a cell of it holds a line
-    that reads as a row of its own (as many cells as the required columns)."""
-    if len(record) not in widths:
-        return True
-    return any(len(_fields(line, delimiter)) >= len(contract.REQUIRED)
-               for cell in record if "\n" in cell or "\r" in cell
-               for line in _LINE_BREAK.split(cell)[1:])
-
-
-def _fields(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+def _fields(line: str, delimiter: str, restore) -> list[str]:
+    return restore(next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), []))
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")

@@ -63,6 +63,48 @@ def test_cells_with_line_breaks_are_read_as_one_cell(tmp_path, name, delimiter):
     assert [v[notes] for v in values][1:4] == MULTI_LINE  # as Excel reads the cells
 
 
+def test_a_multi_line_cell_whose_middle_line_looks_like_a_row_is_one_cell(tmp_path):
+    """Excel's CSV (BOM, CRLF records): a notes cell listing carriers is data, not a quote
+    left open, since the file reads as RFC 4180 with every record as wide as the header."""
+    rows = sample_rows(6)
+    carriers = "Carriers on site:\r\nZayo, Lumen, Cogent, Crown Castle, AT&T, Verizon, " \
+               "Windstream\r\nall lit"
+    rows[3][NOTES] = carriers
+    path = tmp_path / "sites.csv"
+    path.write_text(as_text(rows), encoding="utf-8-sig", newline="")
+    code, stderr, out = evaluate(path)
+    assert code == 0, stderr
+    assert "6 sites evaluated" in stderr
+    assert read_csv(out / "results.csv")[2]["notes"] == carriers
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_a_lone_cr_in_a_cell_of_an_lf_file_stays_in_its_cell(tmp_path, quoted):
+    rows = sample_rows(5)
+    rows[3][NOTES] = "CR-ONLY"
+    cell = '"cr\ronly"' if quoted else "cr\ronly"
+    path = tmp_path / "sites.csv"
+    path.write_text(as_text(rows, end="\n").replace("CR-ONLY", cell), encoding="utf-8",
+                    newline="")
+    code, stderr, out = evaluate(path)
+    assert code == 0, stderr
+    assert "5 sites evaluated" in stderr
+    assert [r["notes"] for r in read_csv(out / "results.csv")][2] == "cr\ronly"
+
+
+def test_a_quote_open_at_the_end_of_the_file_is_caught_whatever_the_record_width(tmp_path):
+    rows = sample_rows(3)
+    text = as_text(rows).split("\r\n")
+    text[2] = text[2][:text[2].rindex(",") + 1] + '"left open'  # the last cell opens a quote
+    path = tmp_path / "sites.csv"
+    path.write_text("\r\n".join(text), encoding="utf-8", newline="")
+    code, stderr, out = evaluate(path)
+    assert code == 1, stderr
+    (problem,) = [p for p in read_csv(out / "rejected.csv") if "quote" in p["problem"]]
+    assert problem["row"] == "3"
+    assert "a quote opens this cell on line 3 and is never closed there" in problem["problem"]
+
+
 def test_a_quote_left_open_is_still_caught_naming_the_lines_it_swallowed(tmp_path):
     rows = sample_rows(5)
     text = as_text(rows).split("\r\n")
