@@ -214,6 +214,10 @@ def _merge(default: dict, override: dict, path: Path | str, prefix: str) -> dict
                              f"{'finite numbers' if isinstance(value, list) else 'a finite number'}")
         elif isinstance(value, (int, float)) and value < 0:
             raise RulesError(f"{_where(path)}: {dotted} = {value!r}: must not be negative")
+        elif (largest := _largest(dotted, value)) is not None:
+            unit = about_entries()[dotted].unit
+            raise RulesError(f"{_where(path)}: {dotted} = {_short(value)}: must be at most "
+                             f"{largest:,.0f}{' ' + unit if unit in _MOST_BY_UNIT else ''}")
         else:
             _check_choices(dotted, value, path)
             merged[key] = value
@@ -237,6 +241,29 @@ def _finite(value: Any) -> bool:
     if isinstance(value, list):
         return all(map(_finite, value))
     return not isinstance(value, float) or math.isfinite(value)
+
+
+# The most a number may be, by its unit: a longer horizon or more draws would ask for more
+# memory than any machine has (a lease of 10,000 years is months x sites of cash flows).
+_MOST_BY_UNIT = {"years": 99, "months": 600, "months by interconnection_status": 600,
+                 "draws": 100_000, "seconds": 86_400, "calendar years": 2200}
+_MOST = 1e15  # any other number: beyond it, arithmetic on floats loses whole units
+
+
+def _largest(dotted: str, value: Any) -> float | None:
+    """The most ``value`` at ``dotted`` may be, if it is more; else None."""
+    most = _MOST_BY_UNIT.get(about_entries()[dotted].unit, _MOST)
+    numbers = (value if isinstance(value, list) else list(value.values())
+               if isinstance(value, dict) else [value])
+    too_large = any(isinstance(n, (int, float)) and not isinstance(n, bool) and abs(n) > most
+                    for n in numbers)
+    return most if too_large else None
+
+
+def _short(value: Any) -> str:
+    """A value as a message quotes it: a 400-digit number by its size, not in full."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
 
 
 # A list rule whose unit reads "COLUMN values", or a table rule whose unit reads
