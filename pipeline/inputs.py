@@ -37,9 +37,12 @@ def output_dirs(inputs: list[Path], out: Path, nested: bool) -> dict[Path, Path]
     targets: dict[Path, Path] = {}
     for path in inputs:
         target = out / path.stem
-        clash = next((p for p, t in targets.items() if t == target), None)
+        # Sites.csv and sites.csv are one folder on a disk that ignores case (macOS, Windows)
+        clash = next((p for p, t in targets.items()
+                      if t.name.casefold() == target.name.casefold()), None)
         if clash is not None:
-            raise UsageError(f"{clash} and {path} would both write to {target}; rename one")
+            raise UsageError(f"{clash} and {path} would both write to {targets[clash]}; "
+                             "rename one")
         targets[path] = target
     return targets
 
