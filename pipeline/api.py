@@ -13,12 +13,13 @@ module, and ``sitefit --help``, stays fast.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import Exit, InputError, SitefitError, UsageError
+from pipeline.errors import Exit, InputError, SitefitError, UsageError, out_of_resources
 
 if TYPE_CHECKING:
     from pipeline.rules import Rules
@@ -110,6 +111,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     paths = [Path(p) for p in inputs]
     if not paths:
         raise UsageError("no input given: name a spreadsheet or a folder of them")
+    jobs = _usable(jobs)
     files = found.find_inputs(paths)
     nested = len(files) > 1 or any(p.is_dir() for p in paths)
     targets = found.output_dirs(files, Path(out), nested)
@@ -121,12 +123,25 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
                 path, target, in_force, pdfs=pdfs, jobs=jobs, progress=progress,
                 previous=Path(previous) if previous else earlier.get(path), baseline=baseline,
                 branding=brand, decimal=decimal)
-        except SitefitError as error:  # recorded; the next input still runs
+        except Exception as exc:  # noqa: BLE001 - the family's own, recorded; the next runs
+            error = exc if isinstance(exc, SitefitError) else out_of_resources(exc)
+            if error is None:
+                raise
             outcome = FileOutcome.failed(path, target, error)
         outcomes.append(outcome)
         if each is not None:
             each(outcome)
     return Evaluation(outcomes)
+
+
+def _usable(jobs: int) -> int:
+    """``jobs``, at most the cores this process may run on: more would add processes and
+    threads, never speed."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs, cores))
 
 
 def validate(path: str | Path, decimal: str | None = None) -> Validated:

@@ -51,13 +51,27 @@ def atomic_directory(target: Path, keep: Iterable[Path] = ()) -> Iterator[Path]:
         recover(target)
         staging = target.parent / f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         staging.mkdir()  # mode 0777 less the umask, as any folder the user makes
+        _LIVE[staging] = _lock_path(target)
         try:
             yield staging
             _refuse_unless_ours(target, keep)  # a file may have been added while we wrote
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        finally:
+            _LIVE.pop(staging, None)
         _swap(staging, target)
+
+
+_LIVE: dict[Path, Path] = {}  # the staging folder and lock of each run under way here
+
+
+def abandon() -> None:
+    """Remove the staging folder and the lock of every run under way, for a process about
+    to end at once (a second signal): the previous outputs stay as they were."""
+    for staging, lock in list(_LIVE.items()):
+        shutil.rmtree(staging, ignore_errors=True)
+        lock.unlink(missing_ok=True)
 
 
 def recover(target: Path) -> None:
@@ -176,7 +190,7 @@ def _discard(folder: Path) -> None:
 @contextmanager
 def _locked(target: Path) -> Iterator[None]:
     """Hold ``.NAME.lock`` beside ``target`` for the run; refuse if another run holds it."""
-    path = target.parent / f".{target.name}.lock"
+    path = _lock_path(target)
     while True:
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
@@ -198,6 +212,10 @@ def _locked(target: Path) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)
         os.close(handle)
+
+
+def _lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
 
 
 def _lock(handle: int) -> None:

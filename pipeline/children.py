@@ -15,8 +15,12 @@ def end_with_parent(parent: int) -> None:
     """Call first thing in a process that ``parent`` started: it exits when ``parent`` dies.
 
     Linux kills it at once (PR_SET_PDEATHSIG); everywhere a thread also watches the parent's
-    process id and ends the process within a second of the parent's end.
+    process id and ends the process within a second of the parent's end. The parent decides
+    when its helpers stop: SIGTERM ends one at once (not through the handler it inherited),
+    and Ctrl-C, sent to the whole terminal's group, is left to the parent.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux

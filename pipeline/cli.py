@@ -10,20 +10,70 @@ them all).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from pipeline import api
-from pipeline.errors import Exit, Interrupted, SitefitError, as_sitefit_error
+from pipeline import api, atomic
+from pipeline.errors import (Interrupted, SitefitError, StdoutFailed, Terminated,
+                             as_sitefit_error)
 
 
-def _terminated(signum, frame) -> None:
-    """SIGTERM unwinds like Ctrl-C, so a half-written output folder is removed at once."""
-    raise SystemExit(Exit.TERMINATED)
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it unwinds as Ctrl-C does."""
+
+
+def _on_signals(json_document: Callable[[SitefitError], None]) -> None:
+    """The first SIGINT or SIGTERM unwinds the run (its staging folder removed, the previous
+    output untouched); a second one, while it unwinds, ends the run at once: helper
+    processes killed, the message and the document printed, exit 130 or 143."""
+
+    def first(signum: int, frame) -> None:
+        signal.signal(signal.SIGINT, second)
+        signal.signal(signal.SIGTERM, second)
+        raise KeyboardInterrupt if signum == signal.SIGINT else _Stopped
+
+    def second(signum: int, frame) -> None:
+        for signum_ in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum_, signal.SIG_IGN)
+        for child in multiprocessing.active_children():
+            child.kill()
+        atomic.abandon()
+        error = _signalled(signum, "twice")
+        try:
+            say(str(error))
+            json_document(error)
+        finally:
+            os._exit(int(error.exit_code))
+
+    signal.signal(signal.SIGINT, first)
+    signal.signal(signal.SIGTERM, first)
+
+
+def _signalled(signum: int, how: str = "") -> SitefitError:
+    """The error a signal ends the run with (see errors.py)."""
+    kind, words = ((Interrupted, "interrupted") if signum == signal.SIGINT
+                   else (Terminated, "terminated"))
+    return kind(f"{words}{' ' + how if how else ''}; the previous output is untouched")
+
+
+def print_out(text: str) -> None:
+    """Print ``text`` on stdout; a closed or full stdout is the environment's failure (exit
+    3), said once, not a traceback nor the exit code of rejected rows."""
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        # nothing more can reach it: later prints and the flush at exit go nowhere quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise StdoutFailed(f"cannot print on standard output ({exc.strerror or exc}): it "
+                           "was closed or is full, so what sitefit prints there is lost") \
+            from None
 
 
 def _remember(key: str):
@@ -46,8 +96,9 @@ debug_option = click.option("--debug", is_flag=True, expose_value=False,
 
 
 def say(message: str) -> None:
-    """One line on stderr in the one style: ``sitefit: <input as given>: <what> (<where>)``."""
-    click.echo(f"sitefit: {message}", err=True)
+    """One line on stderr in the one style: ``sitefit: <input as given>: <what> (<where>)``;
+    line breaks in a message (a library's, quoted) become spaces."""
+    click.echo(f"sitefit: {' '.join(message.splitlines())}", err=True)
 
 
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -63,14 +114,16 @@ class Sitefit(click.Group):
     """The one place where errors become a message and an exit code (see errors.py)."""
 
     def invoke(self, ctx: click.Context):
-        signal.signal(signal.SIGTERM, _terminated)
+        _on_signals(lambda error: self._document(ctx, error))
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            # The output is already safe; a Ctrl-C still pending or pressed again must not
-            # turn the exit code a scheduler reads (130) into death by signal.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            self._fail(ctx, Interrupted("interrupted; the previous output is untouched"))
+        except KeyboardInterrupt as stop:
+            # The output is already safe; a signal still pending or sent again must not turn
+            # the exit code a scheduler reads (130, 143) into death by signal.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
+            self._fail(ctx, _signalled(signal.SIGTERM if isinstance(stop, _Stopped)
+                                       else signal.SIGINT))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
@@ -78,12 +131,21 @@ class Sitefit(click.Group):
                 raise
             self._fail(ctx, as_sitefit_error(exc))
 
-    @staticmethod
-    def _fail(ctx: click.Context, error: SitefitError) -> None:
+    @classmethod
+    def _fail(cls, ctx: click.Context, error: SitefitError) -> None:
         say(str(error))
-        if ctx.meta.get("sitefit.json"):
-            click.echo(json.dumps(api.run_document([], error.exit_code, error)))
+        try:
+            cls._document(ctx, error)
+        except StdoutFailed as lost:
+            say(str(lost))
+            error = lost if error.exit_code < lost.exit_code else error
         ctx.exit(int(error.exit_code))
+
+    @staticmethod
+    def _document(ctx: click.Context, error: SitefitError) -> None:
+        """With --json, the run's document for a run that ``error`` ended."""
+        if ctx.meta.get("sitefit.json"):
+            print_out(json.dumps(api.run_document([], error.exit_code, error)))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands with their whole first sentence, never cut off with '...'."""
@@ -135,7 +197,8 @@ def cli() -> None:
               show_default="the number of cores",
               help="Processes to use: PDF renderers, and with more than one, a second process "
                    "that writes the tables while sites are classified, and the plan's solves "
-                   "that many at a time (threads).")
+                   "that many at a time (threads). More than the cores, or than there are "
+                   "reports to render, adds none.")
 @click.option("--json", "as_json", is_flag=True, callback=_remember("sitefit.json"),
               envvar="SITEFIT_EVALUATE_JSON",
               help="Print one JSON document on stdout when the run ends: per input its "
@@ -165,8 +228,10 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
                        plan=plan_file, previous=previous, pdfs=not no_pdf, branding=branding,
                        jobs=jobs, progress=sys.stderr.isatty() and not quiet, decimal=decimal,
                        each=tell)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # the outputs are in place: nothing to stop
+        signal.signal(signum, signal.SIG_IGN)
     if as_json:
-        click.echo(json.dumps(api.run_document(run.outcomes, run.exit_code)))
+        print_out(json.dumps(api.run_document(run.outcomes, run.exit_code)))
     sys.exit(int(run.exit_code))
 
 
@@ -177,11 +242,10 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
 def validate_command(path: Path, decimal: str | None) -> None:
     """Check the spreadsheet at PATH against the input contract; write nothing."""
     checked = api.validate(path, decimal)
-    for problem in checked.problems:
-        click.echo(str(problem))
     conflicts = api.location_conflicts(checked) if len(checked.sites) else []
-    for conflict in conflicts:
-        click.echo(f"location conflict: {conflict}")
+    if lines := [*map(str, checked.problems),
+                 *(f"location conflict: {conflict}" for conflict in conflicts)]:
+        print_out("\n".join(lines))
     say(f"{path}: {checked.data_rows} data rows, {len(checked.sites)} valid, "
         f"{len(checked.rejected_rows)} rejected"
         + (f", {len(conflicts)} with location conflicts to check" if conflicts else ""))
@@ -197,7 +261,7 @@ def validate_command(path: Path, decimal: str | None) -> None:
 @debug_option
 def rules(rules: Path | None, form: str) -> None:
     """Print the thresholds in force, grouped by gate, with units and sources."""
-    click.echo(api.rules(rules, form), nl=False)
+    print_out(api.rules(rules, form).removesuffix("\n"))
 
 
 @cli.command()

@@ -102,13 +102,16 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     the file's own, as its numbers show.
     """
     clock = _Clock()
-    if previous is None and (out_dir / "results.csv").is_file():
+    given = previous is not None
+    if not given and (out_dir / "results.csv").is_file():
         previous = out_dir
     try:
         before = compare.read_results(previous) if previous is not None else None
     except (OSError, ValueError, KeyError) as exc:
-        raise UsageError(f"--previous {previous}: cannot be read as sitefit results ({exc})") \
-            from exc
+        what = (f"--previous {previous}" if given else
+                f"{out_dir / 'results.csv'} (the previous run's results, compared by default)")
+        raise UsageError(f"{what}: cannot be read as sitefit results ({exc}); give --previous "
+                         "an earlier output folder, or another --out") from exc
     try:
         table = load(path)
     except OSError as exc:
@@ -218,6 +221,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
         make = partial(_Tables, staging, columns, detail_columns, facts, names)
         tables: Writer[_Tables] = (Background(make) if jobs > 1 and Background.available()
                                    else InProcess(make))
+        reports = None
         try:
             reports = _pdf_writer(staging, out_dir, run, jobs, progress,
                                   names) if pdfs else None
@@ -302,6 +306,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                                     + "; ".join(left_out) + " (all in results.csv)")
         except BaseException:
             tables.abort()
+            if reports:
+                reports.pdf.abort()
             raise
         write_manifest(staging / "manifest.json", checked, rules, totals, outcome,
                        previous=run.previous if run.before is not None else None,

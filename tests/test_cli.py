@@ -234,7 +234,7 @@ def _good(tmp_path):
     (lambda d: [_good(d), "--set", "power.training.nope=1"], 2, "unknown key"),
     (lambda d: [_good(d), "--jobs", "0"], 2, "Invalid value for '--jobs'"),
     (lambda d: [_good(d), "--out", (d / "a-file").write_text("") or d / "a-file" / "out"], 2,
-     "cannot write the outputs to"),
+     "a-file is a file, not a folder; give --out a folder"),
 ])
 def test_the_exit_code_says_what_a_scheduler_should_do(tmp_path, args, code, message):
     arguments = args(tmp_path)

@@ -77,11 +77,13 @@ def test_missing_pdf_library_says_what_to_install(tmp_path, monkeypatch):
     assert snapshot(out) == before and staging_left(tmp_path) == []
 
 
-def test_output_under_a_file_exits_2(tmp_path):
-    (tmp_path / "blocker").write_text("a file, not a folder")
-    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "blocker" / "out", "--no-pdf")
-    assert result.exit_code == 2 and "Traceback" not in result.stderr
-    assert "cannot write the outputs to" in result.stderr
+def test_output_under_a_file_exits_2_naming_out_and_the_file(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    result = invoke("evaluate", SAMPLE, "--out", blocker / "out", "--no-pdf")
+    assert result.exit_code == 2
+    assert result.stderr == (f"sitefit: --out {blocker / 'out'}: {blocker} is a file, not a "
+                             "folder; give --out a folder (new, or one sitefit wrote)\n")
 
 
 @pytest.mark.parametrize("code, message", [

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import traceback
 from typing import Any, Callable, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
@@ -102,11 +101,9 @@ class Background(Generic[W]):
 
 def _serve(make: Callable[[], Any], conn, parent_end, parent: int) -> None:
     """The child: make the writer, then run each call sent until the last one."""
-    end_with_parent(parent)
     parent_end.close()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent decides when we stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        end_with_parent(parent)
         writer = make()
         while True:
             method, args, kwargs, last = conn.recv()

@@ -557,7 +557,7 @@ class PdfWriter:
                  progress: bool = False):
         self._staging, self._previous = staging, previous
         self._recorded = _recorded(previous)
-        self._date, self._jobs = date, jobs
+        self._date, self._jobs = date, min(jobs, total)
         self._templates = templates_hash()
         self._report = _progress(total) if progress else (lambda: None)
         self._pool: ProcessPoolExecutor | None = None
@@ -601,6 +601,18 @@ class PdfWriter:
         for future in done:
             future.result()
             self._report()
+
+    def abort(self) -> None:
+        """Stop at once: pages waiting are dropped, and the renderers killed."""
+        if self._pool is None:
+            return
+        terminate = getattr(self._pool, "terminate_workers", None)  # Python 3.14 on
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list(self._pool._processes.values()):
+                process.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> dict[str, Any]:
         """Wait for every page; return how many were rendered and reused, their keys, and
