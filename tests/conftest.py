@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,30 @@ from pipeline.rules import default_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "input" / "sites.xlsx"  # the 40-site sample portfolio
+SMALL_ROWS = (2, 8, 14, 17)  # the sample's rows the ``small`` fixture keeps
+
+QUICK_AIM_SECONDS = 60  # the quick set's aim on two cores (BENCHMARKS.md)
+
+
+def pytest_sessionstart(session) -> None:
+    session.config.stash[_STARTED] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The quick set's guard, in the output of the run that would slow it: its duration
+    against its aim (the slowest ten follow, from ``--durations=10`` in the Makefile)."""
+    if config.option.markexpr != "not slow" or hasattr(config, "workerinput"):
+        return
+    seconds = time.monotonic() - config.stash[_STARTED]
+    ran = terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+    tests = len({report.nodeid for report in ran})
+    verdict = "within" if seconds <= QUICK_AIM_SECONDS else "OVER"
+    terminalreporter.write_line(f"quick set: {tests} tests in {seconds:.1f} s, {verdict} its "
+                                f"aim of {QUICK_AIM_SECONDS} s")
+
+
+_STARTED = pytest.StashKey[float]()
+
 
 # A site that passes every gate for both workloads: vary one thing at a time from here.
 GOOD_SITE = {
@@ -69,6 +94,22 @@ def write_csv(path: Path, rows: list[list], **options) -> Path:
 def invoke(*args, **options):
     """Run ``sitefit ARGS`` in-process; ``options`` go to CliRunner.invoke (env=, input=)."""
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **options)
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory) -> Path:
+    """Four sites of the sample, a Training, a Neither, an Inference and a Hybrid (WTX-01,
+    PY-01, KZ-03, NY-01), as ``sites.xlsx``: for tests of the run's plumbing (folders,
+    signals, streams), where forty sites add only time. Read it only."""
+    from openpyxl import load_workbook
+    book = load_workbook(SAMPLE)
+    sheet = book["Sites"]
+    for row in range(sheet.max_row, 1, -1):  # the header, then rows 2, 8, 14 and 17
+        if row not in SMALL_ROWS:
+            sheet.delete_rows(row)
+    path = tmp_path_factory.mktemp("small") / "sites.xlsx"
+    book.save(path)
+    return path
 
 
 @pytest.fixture(scope="session")

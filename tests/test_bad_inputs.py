@@ -362,7 +362,7 @@ CASES = [
     # ---- a sheet's extent: the reader allocates every cell up to the farthest one
     Case("a stray cell at XFD1048576", stray_cell("XFD1048576"), 2,
          ["in.xlsx, sheet Sites: refused: cell XFD1048576 lies far outside the data",
-          "1,048,576 rows by 16,384 columns"], own_process=True),
+          "1,048,576 rows by 16,384 columns"], own_process=True, slow=True),
     Case("a stray cell in a sheet with no cell references",
          sheet_xml(lambda xml: with_last_row(b"<row/>" * 1_048_572 + b"<row>" + b"<c/>" * 16_383
                                              + b"<c><v>1</v></c></row>")(
@@ -390,7 +390,7 @@ CASES = [
         b'"16383"/><table:table-cell office:value-type="float" office:value="1"/>'
         b"</table:table-row>"), 2,
          ["in.ods, sheet Sites: refused: cell XFD1048576 lies far outside the data"],
-         own_process=True),
+         own_process=True, slow=True),
     Case("an .ods whose rows repeat into millions of cells", ods_with(
         b'<table:table-row table:number-rows-repeated="1048572"><table:table-cell '
         b'table:number-columns-repeated="10" office:value-type="string"><text:p>x</text:p>'

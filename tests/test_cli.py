@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,10 +24,8 @@ from pipeline.rules import RulesError
 from pipeline.writers.background import WriterDied
 from pipeline.writers.pdf import PdfUnavailable
 
-def test_sample_portfolio_evaluates_cleanly(tmp_path):
-    result = invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
-    assert result.exit_code == 0, result.stderr
-    assert "40 sites evaluated" in result.stderr
+def test_sample_portfolio_evaluates_cleanly(sample_tables):
+    tmp_path = sample_tables  # ``sitefit evaluate input/sites.xlsx --no-pdf``, run once
     rows = read_csv(tmp_path / "results.csv")
     assert {r["bucket"] for r in rows} == {"Training", "Inference", "Hybrid", "Neither"}
     statuses = {r[f"{w}_{g}"] for r in rows for w in ("training", "inference")
@@ -39,9 +38,8 @@ def test_sample_portfolio_evaluates_cleanly(tmp_path):
     assert read_csv(tmp_path / "rejected.csv") == []
 
 
-def test_results_csv_has_the_agreed_columns(tmp_path):
-    invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
-    columns = read_csv(tmp_path / "results.csv")[0].keys()
+def test_results_csv_has_the_agreed_columns(sample_tables):
+    columns = read_csv(sample_tables / "results.csv")[0].keys()
     agreed = ["site_id", "site_name", "bucket", "readiness", "training_verdict",
               "inference_verdict", "training_score", "inference_score"] + [
         f"{w}_{g}" for w in ("training", "inference")
@@ -49,8 +47,8 @@ def test_results_csv_has_the_agreed_columns(tmp_path):
     assert set(agreed) <= set(columns)
 
 
-def test_scorecard_workbook_reads_back(tmp_path):
-    invoke("evaluate", SAMPLE, "--out", tmp_path, "--no-pdf")
+def test_scorecard_workbook_reads_back(sample_tables):
+    tmp_path = sample_tables
     book = load_workbook(tmp_path / "scorecard.xlsx", data_only=True)
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
                                "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
@@ -142,10 +140,10 @@ def test_text_never_becomes_a_formula(tmp_path):
     assert [r["site_name"] for r in results] == ["'" + h for h in hostile]
 
 
-def test_rules_override_changes_the_outcome_and_is_recorded(tmp_path):
+def test_rules_override_changes_the_outcome_and_is_recorded(tmp_path, sample_tables):
     rules = tmp_path / "strict.toml"
     rules.write_text("[power.training]\npass_min_capacity_mw = 50.0\n")
-    invoke("evaluate", SAMPLE, "--out", tmp_path / "default", "--no-pdf")
+    shutil.copytree(sample_tables, tmp_path / "default")
     result = invoke("evaluate", SAMPLE, "--out", tmp_path / "strict", "--rules", rules,
                     "--no-pdf")
     assert result.exit_code == 0
@@ -190,16 +188,16 @@ def test_validate_reports_problems_and_writes_nothing(tmp_path):
     assert invoke("validate", SAMPLE).exit_code == 0
 
 
-def test_a_failed_run_keeps_the_previous_output(tmp_path, monkeypatch):
+def test_a_failed_run_keeps_the_previous_output(tmp_path, monkeypatch, small):
     out = tmp_path / "out"
-    invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    invoke("evaluate", small, "--out", out, "--no-pdf")
     before = (out / "results.csv").read_bytes()
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("pipeline.run.ScorecardWriter", broken)
-    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    result = invoke("evaluate", small, "--out", out, "--no-pdf")
     assert result.exit_code == 2 and "internal error: RuntimeError: disk on fire" in result.stderr
     assert (out / "results.csv").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -58,10 +58,10 @@ def refused(result, *words: str) -> None:
 # -- item 1: the output folder -------------------------------------------------------------
 
 
-def test_an_out_holding_the_input_is_refused_and_left_as_it_was(tmp_path):
+def test_an_out_holding_the_input_is_refused_and_left_as_it_was(tmp_path, small):
     docs = tmp_path / "docs"
     (docs / "images").mkdir(parents=True)
-    shutil.copy(SAMPLE, docs / "sites.xlsx")
+    shutil.copy(small, docs / "sites.xlsx")
     (docs / "notes.md").write_text("mine")
     (docs / "images" / "map.png").write_bytes(b"\x89PNG")
     before = snapshot(docs)
@@ -71,13 +71,13 @@ def test_an_out_holding_the_input_is_refused_and_left_as_it_was(tmp_path):
     assert hidden(tmp_path) == []
 
 
-def test_an_out_holding_files_sitefit_did_not_write_is_refused(tmp_path):
+def test_an_out_holding_files_sitefit_did_not_write_is_refused(tmp_path, small):
     home = tmp_path / "home"
     (home / "projects").mkdir(parents=True)
     (home / ".bashrc").write_text("export X=1")
     (home / "projects" / "plan.txt").write_text("plan")
     before = snapshot(home)
-    result = invoke("evaluate", SAMPLE, "--out", home, "--no-pdf")
+    result = invoke("evaluate", small, "--out", home, "--no-pdf")
     refused(result, f"--out {home} holds files sitefit did not write (.bashrc, projects)")
     assert snapshot(home) == before
     assert hidden(tmp_path) == []
@@ -94,30 +94,30 @@ def test_a_file_added_to_an_earlier_output_is_never_removed(sample_tables_copy, 
     assert snapshot(out) == before
 
 
-def test_an_earlier_output_and_an_empty_folder_are_replaced(tmp_path):
+def test_an_earlier_output_and_an_empty_folder_are_replaced(tmp_path, small):
     out = tmp_path / "out"
     out.mkdir()
-    assert invoke("evaluate", SAMPLE, "--out", out, "--no-pdf").exit_code == 0
+    assert invoke("evaluate", small, "--out", out, "--no-pdf").exit_code == 0
     (out / "scorecard.xlsx").unlink()  # a listed output gone missing is no obstacle
-    assert invoke("evaluate", SAMPLE, "--out", out, "--no-pdf").exit_code == 0
+    assert invoke("evaluate", small, "--out", out, "--no-pdf").exit_code == 0
     assert (out / "scorecard.xlsx").is_file()
     assert hidden(tmp_path) == []
 
 
-def test_a_manifest_cannot_make_sitefit_remove_files_outside_its_folder(tmp_path):
+def test_a_manifest_cannot_make_sitefit_remove_files_outside_its_folder(tmp_path, small):
     out, victim = tmp_path / "out", tmp_path / "victim.txt"
     out.mkdir()
     victim.write_text("not sitefit's")
     (out / "manifest.json").write_text(json.dumps(
         {"tool": "sitefit", "outputs": ["manifest.json", "../victim.txt", str(victim)],
          "pdfs": {"keys": {"reports/../../victim.txt": "x"}}}))
-    assert invoke("evaluate", SAMPLE, "--out", out, "--no-pdf").exit_code == 0
+    assert invoke("evaluate", small, "--out", out, "--no-pdf").exit_code == 0
     assert victim.read_text() == "not sitefit's"
 
 
-def test_a_reports_link_to_another_folder_is_refused(tmp_path):
+def test_a_reports_link_to_another_folder_is_refused(tmp_path, small):
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--no-pdf").exit_code == 0
+    assert invoke("evaluate", small, "--out", out, "--no-pdf").exit_code == 0
     elsewhere.mkdir()
     (elsewhere / "a.pdf").write_text("mine")
     manifest = json.loads((out / "manifest.json").read_text())
@@ -125,27 +125,27 @@ def test_a_reports_link_to_another_folder_is_refused(tmp_path):
     manifest["pdfs"] = {"keys": {"reports/a.pdf": "x"}}
     (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "reports").symlink_to(elsewhere)
-    refused(invoke("evaluate", SAMPLE, "--out", out, "--no-pdf"), "reports")
+    refused(invoke("evaluate", small, "--out", out, "--no-pdf"), "reports")
     assert (elsewhere / "a.pdf").read_text() == "mine"
 
 
-def test_out_dot_is_refused_and_leaves_nothing_behind(tmp_path, monkeypatch):
+def test_out_dot_is_refused_and_leaves_nothing_behind(tmp_path, monkeypatch, small):
     here = tmp_path / "here"
     (here / "reports").mkdir(parents=True)
     monkeypatch.chdir(here)
-    refused(invoke("evaluate", SAMPLE, "--out", ".", "--no-pdf"),
+    refused(invoke("evaluate", small, "--out", ".", "--no-pdf"),
             "--out . is or holds the folder you are working in")
     monkeypatch.chdir(here / "reports")
-    refused(invoke("evaluate", SAMPLE, "--out", "..", "--no-pdf"), "working in")
+    refused(invoke("evaluate", small, "--out", "..", "--no-pdf"), "working in")
     assert snapshot(tmp_path) == {"here": b"<dir>", "here/reports": b"<dir>"}
 
 
-def test_a_symlinked_out_keeps_its_link_and_leaves_nothing_beside_it(tmp_path):
+def test_a_symlinked_out_keeps_its_link_and_leaves_nothing_beside_it(tmp_path, small):
     real, link = tmp_path / "real", tmp_path / "link"
     real.mkdir()
     link.symlink_to(real)
     for _ in range(2):
-        assert invoke("evaluate", SAMPLE, "--out", link, "--no-pdf").exit_code == 0
+        assert invoke("evaluate", small, "--out", link, "--no-pdf").exit_code == 0
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert (real / "results.csv").is_file()
     assert hidden(tmp_path) == []
@@ -368,6 +368,7 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists processes in /proc")
+@pytest.mark.slow  # a run killed on purpose
 def test_the_writer_and_renderers_end_when_the_run_is_killed(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.Popen([sys.executable, "-m", "pipeline", "evaluate", str(SAMPLE), "--out",

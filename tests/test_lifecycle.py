@@ -127,7 +127,7 @@ def test_jobs_far_beyond_the_work_start_no_more_processes_than_cores(tmp_path):
     (BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable"), "process"),
     (RuntimeError("can't start new thread"), "thread")])
 def test_a_process_or_thread_the_machine_refuses_exits_3_in_one_line(tmp_path, monkeypatch,
-                                                                     refusal, what):
+                                                                     refusal, what, small):
     """The machine's refusal is raised where it would be (fork or thread start); what is
     tested is how the run ends."""
     def refuse(*args, **kwargs):
@@ -136,7 +136,7 @@ def test_a_process_or_thread_the_machine_refuses_exits_3_in_one_line(tmp_path, m
     target = ("multiprocessing.process.BaseProcess.start" if what == "process"
               else "threading.Thread.start")
     monkeypatch.setattr(target, refuse)
-    result = invoke("evaluate", SAMPLE, "--out", tmp_path / "out", "--jobs", "2", "--json")
+    result = invoke("evaluate", small, "--out", tmp_path / "out", "--jobs", "2", "--json")
     assert result.exit_code == Exit.ENVIRONMENT, result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"sitefit: cannot start another {what}")
@@ -145,8 +145,8 @@ def test_a_process_or_thread_the_machine_refuses_exits_3_in_one_line(tmp_path, m
     assert not (tmp_path / "out").exists()
 
 
-def test_a_closed_stdout_is_an_output_failure_not_rejected_rows(tmp_path):
-    with subprocess.Popen([*SITEFIT, "evaluate", str(SAMPLE), "--out", str(tmp_path / "out"),
+def test_a_closed_stdout_is_an_output_failure_not_rejected_rows(tmp_path, small):
+    with subprocess.Popen([*SITEFIT, "evaluate", str(small), "--out", str(tmp_path / "out"),
                            "--no-pdf", "--json"], cwd=ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as run:
         run.stdout.close()  # as `| head -c 0` does
@@ -158,11 +158,13 @@ def test_a_closed_stdout_is_an_output_failure_not_rejected_rows(tmp_path):
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
 
 
-@pytest.mark.parametrize("command", [["evaluate", str(SAMPLE), "--no-pdf", "--json"],
-                                     ["rules"]])
-def test_a_full_stdout_is_an_output_failure(tmp_path, command):
-    if command[0] == "evaluate":
-        command += ["--out", str(tmp_path / "out")]
+@pytest.mark.parametrize("command", [  # the closed stdout covers evaluate's path quickly
+    pytest.param("evaluate", marks=pytest.mark.slow), "rules"])
+def test_a_full_stdout_is_an_output_failure(tmp_path, command, small):
+    if command == "evaluate":
+        command = ["evaluate", str(small), "--no-pdf", "--json", "--out", str(tmp_path / "out")]
+    else:
+        command = [command]
     with open("/dev/full", "w") as full:
         run = subprocess.run([*SITEFIT, *command], cwd=ROOT, stdout=full,
                              stderr=subprocess.PIPE, text=True)

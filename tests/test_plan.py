@@ -48,14 +48,17 @@ def settings(*changes: str):
 
 def brute_force(table: pd.DataFrame, limits: dict[str, list[float | None]]) -> float:
     """The best total NPV over every assignment: each site not converted or one option."""
-    groups = [[None, *g.index] for _, g in table.groupby("site_id")]
-    best = 0.0
     stems = {"capex": "capex_musd", "equity": "equity_musd", "mw": "mw"}
+    checks = [(table[f"{stems[kind]}_y{k}"].tolist(), cap + 1e-9)
+              for kind, caps in limits.items() for k, cap in enumerate(caps) if cap is not None]
+    npv = table["npv_musd"].tolist()
+    positions = {index: n for n, index in enumerate(table.index)}
+    groups = [[None, *(positions[i] for i in g.index)] for _, g in table.groupby("site_id")]
+    best = 0.0
     for pick in itertools.product(*groups):
-        chosen = table.loc[[i for i in pick if i is not None]]
-        if all(cap is None or chosen[f"{stems[kind]}_y{k}"].sum() <= cap + 1e-9
-               for kind, caps in limits.items() for k, cap in enumerate(caps)):
-            best = max(best, float(chosen["npv_musd"].sum()))
+        chosen = [i for i in pick if i is not None]
+        if all(sum(column[i] for i in chosen) <= cap for column, cap in checks):
+            best = max(best, sum(npv[i] for i in chosen))
     return best
 
 
@@ -192,6 +195,7 @@ def test_the_frontier_chart_rings_the_plan_where_its_capex_and_npv_put_it():
     assert spent == 10.0 and plan.npv_musd == 12.0 and "this plan" in svg
 
 
+@pytest.mark.slow  # the brute-force tests show optimality quickly, on small portfolios
 def test_the_sample_plans_optimally_within_a_capex_limit_a_year(rules):
     from conftest import sample_results
     from pipeline.economics import evaluate
@@ -356,13 +360,15 @@ def test_more_budget_never_lowers_the_plan_and_every_limit_holds(sites, budget, 
         assert tight.sites[f"capex_musd_{year}"].sum() <= budget + 0.01
 
 
-def test_a_plan_setting_is_no_what_if(tmp_path):
+def test_a_plan_setting_is_no_what_if(tmp_path, small):
     out = tmp_path / "out"
-    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf",
-                    "--set", "plan.capex_musd_per_year=[900, 900, 900]")
+    result = invoke("evaluate", small, "--out", out, "--no-pdf",
+                    "--set", "plan.capex_musd_per_year=[300, 300, 300]")
     assert result.exit_code == 0, result.stderr
     assert not (out / "whatif.csv").exists()
-    _check_limits(read_csv(out / "plan.csv"), {"capex_musd": [900, 900, 900]})
+    rows = read_csv(out / "plan.csv")
+    _check_limits(rows, {"capex_musd": [300, 300, 300]})
+    assert any(r["reason"].startswith("budget") for r in rows)  # the limit binds
 
 
 @pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture

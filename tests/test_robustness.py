@@ -65,22 +65,22 @@ def test_same_input_same_outputs(tmp_path):
     assert ma == mb
 
 
-def test_missing_pdf_library_says_what_to_install(tmp_path, monkeypatch):
+def test_missing_pdf_library_says_what_to_install(tmp_path, monkeypatch, small):
     out = tmp_path / "out"
-    assert invoke("evaluate", SAMPLE, "--out", out, "--no-pdf").exit_code == 0
+    assert invoke("evaluate", small, "--out", out, "--no-pdf").exit_code == 0
     before = snapshot(out)
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint now fails
-    result = invoke("evaluate", SAMPLE, "--out", out)
+    result = invoke("evaluate", small, "--out", out)
     assert result.exit_code == 3  # the machine lacks a library: not the input's fault
     assert "PDF reports need WeasyPrint and its system libraries" in result.stderr
     assert "apt-get install" in result.stderr and "--no-pdf" in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
 
 
-def test_output_under_a_file_exits_2_naming_out_and_the_file(tmp_path):
+def test_output_under_a_file_exits_2_naming_out_and_the_file(tmp_path, small):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
-    result = invoke("evaluate", SAMPLE, "--out", blocker / "out", "--no-pdf")
+    result = invoke("evaluate", small, "--out", blocker / "out", "--no-pdf")
     assert result.exit_code == 2
     assert result.stderr == (f"sitefit: --out {blocker / 'out'}: {blocker} is a file, not a "
                              "folder; give --out a folder (new, or one sitefit wrote)\n")
@@ -91,31 +91,31 @@ def test_output_under_a_file_exits_2_naming_out_and_the_file(tmp_path):
     (errno.EACCES, "choose another --out or fix the folder's permissions"),
 ])
 def test_write_failures_exit_3_and_keep_the_previous_output(tmp_path, monkeypatch, code,
-                                                            message):
+                                                            message, small):
     out = tmp_path / "out"
-    invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    invoke("evaluate", small, "--out", out, "--no-pdf")
     before = snapshot(out)
 
     def failing(frame, path):
         raise OSError(code, os.strerror(code), str(path))
 
     monkeypatch.setattr("pipeline.run.write_csv", failing)
-    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    result = invoke("evaluate", small, "--out", out, "--no-pdf")
     assert result.exit_code == 3 and message in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_failure_while_writing_the_workbook_exits_3(tmp_path, monkeypatch, jobs):
+def test_a_failure_while_writing_the_workbook_exits_3(tmp_path, monkeypatch, jobs, small):
     out = tmp_path / "out"
-    invoke("evaluate", SAMPLE, "--out", out, "--no-pdf")
+    invoke("evaluate", small, "--out", out, "--no-pdf")
     before = snapshot(out)
 
     def failing(self, frame):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "scorecard.xlsx")
 
     monkeypatch.setattr("pipeline.writers.excel.ScorecardWriter.add_sites", failing)
-    result = invoke("evaluate", SAMPLE, "--out", out, "--no-pdf", "--jobs", jobs)
+    result = invoke("evaluate", small, "--out", out, "--no-pdf", "--jobs", jobs)
     assert result.exit_code == 3
     assert "no space left on the device while writing scorecard.xlsx" in result.stderr
     assert snapshot(out) == before and staging_left(tmp_path) == []
