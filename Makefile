@@ -50,13 +50,18 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
 	  --quiet -o $(LOCK)
 
-# WeasyPrint needs Pango; libharfbuzz-subset0 makes its font subsetting ~4x faster. Installed
-# with apt-get where we may (root on Debian/Ubuntu), otherwise named in a note.
+# WeasyPrint needs Pango; libharfbuzz-subset0 makes its font subsetting ~4x faster; the
+# tests recalculate the workbook in LibreOffice Calc (soffice). Installed with apt-get where
+# we may (root on Debian/Ubuntu), otherwise named in a note.
 SYSTEM_LIBS := libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
                libharfbuzz-subset.so.0:libharfbuzz-subset0
+SYSTEM_COMMANDS := soffice:libreoffice-calc-nogui
 system-libs:
 	@missing=""; for pair in $(SYSTEM_LIBS); do \
 	  ldconfig -p 2>/dev/null | grep -q "$${pair%%:*}" || missing="$$missing $${pair##*:}"; \
+	done; \
+	for pair in $(SYSTEM_COMMANDS); do \
+	  command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair##*:}"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -64,7 +69,7 @@ system-libs:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
 	    >/dev/null) || echo "warning: could not install$$missing; PDFs may be slow or unavailable"; \
 	else \
-	  echo "note: PDF reports want these system packages:$$missing (apt-get install$$missing)"; \
+	  echo "note: PDF reports and the tests want these system packages:$$missing (apt-get install$$missing)"; \
 	fi
 
 # Rebuild input/sites.xlsx from scripts/make_sample.py.

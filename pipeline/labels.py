@@ -78,7 +78,8 @@ NAMED = {
     "econ_value_created_musd": "Value created at stabilization (M USD)",
     "econ_phases": "Phases",
     "cash_series": "Cash flow",
-    "assumption_value": "Value",
+    "assumption": "Rules key", "means": "What it is", "low": "Low", "base": "Base",
+    "high": "High", "value": "Value", "unit": "Unit", "source": "Source", "as_of": "As of",
     # the conversion plan
     "it_mw": "Critical IT (MW)", "mw": "Critical IT (MW)",
     "capex_musd_per_year": "Capex available each start year (M USD/yr)",
@@ -126,6 +127,20 @@ def unit(name: str) -> str:
     if year := YEAR_COLUMN.fullmatch(name):
         return BARE_UNITS.get(year[1]) or unit(year[1])
     return next((shown for suffix, shown in UNIT_SUFFIXES if name.endswith(suffix)), "")
+
+
+# Summed units whose sum still means nothing for some columns: a ratio per MW, a
+# percentile of one site (the sum of P10s is not the portfolio's P10).
+_NOT_ADDED = re.compile(r"_per_|_p\d\d(_|$)")
+
+
+def adds_up(name: str) -> bool:
+    """Whether a column's total over rows of distinct sites means something: capacity and
+    money do, ratios and percentiles do not."""
+    return unit(name) in SUMMED_UNITS and not _NOT_ADDED.search(str(name))
+
+
+SUMMED_UNITS = {"MW", "M USD", "M USD/yr"}
 
 
 def meaning(name: str) -> str:

@@ -257,10 +257,10 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                     clock.lap("pdf")
             # the writer makes its tables and lays out these sheets while the plan is made
             tables.call(_Tables.end_sites)
-            ranked = tabulate.economics_frame(money_rows, rules)
+            ranked = tabulate.economics_frame(money_rows)
             tables.call(_Tables.add_table, "Economics", ranked)
-            tables.call(_Tables.add_table, "Cash flows",
-                        tabulate.cash_flows_frame(cash_rows, rules))
+            tables.call(_Tables.add_table, "Cash flows", tabulate.cash_flows_frame(cash_rows))
+            tables.call(_Tables.add_table, "Assumptions", tabulate.assumptions_frame(rules))
             changes = tracker.finish_changes()
             run.whatif = whatif.finish() if whatif else None
             run.changes = tracker.changes
@@ -290,7 +290,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 # only a run with changes gets the section: an unchanged re-run renders nothing
                 reports.pdf.add([pdf.portfolio_page(totals, reports.info, outcome.rejected,
                                                     run.changes or None,
-                                                    ranked[ranked["site_id"].notna()].head(10),
+                                                    ranked.head(10),
                                                     portfolio.summary(), run.plan,
                                                     run.plan_changes)])
                 outcome.pdfs = reports.pdf.close()

@@ -16,7 +16,7 @@ from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Bucket, Readiness, Verdict
 from pipeline.economics import COLUMNS as ECONOMICS_COLUMNS
 from pipeline.enrich import ENRICHED_COLUMNS
-from pipeline.rules import Rules
+from pipeline.rules import Rules, as_cell, default_rules
 from pipeline.validate import Problem
 
 IDENTITY = ("site_id", "site_name", "operator", "country", "region")
@@ -151,33 +151,45 @@ def _ranked(parts: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame
     return frame
 
 
-def _beside_assumptions(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """``frame`` with the [economics] assumptions listed in two columns on its right."""
-    assumptions = [(k, v) for k, v in rules.cells().items() if k.startswith("economics.")]
-    size = max(len(frame), len(assumptions))
-    frame = frame.reindex(range(size))
-    frame["assumption"] = [a for a, _ in assumptions] + [None] * (size - len(assumptions))
-    frame["assumption_value"] = [v for _, v in assumptions] + [None] * (size - len(assumptions))
-    return frame.astype({"rank": "Int64"}) if len(frame) else frame
+ASSUMPTION_COLUMNS = ("assumption", "means", "low", "base", "high", "value", "unit", "source",
+                      "as_of")
 
 
-def economics_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
+def assumptions_frame(rules: Rules) -> pd.DataFrame:
+    """The Assumptions sheet: each [economics] rule in force, a row each, with its meaning,
+    its low, base and high (or its one value), unit, and source and as-of date (or the file
+    that set it)."""
+    defaults = default_rules().flat()
+    rows = []
+    for key, value in rules.flat().items():
+        if not key.startswith("economics."):
+            continue
+        about = rules.about(key)
+        ranged = isinstance(value, list) and len(value) == 3 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        given = value == defaults[key]
+        rows.append((key, about.means, *(value if ranged else (None, None, None)),
+                     None if ranged else as_cell(value), about.unit,
+                     about.source if given else f"set by {rules.source}",
+                     about.as_of if given else None))
+    return pd.DataFrame(rows, columns=list(ASSUMPTION_COLUMNS))
+
+
+def economics_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The Economics sheet from every chunk's economics rows: sites ranked by NPV (IRR
-    beside it), the assumptions listed beside them."""
-    return _beside_assumptions(_ranked(parts, ECONOMICS_SITE_COLUMNS), rules)
+    beside it); the assumptions are a sheet of their own (``assumptions_frame``)."""
+    return _ranked(parts, ECONOMICS_SITE_COLUMNS)
 
 
-def cash_flows_frame(parts: list[pd.DataFrame], rules: Rules) -> pd.DataFrame:
+def cash_flows_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The Cash flows sheet: each site's rows (``economics.Chunk.cash_flows``), sites ranked
-    by NPV, a column a year from the decision (M USD; a year past a site's lease is 0), the
-    assumptions beside them."""
+    by NPV, a column a year from the decision (M USD; a year past a site's lease is 0)."""
     frame = _ranked(parts, (*CASH_FLOW_COLUMNS, "cash_series"))
     frame["rank"] = pd.factorize(frame["site_id"])[0] + 1  # a site's rows share its rank
     years = [c for c in frame.columns if c.startswith("year_")]
     years.sort(key=lambda c: int(c.split("_")[1]))
     frame[years] = frame[years].fillna(0.0)
-    return _beside_assumptions(frame[["rank", *CASH_FLOW_COLUMNS, "cash_series", *years]],
-                               rules)
+    return frame[["rank", *CASH_FLOW_COLUMNS, "cash_series", *years]]
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -693,9 +693,13 @@ def test_economics_in_the_outputs(tmp_path):
     npvs = [at(r, "econ_npv_musd") for r in ranked]
     assert npvs == sorted(npvs, reverse=True)  # ranked by NPV
     assert len(npvs) == sum(r["bucket"] != "Neither" for r in rows.values())
-    assumptions = {at(r, "assumption"): at(r, "assumption_value")
-                   for r in table[1:] if at(r, "assumption")}
-    assert assumptions["economics.lease_usd_per_kw_month"] == "120.0, 150.0, 185.0"
+    # nothing but sites and their total: the assumptions have a sheet of their own
+    assert ranked == table[1:-1] and table[-1][0] == "Total"
+    sheet = list(book["Assumptions"].values)
+    named = {row[0]: dict(zip(sheet[0], row)) for row in sheet[1:]}
+    lease = named["economics.lease_usd_per_kw_month"]
+    assert (lease["Low"], lease["Base"], lease["High"]) == (120, 150, 185)
+    assert lease["Unit"] == "USD per kW of critical IT a month" and lease["Source"]
     cash = list(book["Cash flows"].values)
     head = list(cash[0])
     assert head[:9] == [label(c) for c in ("rank", "site_id", "site_name", "econ_workload",
@@ -706,7 +710,7 @@ def test_economics_in_the_outputs(tmp_path):
     years = [first[i] for i, name in enumerate(head) if name in year_labels]
     assert years[0] < 0 and max(years) > 0
     assert first[head.index(label("site_id"))] == at(ranked[0], "site_id")
-    assert label("assumption") in head
+    assert label("assumption") not in head  # on the Assumptions sheet
 
     def text(path):
         words = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())

@@ -165,7 +165,7 @@ def test_chunked_writing_matches_one_pass(tmp_path, monkeypatch):
     book = load_workbook(chunks / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Gate detail 2",
                                "Economics", "Cash flows", "Cash flows 2", "Cash flows 3",
-                               "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
+                               "Assumptions", "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
                                "Rules 2", "Rules 3", "Columns", "Columns 2", "Columns 3",
                                "Columns 4", "Columns 5"]
     detail = [row for name in book.sheetnames if name.startswith("Gate detail")

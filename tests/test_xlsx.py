@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from xlsxwriter.utility import xl_col_to_name
 from python_calamine import CalamineWorkbook
 
 from conftest import HEADER, ROW, write_csv
@@ -52,8 +53,8 @@ SITES = pd.DataFrame({"site_id": ["A", "B"], "site_name": ["=HYPERLINK(\"http://
 def test_headings_are_labels_and_the_columns_sheet_maps_them(sample_tables):
     book = load_workbook(sample_tables / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
-                               "Plan", "Plan limits", "Plan frontier", "Rejected", "Rules",
-                               "Columns"]
+                               "Assumptions", "Plan", "Plan limits", "Plan frontier",
+                               "Rejected", "Rules", "Columns"]
     heading = [c.value for c in book["Scorecard"][1]]
     assert heading[:2] == ["Site ID", "Site name"]
     assert "Power capacity (MW)" in heading and not [h for h in heading if "_" in h]
@@ -84,7 +85,9 @@ def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample_ta
     assert table.totalsRowCount == 1 and card.freeze_panes == "C2"
     totals = dict(zip([c.value for c in card[1]], [c.value for c in card[card.max_row]]))
     assert totals["Site ID"] == "Total"
-    assert totals["Power capacity (MW)"] == "=SUBTOTAL(109,[Power capacity (MW)])"
+    column = xl_col_to_name([c.value for c in card[1]].index("Power capacity (MW)"))
+    # a plain range: LibreOffice cannot read a structured reference without its table name
+    assert totals["Power capacity (MW)"] == f"=SUBTOTAL(109,{column}2:{column}41)"
     assert totals["Bucket"] is None  # no total where none means anything
     assert card.max_row == 1 + 40 + 1
     assert book["Gate detail"].tables["GateDetail"].totalsRowCount in (None, 0)
@@ -210,13 +213,19 @@ def test_a_long_table_continues_on_a_new_sheet(tmp_path, monkeypatch):
     assert book["Gate detail 2"].tables["GateDetail2"].ref == "A1:B4"
 
 
-def test_further_sheets_are_tables_with_totals(tmp_path):
+def test_further_sheets_are_tables_with_totals_only_where_a_sum_means_something(tmp_path):
     path = tmp_path / "s.xlsx"
-    flows = pd.DataFrame({"year": [2027, 2028], "net_musd": [-4.5, 0.02]})
-    small_book(path, SITES, more=[("Cash flows", flows)])
-    sheet = load_workbook(path)["Cash flows"]
-    assert [c.value for c in sheet[1]] == ["Year", "Net (M USD)"]
-    assert sheet.tables["CashFlows"].totalsRowCount == 1
+    sites = pd.DataFrame({"site_id": ["A", "B"], "capex_musd": [4.5, 0.02],
+                          "econ_capex_per_it_mw_musd": [9.0, 10.0], "npv_p10_musd": [1.0, 2.0]})
+    budgets = pd.DataFrame({"capex_musd_per_year": [100.0, 200.0], "npv_musd": [5.0, 9.0]})
+    small_book(path, SITES, more=[("Plan", sites), ("Plan frontier", budgets)])
+    book = load_workbook(path)
+    plan = book["Plan"]
+    assert [c.value for c in plan[1]] == ["Site ID", "Capex (M USD)",
+                                          "Capex per MW of IT (M USD)", "NPV P10 (M USD)"]
+    assert plan.tables["Plan"].totalsRowCount == 1
+    assert [c.value for c in plan[4]] == ["Total", "=SUBTOTAL(109,B2:B3)", None, None]
+    assert not book["Plan frontier"].tables["PlanFrontier"].totalsRowCount  # alternatives
 
 
 @pytest.mark.slow  # about 14 s: a workbook of 16,400 columns

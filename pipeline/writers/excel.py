@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from pipeline import labels
 
@@ -36,8 +37,10 @@ MAX_TITLE = 31  # characters in a sheet name
 NUMBER_FORMATS = {"M USD": "#,##0.00##", "M USD/yr": "#,##0.00##", "years": "0.0",
                   "MW": "#,##0.0##", "kW": "#,##0.0##", "USD/kWh": "0.000##"}
 SCORE_FORMAT = "0"
-# Columns whose totals mean something: sums of capacity and of money.
-SUMMED_UNITS = {"MW", "M USD", "M USD/yr"}
+# Tables whose rows are not distinct sites, so no column of theirs adds up: a site's phase,
+# present-value and equity rows repeat its figures (Cash flows); budgets are alternatives
+# (Plan frontier); shadow values are each limit's own (Plan limits).
+UNTOTALLED = {"Cash flows", "Plan frontier", "Plan limits"}
 LONG_TEXT = 60  # characters: wider text wraps in a column this wide
 MAX_LINES = 4  # a wrapped row shows this many lines at most; the cell holds the rest
 PRINTED_WIDTH = 250  # characters of columns printed across a landscape page, at most
@@ -234,11 +237,12 @@ class ScorecardWriter:
             "name": "Buckets", "style": "Table Style Light 1", "total_row": True,
             "columns": [
                 {"header": "Bucket", "total_string": "Total", "header_format": header},
-                {"header": "Sites", "total_function": "sum", "header_format": header,
-                 "total_value": int(rows["sites"].sum())},
-                {"header": "Ready", "total_function": "sum", "header_format": header,
-                 "total_value": int(rows["ready"].sum())},
-                {"header": "MW", "total_function": "sum", "header_format": header,
+                {"header": "Sites", "total_function": subtotal(top + 1, last - 1, 1),
+                 "header_format": header, "total_value": int(rows["sites"].sum())},
+                {"header": "Ready", "total_function": subtotal(top + 1, last - 1, 2),
+                 "header_format": header, "total_value": int(rows["ready"].sum())},
+                {"header": "Power capacity (MW)",
+                 "total_function": subtotal(top + 1, last - 1, 3), "header_format": header,
                  "format": self.format(num_format="#,##0.0"),
                  "total_value": float(rows["capacity_mw"].sum())}]})
         self._bucket_chart(sheet, top, rows)
@@ -267,6 +271,15 @@ class ScorecardWriter:
             sheet.insert_chart(top, place, chart)
 
 
+def subtotal(first: int, last: int, col: int) -> str:
+    """A totals row's formula: the sum of rows ``first`` to ``last`` (0-based) of column
+    ``col`` that a filter shows. A plain range, which Excel, LibreOffice, Google Sheets and
+    Numbers all evaluate; a structured reference without its table's name is an error in
+    LibreOffice, and headings like "P10" inside one are read as cell references."""
+    column = xl_col_to_name(col)
+    return f"=SUBTOTAL(109,{column}{first + 1}:{column}{last + 1})"
+
+
 class _Table:
     """An Excel table filled in chunks, continued on "title 2", "title 3"... past Excel's
     row limit; with a link to each site's PDF when ``report_names`` is given. Printed, it
@@ -286,7 +299,8 @@ class _Table:
         self.columns = columns
         self._headings = _unique([labels.label(c)[:255] for c in columns])
         self._width = [min(max(len(h) // 2 + 2, 8), 24) for h in self._headings]
-        self._sums = {i: 0.0 for i, c in enumerate(columns) if labels.unit(c) in SUMMED_UNITS}
+        self._sums = ({} if title in UNTOTALLED else
+                      {i: 0.0 for i, c in enumerate(columns) if labels.adds_up(c)})
         self._number = [_number_format(book, c) for c in columns]
         self._wrap = book.format(text_wrap=True, valign="top")
         # text columns holding only statuses, verdicts or buckets (None: other text too)
@@ -384,8 +398,8 @@ class _Table:
                 if totals and index == 0:
                     column["total_string"] = "Total"
                 elif totals and index in self._sums:
-                    column.update(total_function="sum", total_value=self._sums[index],
-                                  format=self._number[index])
+                    column.update(total_function=subtotal(1, rows, index),
+                                  total_value=self._sums[index], format=self._number[index])
                 columns.append(column)
             sheet.add_table(0, 0, last, last_col, {
                 "name": book.table_name(self.title), "style": "Table Style Medium 2",
