@@ -274,3 +274,38 @@ def test_a_country_the_coordinates_contradict_is_flagged_and_kept(tmp_path):
                                             "United States: the given country is used; check it")
     assert border["grid_operator"] == "Hydro-Québec"  # from the country and region in force
     assert code["location_conflicts"] == "" and code["region"] == "ND"  # USA is the US
+
+
+@pytest.mark.parametrize("place, lat, lon, iso2, operator", [
+    ("Moscow", 55.75, 37.62, "RU", "SO UPS"), ("St Petersburg", 59.94, 30.31, "RU", "SO UPS"),
+    ("Irkutsk", 52.29, 104.28, "RU", "SO UPS"), ("Bratsk", 56.15, 101.63, "RU", "SO UPS"),
+    ("Anadyr", 64.73, 177.51, "RU", "SO UPS"), ("Suva", -18.14, 178.44, "FJ", None),
+    ("San Juan", 18.40, -66.06, "PR", "PREPA (non-RTO)"),
+    ("Monterrey", 25.69, -100.32, "MX", "CENACE"), ("Cordoba", -31.42, -64.18, "AR", "CAMMESA"),
+    ("Thimphu", 27.47, 89.64, "BT", "Bhutan Power Corporation")])
+def test_a_country_is_found_on_either_side_of_the_antimeridian(place, lat, lon, iso2, operator):
+    from pipeline.geo import regions
+    (found,) = regions.find(np.array([lat]), np.array([lon]), 30.0)
+    assert found.country is not None and found.country.iso2 == iso2, place
+    row = regions.grid_row(found.country, None)
+    assert (row.grid_operator if row else None) == operator, place
+
+
+def test_random_land_points_find_their_country_but_for_islands_the_outlines_leave_out():
+    """20,000 points uniform on the sphere; land where the climate map has a zone, outside
+    Antarctica. At 1:110m some islands have no outline (the Faroes, the Canaries, the
+    Andamans, the Kurils...), so a small share stays unresolved, each within a degree of
+    the sea; none inland. (Before the antimeridian fix 11.8 % of land points had none.)"""
+    from pipeline.geo import outlines
+    rng = np.random.default_rng(3)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 20_000)))
+    lon = rng.uniform(-180, 180, 20_000)
+    land = (koppen.zones(lat, lon) != koppen.OCEAN) & (lat > -60)
+    lat, lon = lat[land], lon[land]
+    unresolved = outlines.countries().locate(lat, lon) < 0
+    assert unresolved.mean() < 0.05, unresolved.mean()
+    ring = np.linspace(-1.0, 1.0, 9)
+    dlat, dlon = (a.ravel() for a in np.meshgrid(ring, ring))
+    for y, x in zip(lat[unresolved], lon[unresolved]):
+        around = koppen.zones(np.clip(y + dlat, -89.9, 89.9), (x + dlon + 180) % 360 - 180)
+        assert (around == koppen.OCEAN).any(), (y, x)

@@ -52,7 +52,7 @@ class Outlines:
         found = np.full(lats.size, -1, dtype=np.intp)
         for polygon in self.polygons:
             west, south, east, north = polygon.box
-            shifted = lons + 360.0 if east > 180.0 else lons  # a ring continued past 180 E
+            shifted = _onto(lons, west, east)
             candidates = np.flatnonzero((found < 0) & (lats >= south) & (lats <= north)
                                         & (shifted >= west) & (shifted <= east))
             for start in range(0, candidates.size, _CHUNK):
@@ -71,7 +71,7 @@ class Outlines:
                                                                         89.0))), 0.01)
         for polygon in self.polygons:
             west, south, east, north = polygon.box
-            shifted = lons + 360.0 if east > 180.0 else lons
+            shifted = _onto(lons, west, east)
             candidates = np.flatnonzero((lats >= south - reach_lat) & (lats <= north + reach_lat)
                                         & (shifted >= west - reach_lon)
                                         & (shifted <= east + reach_lon))
@@ -82,6 +82,14 @@ class Outlines:
                 best[block[closer]] = polygon.owner
                 best_miles[block[closer]] = miles[closer]
         return best, best_miles
+
+
+def _onto(lons: np.ndarray, west: float, east: float) -> np.ndarray:
+    """Longitudes as a polygon's box reads them: where the polygon is continued past 180 E
+    (Russia, Fiji), a point west of its box is moved on by 360 degrees, and only such a
+    point; Moscow at 37.6 E stays inside Russia's box (19 E to 191 E), Chukotka's -170
+    becomes 190."""
+    return np.where(lons < west, lons + 360.0, lons) if east > 180.0 else lons
 
 
 def _inside(polygon: Polygon, x: np.ndarray, y: np.ndarray) -> np.ndarray:
