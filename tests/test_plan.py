@@ -4,6 +4,8 @@ respected in plan.csv, shadow values, the plan file's errors, and plan changes."
 from __future__ import annotations
 
 import itertools
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -310,7 +312,7 @@ def many_small_sites(count: int = 100) -> pd.DataFrame:
 def test_above_the_re_solve_size_shadow_values_come_from_the_duals_and_agree():
     table = many_small_sites()
     limits = ('plan.capex_musd_per_year=[300, 300, 300]', "plan.shadow_capex_step_musd=100",
-              "plan.frontier_time_limit_seconds=0.2")
+              "plan.frontier_node_limit=50")
     exact = make_plan(table, sites_of(table), settings(*limits))
     dual = make_plan(table, sites_of(table), settings(*limits,
                                                       "plan.shadow_resolve_max_sites=10"))
@@ -323,7 +325,7 @@ def test_above_the_re_solve_size_shadow_values_come_from_the_duals_and_agree():
 
 def test_the_relaxed_plan_keeps_the_limits_and_its_gap_bounds_the_best_plan():
     from pipeline.plan.portfolio import LIMITS, _candidates
-    from pipeline.plan.solve import Problem, solve, solve_relaxed
+    from pipeline.plan.solve import Problem, Work, solve, solve_relaxed
     table = many_small_sites()
     planned = settings('plan.capex_musd_per_year=[200, 250, 300]')
     kept = _candidates(table, planned)
@@ -332,9 +334,9 @@ def test_the_relaxed_plan_keeps_the_limits_and_its_gap_bounds_the_best_plan():
                       {kind: np.column_stack([kept[f"{stem}_y{k}"] for k in range(3)])
                        for kind, (_, stem) in LIMITS.items()},
                       np.zeros(len(ids), dtype=bool), len(ids))
-    relaxed = solve_relaxed(problem, planned.limits, planned.time_limit_seconds,
+    relaxed = solve_relaxed(problem, planned.limits, Work(planned.node_limit, 60.0),
                             planned.mip_gap)
-    best = solve(problem, planned.limits, 20, 1e-4)
+    best = solve(problem, planned.limits, Work(planned.node_limit, 60.0), 1e-4)
     spent = problem.use["capex"][relaxed.chosen].sum(axis=0)
     assert (spent <= np.array([200, 250, 300]) + 1e-9).all()
     assert relaxed.npv_musd <= best.npv_musd / (1 - 1e-4) + 1e-6
@@ -429,8 +431,8 @@ def test_a_site_with_nothing_committed_is_left_as_an_option_not_below_the_hurdle
     assert "econ_npv_option_musd" in reasons["S-2"]
 
 
-def test_a_solver_out_of_time_falls_back_to_the_relaxation_within_the_limits():
-    from pipeline.plan.solve import Problem, solve
+def test_a_solver_out_of_work_falls_back_to_the_relaxation_within_the_limits():
+    from pipeline.plan.solve import Problem, Work, solve
     rng = np.random.default_rng(3)
     n = 60
     capex = rng.uniform(10, 100, (n, 1))
@@ -438,8 +440,8 @@ def test_a_solver_out_of_time_falls_back_to_the_relaxation_within_the_limits():
                       {"capex": capex, "equity": capex * 0.25, "mw": capex / 10},
                       np.zeros(n, dtype=bool), n)
     limits = {"capex": (500.0,), "equity": (None,), "mw": (None,)}
-    exact = solve(problem, limits, 10.0, 0.0)
-    fallen = solve(problem, limits, 0.0, 0.0)  # no time at all: HiGHS returns no plan
+    exact = solve(problem, limits, Work(100_000, 60.0), 0.0)
+    fallen = solve(problem, limits, Work(1, 0.0), 0.0)  # no time at all: HiGHS returns no plan
     assert exact.optimal and not fallen.optimal
     assert capex[fallen.chosen, 0].sum() <= 500.0 + 1e-9
     assert fallen.npv_musd <= exact.npv_musd + 1e-9
@@ -478,3 +480,32 @@ def test_the_frontier_never_falls_as_the_budget_rises_even_when_its_solves_stop_
     assert npvs == sorted(npvs)
     fits = plan.frontier["capex_musd_per_year"] >= plan.years["capex_used"].max()
     assert (plan.frontier.loc[fits, "npv_musd"] >= plan.npv_musd - 0.01).all()
+
+
+@pytest.mark.slow  # the sample's limited plan twice, once beside a competing load
+def test_the_same_input_gives_the_same_plan_however_busy_the_machine(tmp_path):
+    import subprocess
+    import sys
+    from openpyxl import load_workbook
+
+    def run(name: str) -> Path:
+        out = tmp_path / name
+        result = invoke("evaluate", SAMPLE, "--out", out, "--plan", EXAMPLE_PLAN, "--no-pdf",
+                        "--jobs", "2")
+        assert result.exit_code == 0, result.stderr
+        return out
+
+    quiet = run("quiet")
+    load = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(len(os.sched_getaffinity(0)) * 2)]
+    try:
+        busy = run("busy")
+    finally:
+        for spinner in load:
+            spinner.kill()
+            spinner.wait()
+    assert (quiet / "plan.csv").read_bytes() == (busy / "plan.csv").read_bytes()
+    books = [load_workbook(out / "scorecard.xlsx", read_only=True) for out in (quiet, busy)]
+    for sheet in ("Plan", "Plan limits", "Plan frontier"):
+        assert [list(rows) for rows in books[0][sheet].values] == \
+            [list(rows) for rows in books[1][sheet].values], sheet

@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline.errors import RulesError
 from pipeline.plan.settings import LIMITS, PlanSettings
-from pipeline.plan.solve import Problem, Solution, dual_values, solve, solve_relaxed
+from pipeline.plan.solve import Problem, Solution, Work, dual_values, solve, solve_relaxed
 
 UNITS = {"capex": "M USD", "equity": "M USD", "mw": "MW"}
 NAMES = {"capex": "capex", "equity": "equity", "mw": "MW"}
@@ -161,22 +161,24 @@ class _Solves:
         return done
 
     def exact(self, limits: dict[str, tuple[float | None, ...]],
-              time_limit: float | None = None) -> Future[Solution]:
-        """The plan within ``limits`` and ``time_limit`` (default: the settings'), presolved
-        when it is small enough (``presolve_max_sites``)."""
+              work: Work | None = None) -> Future[Solution]:
+        """The plan within ``limits`` and ``work`` (default: the settings' for a plan),
+        presolved when it is small enough (``presolve_max_sites``)."""
         s = self.settings
-        return self._submit(solve, self.problem, limits, time_limit or s.time_limit_seconds,
-                            s.mip_gap, presolve=self.problem.sites <= s.presolve_max_sites)
+        return self._submit(solve, self.problem, limits, work or self.plan_work, s.mip_gap,
+                            presolve=self.problem.sites <= s.presolve_max_sites)
 
-    def point(self, limits: dict[str, tuple[float | None, ...]],
-              time_limit: float | None = None) -> Future[Solution]:
-        """A frontier point: exact up to ``resolve_max_sites`` candidate sites, above from
-        the linear relaxation (``solve_relaxed``)."""
-        if self.resolving:
-            return self.exact(limits, time_limit)
+    def point(self, limits: dict[str, tuple[float | None, ...]]) -> Future[Solution]:
+        """A frontier point: exact (within the frontier's work) up to ``resolve_max_sites``
+        candidate sites, above from the linear relaxation (``solve_relaxed``)."""
         s = self.settings
-        return self._submit(solve_relaxed, self.problem, limits, s.time_limit_seconds,
-                            s.mip_gap)
+        if self.resolving:
+            return self.exact(limits, Work(s.frontier_node_limit, s.frontier_time_limit_seconds))
+        return self._submit(solve_relaxed, self.problem, limits, self.plan_work, s.mip_gap)
+
+    @property
+    def plan_work(self) -> Work:
+        return Work(self.settings.node_limit, self.settings.time_limit_seconds)
 
 
 def _raised(settings: PlanSettings) -> dict[tuple[str, int], dict[str, tuple[float | None, ...]]]:
@@ -227,8 +229,7 @@ def _frontier(problem: Problem, settings: PlanSettings, planned: Future[Solution
     full = float(table["capex_musd"][free.chosen].sum())
     budgets = [round(share * full, 2) for share in settings.frontier_shares]
     points = [None if share >= 1 else solves.point(
-        {**settings.limits, "capex": (budget,) * len(settings.start_years)},
-        settings.frontier_time_limit_seconds)
+        {**settings.limits, "capex": (budget,) * len(settings.start_years)})
         for share, budget in zip(settings.frontier_shares, budgets)]
     solved = [free if future is None else future.result() for future in points]
     plans = [*solved, planned.result()]

@@ -35,12 +35,14 @@ class PlanSettings:
     hybrid_workload: str
     force_in: frozenset[str]
     force_out: frozenset[str]
-    time_limit_seconds: float
+    node_limit: int  # the solver's work on one plan, in branch-and-bound nodes
+    time_limit_seconds: float  # a net against a solve that never ends; not reached in use
     mip_gap: float
     presolve_max_sites: int  # above it, HiGHS searches without its presolve
     steps: dict[str, float]  # the shadow value's step for each limit
     resolve_max_sites: int  # above it, shadow values come from the LP relaxation's duals
     frontier_shares: tuple[float, ...]
+    frontier_node_limit: int
     frontier_time_limit_seconds: float
     source: str
 
@@ -95,18 +97,22 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
                 "frontier_time_limit_seconds"):
         if p[key] <= 0:
             raise fail(key, "must be above 0")
+    for key in ("solver_node_limit", "frontier_node_limit"):
+        if not isinstance(p[key], int) or isinstance(p[key], bool) or p[key] < 1:
+            raise fail(key, "a whole number of nodes, 1 or more, like 5000")
     shares = p["frontier_budget_shares"]
     if not all(isinstance(s, (int, float)) and 0 < s for s in shares):
         raise fail("frontier_budget_shares", "shares above 0, like [0.25, 0.5, 1.0]")
     return PlanSettings(
         tuple(years), decision_year, limits, p["hurdle"], float(p["hurdle_min_pct"]),
         p["hybrid_workload"], frozenset(p["force_in"]), frozenset(p["force_out"]),
-        float(p["solver_time_limit_seconds"]), float(p["solver_mip_gap"]),
+        p["solver_node_limit"], float(p["solver_time_limit_seconds"]),
+        float(p["solver_mip_gap"]),
         int(p["solver_presolve_max_sites"]),
         {"capex": float(p["shadow_capex_step_musd"]),
          "equity": float(p["shadow_capex_step_musd"]), "mw": float(p["shadow_mw_step"])},
         int(p["shadow_resolve_max_sites"]), tuple(sorted(float(s) for s in shares)),
-        float(p["frontier_time_limit_seconds"]), where)
+        p["frontier_node_limit"], float(p["frontier_time_limit_seconds"]), where)
 
 
 def _limit(value: Any, fail) -> float | None:

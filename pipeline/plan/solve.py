@@ -35,6 +35,16 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Work:
+    """How far one solve may search: ``nodes`` of branch and bound, the measure that keeps a
+    plan the same on every run; ``seconds``, a net against a solve that would never end,
+    set far above what ``nodes`` takes (a solve it stops is no longer repeatable)."""
+
+    nodes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Solution:
     chosen: np.ndarray  # bool per option
     npv_musd: float
@@ -44,13 +54,15 @@ class Solution:
 
 
 def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
-          time_limit: float, mip_gap: float, fallback: bool = True,
+          work: Work, mip_gap: float, fallback: bool = True,
           presolve: bool = False) -> Solution:
     """The options that maximise total NPV within ``limits`` (per kind, one value per plan
-    year, None for none), with HiGHS's ``presolve`` or without it. RulesError if the sites
-    forced in cannot fit. When the solver finds no whole plan within ``time_limit`` and no
-    site is forced in, the plan comes from the linear relaxation instead (``solve_relaxed``:
-    within the limits, its gap to the best plan bounded and reported, not proven optimal)."""
+    year, None for none), with HiGHS's ``presolve`` or without it, searching at most
+    ``work``'s nodes: HiGHS is deterministic, so the same input gives the same plan however
+    busy the machine. RulesError if the sites forced in cannot fit. When the solver finds no
+    whole plan within ``work`` and no site is forced in, the plan comes from the linear
+    relaxation instead (``solve_relaxed``: within the limits, its gap to the best plan
+    bounded and reported, not proven optimal)."""
     started = time.perf_counter()
     n = len(problem.npv)
     if n == 0:
@@ -66,19 +78,19 @@ def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
     with _native_output_dropped():
         result = milp(-problem.npv, constraints=constraints, integrality=np.ones(n),
                       bounds=Bounds(0, 1),
-                      options={"time_limit": time_limit, "mip_rel_gap": mip_gap,
-                               "presolve": presolve})
+                      options={"node_limit": work.nodes, "time_limit": work.seconds,
+                               "mip_rel_gap": mip_gap, "presolve": presolve})
     seconds = time.perf_counter() - started
     if result.x is None:
         if result.status == 2:
             raise RulesError("plan: the sites in plan.force_in do not fit within the plan's "
                              "limits; raise the limits or force fewer sites in")
         if fallback and not problem.forced.any():
-            relaxed = solve_relaxed(problem, limits, time_limit, mip_gap)
+            relaxed = solve_relaxed(problem, limits, work, mip_gap)
             return Solution(relaxed.chosen, relaxed.npv_musd, relaxed.gap,
                             time.perf_counter() - started, False)
-        raise RulesError(f"plan: the solver found no plan within "
-                         f"plan.solver_time_limit_seconds ({result.message})")
+        raise RulesError(f"plan: the solver found no plan within plan.solver_node_limit "
+                         f"({result.message})")
     chosen = result.x > 0.5
     gap = float(result.mip_gap) if result.mip_gap is not None else 0.0
     return Solution(chosen, float(problem.npv[chosen].sum()), max(gap, 0.0), seconds,
@@ -86,18 +98,18 @@ def solve(problem: Problem, limits: dict[str, tuple[float | None, ...]],
 
 
 def solve_relaxed(problem: Problem, limits: dict[str, tuple[float | None, ...]],
-                  time_limit: float, mip_gap: float) -> Solution:
+                  work: Work, mip_gap: float) -> Solution:
     """A plan from the linear relaxation (sites may be part-converted): the whole options
     kept, then each part-converted site's best option added where it still fits. Within
     the limits, and within the reported gap of the best plan (the relaxation bounds it).
-    Close when many small sites share the limits; the exact ``solve`` (within ``time_limit``
-    and ``mip_gap``) for a few large ones or any site forced in."""
+    Close when many small sites share the limits; the exact ``solve`` (within ``work`` and
+    ``mip_gap``) for a few large ones or any site forced in."""
     started = time.perf_counter()
     if not len(problem.npv):
         return Solution(np.zeros(0, dtype=bool), 0.0, 0.0, 0.0, True)
     result = _relaxation(problem, limits)
     if result.status != 0 or problem.forced.any():
-        return solve(problem, limits, time_limit, mip_gap, fallback=False)
+        return solve(problem, limits, work, mip_gap, fallback=False)
     chosen = result.x > 1 - 1e-9
     rows, caps, _ = _limit_rows(problem, limits)
     room = caps - (rows @ chosen.astype(float) if len(caps) else 0.0)
