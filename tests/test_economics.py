@@ -307,13 +307,33 @@ def test_mining_margin_by_hand(rules):
     assert model.mining_usd_per_mwh[halving] == pytest.approx(
         39.5 * 1.2 ** (-(halving + 2) / 12) * 50 / 24 * 0.5)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
-    margin = (month0 - 40) * 730 * 48 / 1e6  # 48 MW, 730 hours a month, power 40 USD/MWh
+    # the halls take 48 MW (50 less 20 % of the 10 MW mining load kept), and displace the
+    # other 8 MW of miners: 730 hours a month, power 40 USD/MWh
+    margin = (month0 - 40) * 730 * 8 / 1e6
     assert flows.costs[0, 0] == pytest.approx(-margin)
     assert flows.total(sites.part(True))[0, 0] == pytest.approx(-33.6 * 9.5 * 0.8 / 18 - margin)
     assert flows.costs[0, 1] < 0 and flows.costs[0, halving] == 0.0  # after the halving
     row, _ = one(rules, **SITE, **FAR)
-    first_year = sum(max(0.0, r - 40) for r in model.mining_usd_per_mwh[:12]) * 730 * 48 / 1e6
+    first_year = sum(max(0.0, r - 40) for r in model.mining_usd_per_mwh[:12]) * 730 * 8 / 1e6
     assert row.econ_mining_margin_forgone_musd_per_year == pytest.approx(first_year, abs=0.01)
+    assert "Mining forgone on 8 MW (the site's mining load of 10 MW less the kept share)" in \
+        row.econ_basis
+
+
+@pytest.mark.parametrize("load, mined", [(0.0, 0.0), (30.0, 24.0), (None, 50.0)])
+def test_mining_forgone_is_the_mining_load_the_halls_displace(rules, load, mined):
+    """A greenfield with no miners gives up nothing; a site mining on part of its power gives
+    up that part less the kept share (20 %); one that does not say is taken as mined on all
+    the power the halls take, and says so."""
+    values = {**SITE, **FAR, "mining_load_mw": load}
+    sites, model = arrays(rules, "training", **values)
+    assert sites.mining_mw[0] == pytest.approx(mined)
+    row, _ = one(rules, **values)
+    if mined == 0.0:
+        assert row.econ_mining_margin_forgone_musd_per_year == 0.0
+    else:
+        assert row.econ_mining_margin_forgone_musd_per_year > 0.0
+    assert ("mining load not given" in row.econ_basis) == (load is None)
 
 
 def test_closed_form_npv_equals_the_discounted_monthly_flows(rules):

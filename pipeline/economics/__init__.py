@@ -324,7 +324,8 @@ def _basis(sites: Sites, rules: Rules) -> list[str]:
         f"{n(e['ramp_months'])}-month ramp, +{n(e['lease_escalator'] * 100)}% a year for "
         f"{n(e['lease_term_years'])} years, NOI {n(e['noi_margin'][BASE] * 100)}% of rent."
         f"{exit_words} Capex spent evenly over each phase's build. "
-        f"Mining forgone on {{mining}} MW: {n(1000 / e['fleet_efficiency_j_per_th'])} PH/s per "
+        f"Mining forgone on {{mining}} MW{{mined}}: "
+        f"{n(1000 / e['fleet_efficiency_j_per_th'])} PH/s per "
         f"MW x hashprice {n(e['hashprice_usd_per_ph_day'][BASE])} USD/PH/day falling "
         f"{n(e['network_growth_per_year'] * 100)}% a year, cut "
         f"{n(e['halving_hashprice_cut'] * 100)}% at the {e['halving_date']} halving, less "
@@ -359,15 +360,24 @@ def _basis(sites: Sites, rules: Rules) -> list[str]:
                   if p.cooling_ready else "")
         unknown = (f" (energized_mw not given, {status_words(p)}: none counted as energized)"
                    if p.power.energized_mw is None else "")
+        taken = n(round(max(p.energized_mw - p.kept_mw, 0.0), 2))
         texts.append(
             f"Energized {n(round(p.energized_mw, 2))} MW{unknown} - "
             f"{n(round(p.kept_mw, 2))} MW mining "
-            f"kept = {n(mining)} MW; / PUE {n(main.pue)} ({main.pue_from}) x (1 - "
+            f"kept = {taken} MW; / PUE {n(main.pue)} ({main.pue_from}) x (1 - "
             f"{n(e[f'reserve_{main.workload}'])} reserve) = {n(now)} MW critical IT from month "
             f"{n(start)}.{split}{phase} Capex {rate} M USD/MW of IT{credit}, plus fixes to "
             "ready. " + common.format(premium=premium[p.workload], mining=n(mining),
-                                      cost=n(p.power_cost)))
+                                      mined=_mined_words(p), cost=n(p.power_cost)))
     return texts
+
+
+def _mined_words(p: Plan) -> str:
+    """Where the mining forgone comes from: the site's own mining load, or the default."""
+    load = p.site.values.get("mining_load_mw")
+    if load is None:
+        return " (mining load not given: all the power the halls take counted as mined)"
+    return f" (the site's mining load of {show_number(round(load, 2))} MW less the kept share)"
 
 
 def _r(x: float) -> float:

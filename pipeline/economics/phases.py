@@ -93,7 +93,7 @@ class Sites:
     build: np.ndarray  # (3,) months each build takes, low, base, high
     committed: np.ndarray  # (sites, phases) the phase is built now, not an option
     waiting: np.ndarray  # (sites, phases) the phase is on power not yet energized
-    mining_mw: np.ndarray  # the power the conversion takes from mining
+    mining_mw: np.ndarray  # the mining load the conversion displaces: its margin is given up
     cost_mwh: np.ndarray  # USD/MWh of power
     opex: np.ndarray  # M USD a year while the committed phases run (24x7 team), base
     begin: np.ndarray  # month the conversion starts (0 at the decision)
@@ -136,7 +136,7 @@ class Sites:
                          for p in plans], dtype=float)
         waiting = np.column_stack([np.zeros(n, bool), block_later, np.ones(n, bool)])
         return cls(plans, it, premium, capex, np.round(start), build, committed, waiting,
-                   np.array([p.energized_mw - p.kept_mw for p in plans], dtype=float),
+                   np.array([p.mined_mw for p in plans], dtype=float),
                    np.array([p.power_cost * 1000 for p in plans], dtype=float), opex, begin)
 
     @property

@@ -69,6 +69,7 @@ class Plan:
     phases: tuple[Phase, Phase, Phase]  # ENERGIZED, BLOCK, LATER
     energized_mw: float  # power energized today
     kept_mw: float  # mining load kept as flexible load
+    mined_mw: float  # the mining load that loses its power to the halls: what is given up
     later_mw: float  # power not yet energized: the rest of the capacity, and the expansion
     later_committed: bool  # its interconnection approved (or energized): built now
     power_cost: float  # USD/kWh
@@ -116,6 +117,10 @@ def plan(site: SiteResult, workload: str, rules: Rules) -> Plan:
     waits, source = time_to_power(v, power, rules)
     main = "training" if workload == SPLIT else workload
     now = energized - kept
+    load = v.get("mining_load_mw")
+    # the miners the halls displace: none where the site runs none; all of the power the
+    # halls take where the site does not say (the mining business as it was assumed)
+    mined = max(0.0, now) if load is None else max(0.0, min(load - kept, now))
     block = 0.0
     if workload == SPLIT:  # the inference block comes first from the power energized today
         block = min(rules["scale"]["enterprise_max_mw"], now if now > 0 else later)
@@ -125,7 +130,7 @@ def plan(site: SiteResult, workload: str, rules: Rules) -> Plan:
               _phase(main, later - (block if block_later else 0.0), True, v, rules))
     status = v.get("interconnection_status")
     committed = status in rules["time_to_power"]["committed_statuses"]
-    return Plan(site, workload, phases, energized, kept, later, committed,
+    return Plan(site, workload, phases, energized, kept, mined, later, committed,
                 v["power_cost_usd_per_kwh"], waits,
                 site.gate(main, "cooling").status == "pass",
                 _ready_lines(site, main, phases, rules), power, source)
