@@ -144,14 +144,34 @@ SUMMED_UNITS = {"MW", "M USD", "M USD/yr"}
 
 
 def meaning(name: str) -> str:
-    """What a column holds, in a sentence: the contract's words for an input column."""
+    """What a column holds, in a sentence: the contract's words for an input column, else
+    its own sentence, or its family's (a workload's gate, where a value came from, a year)."""
     column = contract.BY_NAME.get(name)
     if column is not None:
         return f"{column.label} (input; {column.expected})."
     for suffix, _ in PARTS:
         if name.endswith(suffix) and name[:-len(suffix)] in GATE_DETAIL_MEANINGS:
             return GATE_DETAIL_MEANINGS[suffix]
-    return DERIVED_MEANINGS.get(name, GATE_DETAIL_MEANINGS.get(name, ""))
+    if name in DERIVED_MEANINGS or name in GATE_DETAIL_MEANINGS:
+        return DERIVED_MEANINGS.get(name, GATE_DETAIL_MEANINGS.get(name, ""))
+    if gate := _WORKLOAD_GATE.fullmatch(name):
+        return (f"The {gate[2]} gate's status for AI {gate[1]}: pass, conditional, unknown or "
+                "fail (why, on the Gate detail sheet).")
+    if name.endswith("_source") and (about := name[:-len("_source")]):
+        return (f"Where the site's {label(about).lower()} came from: given in the input, "
+                "computed from the coordinates, or estimated.")
+    if year := re.fullmatch(r"year_(\d+)", name):
+        return (f"Cash in year {year[1]} after the decision date (months "
+                f"{12 * (int(year[1]) - 1)}-{12 * int(year[1]) - 1}), M USD.")
+    if year := YEAR_COLUMN.fullmatch(name):
+        return {"capex_musd": f"Capex the plan spends in calendar year {year[2]}, M USD.",
+                "mw": f"Critical IT of the conversions the plan starts in {year[2]}, MW.",
+                }.get(year[1], "")
+    return ""
+
+
+_WORKLOAD_GATE = re.compile(r"(training|inference)_(location|power|cooling|networking|"
+                            r"operations)")
 
 
 DERIVED_MEANINGS = {
@@ -179,6 +199,142 @@ DERIVED_MEANINGS = {
               "(below the hurdle, a budget or MW limit, forced out, not a candidate).",
     "optimality_gap": "How far below the best possible NPV the plan may be, as a share.",
     "npv_gain_musd": "The NPV the plan gains when this limit alone is raised by its step.",
+    "workload": "The workload the plan converts the site for: training, inference, or the "
+                "Hybrid split (an inference block, training for the rest).",
+    "npv_musd": "NPV of the site's conversion as the plan chooses it (workload and start "
+                "year), at the decision date, M USD.",
+    "npv_p10_musd": "The site's own 10th percentile of that NPV over the seeded draws; a sum "
+                    "of these is not the portfolio's P10.",
+    "npv_p90_musd": "The site's own 90th percentile of that NPV over the seeded draws; a sum "
+                    "of these is not the portfolio's P90.",
+    "irr_pct": "Unlevered IRR of the conversion as the plan chooses it, %.",
+    "capex_musd": "Capex of the conversion as the plan chooses it, all years, M USD.",
+    "it_mw": "Critical IT the conversion as the plan chooses it leases, MW.",
+    "year": "The start year the limit applies to.",
+    "limit": "Which limit: capex, equity or critical IT MW in a start year.",
+    "unit": "The unit of the row's figures.",
+    "used": "How much of the limit the plan uses.",
+    "limit_value": "The limit the plan file sets for the year; blank: no limit set.",
+    "step": "How much the limit is raised by to measure what one more step adds.",
+    "method": "How the step's value was found: the plan solved again, or the dual of its "
+              "linear relaxation times the step.",
+    "capex_musd_per_year": "The capex the frontier point allows in each start year, M USD.",
+    "sites": "Sites the plan converts at this budget.",
+    "rank": "The site's place by NPV, highest first.",
+    # results: what holds a site back, its risks, its power and the market
+    "mullet_note": "For a site that keeps mining beside AI: the mining kept as flexible load "
+                   "that curtails first.",
+    "held_back_by": "What keeps the site from ready: power not yet energized, permits, "
+                    "opposition, water and the gates short of pass.",
+    "deal_risks": "Risks a lender or tenant will ask about: export controls and sanctions, "
+                  "water stress, opposition, the country's risk.",
+    "power_now_mw": "Power energized today, MW.",
+    "power_pending_mw": "Power not yet energized: the rest of the capacity and the expansion, "
+                        "MW.",
+    "months_to_power": "Months until the pending power is energized: given, or estimated from "
+                       "the interconnection status.",
+    "power_timeline": "The site's power in words: what is energized now and when the rest is "
+                      "expected.",
+    "large_load_regime": "The large-load rules of the site's grid operator (Texas SB6...), "
+                         "where they apply.",
+    "market_scale": "Where the site's power sits in the AI leasing market: enterprise, "
+                    "mid-size or campus.",
+    # location, as enriched
+    "computed_metro": "The nearest major metro to the coordinates.",
+    "computed_metro_distance_miles": "Great-circle miles from the coordinates to that metro.",
+    "estimated_rtt_ms": "Round trip to the metro estimated from the distance over fiber, ms.",
+    "location_check": "Where the given metro or distance disagrees with the coordinates.",
+    "climate_band": "The cooling climate band of the site's climate zone, which sets its "
+                    "design PUE.",
+    "nearest_cloud_region": "The nearest AWS, Azure or Google Cloud region.",
+    "cloud_region_distance_miles": "Great-circle miles to that cloud region.",
+    "cloud_region_rtt_ms": "Round trip to that cloud region estimated from the distance, ms.",
+    "nearest_ix": "The nearest internet exchange of the bundled list.",
+    "ix_distance_miles": "Great-circle miles to that internet exchange.",
+    "ix_rtt_ms": "Round trip to that internet exchange estimated from the distance, ms.",
+    "location_conflicts": "Where the given country, region or metro disagree with the "
+                          "coordinates, or the coordinates fall in the sea.",
+    # economics (docs/economics.md)
+    "econ_workload": "The workload the headline economics value: the bucket's, a Hybrid as "
+                     "the market leases it.",
+    "econ_cooling_design": "The cooling the halls are designed with: liquid or air.",
+    "econ_it_mw": "Critical IT on the power energized today, MW.",
+    "econ_it_mw_full": "Critical IT once the pending power and the expansion are energized, "
+                       "MW.",
+    "econ_inference_it_mw": "Critical IT leased as inference (a Hybrid's inference block), MW.",
+    "econ_binding_constraint": "What takes the most MW between the site's power and its "
+                               "critical IT.",
+    "econ_capex_musd": "Capex of the committed phases: halls, power for later phases and the "
+                       "fixes to ready, M USD.",
+    "econ_capex_per_it_mw_musd": "Committed capex per MW of critical IT, M USD; a ratio, "
+                                 "not summed.",
+    "econ_cost_to_ready_musd": "One-off cost of the fixes that make the site ready, M USD.",
+    "econ_ready_opex_musd_per_year": "Yearly cost of the fixes that recur (a 24x7 team), M "
+                                     "USD a year.",
+    "econ_cost_to_ready_lines": "Each fix to ready with its price.",
+    "econ_months_to_revenue": "Months from the decision date to the first rent.",
+    "econ_lease_musd_per_year": "Rent of the committed phases in a full year before "
+                                "escalation, M USD a year.",
+    "econ_noi_musd_per_year": "Net operating income: the rent times the NOI margin, M USD a "
+                              "year.",
+    "econ_mining_margin_forgone_musd_per_year": "The first year's mining margin of the miners "
+                                                "the halls displace, M USD.",
+    "econ_net_musd_per_year": "NOI less the mining margin forgone and the yearly cost to "
+                              "ready, M USD a year.",
+    "econ_npv_musd": "NPV of the committed phases at the decision date, for the evaluated "
+                     "workload, starting now, M USD.",
+    "econ_npv_committed_musd": "The same NPV: the phases built now.",
+    "econ_npv_option_musd": "NPV of the phases on power not yet approved, valued as if built "
+                            "when the power comes, M USD.",
+    "econ_option_it_mw": "Critical IT of the option phases, MW.",
+    "econ_option_capex_musd": "Capex of the option phases, M USD.",
+    "econ_option_decide_month": "The month the board must decide an option phase by, from "
+                                "the decision date.",
+    "econ_exit_value_musd": "The committed phases' value at lease end, undiscounted, M USD.",
+    "econ_npv_exit_musd": "The part of NPV that is the exit value, M USD.",
+    "econ_npv_low_musd": "NPV with every assumption at its worse end, M USD.",
+    "econ_npv_high_musd": "NPV with every assumption at its better end, M USD.",
+    "econ_npv_p10_musd": "The site's own 10th percentile of NPV over the seeded draws; a sum "
+                         "of these is not the portfolio's P10.",
+    "econ_npv_p50_musd": "The site's own median NPV over the seeded draws.",
+    "econ_npv_p90_musd": "The site's own 90th percentile of NPV over the seeded draws; a sum "
+                         "of these is not the portfolio's P90.",
+    "econ_irr_pct": "Unlevered IRR of the committed cash by year, %.",
+    "econ_payback_years": "Years from the decision until the cash spent is earned back.",
+    "econ_payback_best_years": "Payback with every assumption at its better end, years.",
+    "econ_payback_worst_years": "Payback with every assumption at its worse end, years.",
+    "econ_debt_musd": "Project debt: the loan-to-cost share of the committed capex, M USD.",
+    "econ_equity_irr_pct": "IRR of the equity's cash after debt service, %.",
+    "econ_equity_multiple": "What the equity gets back over what it puts in.",
+    "econ_peak_equity_musd": "The most cash the equity has in at once, M USD.",
+    "econ_min_dscr": "The lowest yearly ratio of cash to debt service once rent is stable.",
+    "econ_yield_on_cost_pct": "Stabilized NOI over the committed capex, %.",
+    "econ_development_spread_pct": "Yield on cost less the exit cap rate, percentage points.",
+    "econ_value_created_musd": "Stabilized NOI at the exit cap rate, less the capex, M USD.",
+    "econ_phases": "Each phase: its MW, workload, whether committed, capex, first rent and "
+                   "yield.",
+    "econ_npv_driver": "The assumption that moves NPV most, with NPV at its two ends.",
+    "econ_equity_driver": "The financing term that moves the equity IRR most, with the IRR "
+                          "at its two ends.",
+    "econ_basis": "The arithmetic of the site's economics in words, with the inputs and the "
+                  "assumptions used.",
+    "cash_series": "Which cash the row holds: a phase's (committed or option), the "
+                   "committed cash's present value, or the equity's cash after debt.",
+    # the Assumptions sheet
+    "assumption": "The assumption's key in the rules file (set it with --rules or --set).",
+    "means": "What the assumption is.",
+    "low": "Its low end (worse or better, as the assumption runs).",
+    "base": "Its base value, used for the headline figures.",
+    "high": "Its high end.",
+    "value": "Its value, where it has no low and high.",
+    "source": "Where the default comes from, or the file that set it.",
+    "as_of": "The month the default was last checked.",
+    # the Rejected sheet
+    "file": "The input file.",
+    "sheet": "The sheet of the input file.",
+    "row": "The row of the sheet.",
+    "column": "The column, by its contract name.",
+    "problem": "What is wrong with the value and what to do.",
 }
 
 

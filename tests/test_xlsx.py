@@ -243,3 +243,15 @@ def test_more_columns_than_excel_has_stay_in_results_csv_and_are_named(tmp_path)
     summary = load_workbook(tmp_path / "o" / "scorecard.xlsx", read_only=True)["Summary"]
     said = " ".join(str(r[1]) for r in summary.values if r[0] == "Left out of this workbook")
     assert "columns past Excel's 16,384" in said
+
+
+def test_every_column_of_the_workbook_is_explained_on_the_columns_sheet(sample_tables):
+    book = load_workbook(sample_tables / "scorecard.xlsx", read_only=True)
+    rows = list(book["Columns"].values)
+    header = rows[0]
+    assert header[:4] == ("Column", "Heading", "Unit", "Meaning")
+    unexplained = [row[0] for row in rows[1:] if not row[3]]
+    assert unexplained == []
+    # a percentile says it is the site's own, not the portfolio's
+    meanings = {row[0]: row[3] for row in rows[1:]}
+    assert "not the portfolio's P10" in meanings["econ_npv_p10_musd"]
