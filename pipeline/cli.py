@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from pipeline import api, atomic
-from pipeline.errors import (Interrupted, SitefitError, StdoutFailed, Terminated,
+from pipeline.errors import (Exit, Interrupted, SitefitError, StdoutFailed, Terminated,
                              as_sitefit_error)
 
 
@@ -273,4 +273,17 @@ def template(out: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="sitefit")
+    try:
+        cli(prog_name="sitefit")
+    except SystemExit as done:
+        if done.code in (Exit.INTERRUPTED, Exit.TERMINATED):
+            # A stopped run ends here, its outputs safe and its message said: not through
+            # the interpreter's shutdown, which joins helper threads and puts the default
+            # handlers back, so that a signal still on its way would end it as killed.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except OSError:
+                    pass
+            os._exit(done.code)
+        raise

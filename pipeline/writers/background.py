@@ -20,7 +20,7 @@ W = TypeVar("W")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-from pipeline.children import end_with_parent
+from pipeline.children import end_with_parent, signals_held
 from pipeline.errors import EnvironmentFailure
 
 
@@ -57,7 +57,8 @@ class Background(Generic[W]):
         self._process = context.Process(target=_serve,
                                         args=(make, child_end, self._conn, os.getpid()),
                                         name="sitefit-writer", daemon=True)
-        self._process.start()
+        with signals_held():
+            self._process.start()
         child_end.close()
 
     def call(self, method: Callable[Concatenate[W, P], object], /, *args: P.args,

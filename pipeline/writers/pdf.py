@@ -35,7 +35,7 @@ import markupsafe
 import pandas as pd
 
 from pipeline import __version__, bounded, contract, labels, tabulate
-from pipeline.children import end_with_parent
+from pipeline.children import end_with_parent, signals_held
 from pipeline.classify import Flip, SiteResult
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Readiness
@@ -592,7 +592,8 @@ class PdfWriter:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self._jobs, initializer=_start_worker,
                                              initargs=(os.getpid(),))
-        self._pending.add(self._pool.submit(_render, html, target))
+        with signals_held():  # a submit may fork a renderer
+            self._pending.add(self._pool.submit(_render, html, target))
         if len(self._pending) >= 4 * self._jobs:
             self._collect(FIRST_COMPLETED)
 
@@ -606,13 +607,14 @@ class PdfWriter:
         """Stop at once: pages waiting are dropped, and the renderers killed."""
         if self._pool is None:
             return
-        terminate = getattr(self._pool, "terminate_workers", None)  # Python 3.14 on
+        pool, self._pool = self._pool, None
+        terminate = getattr(pool, "terminate_workers", None)  # Python 3.14 on
         if terminate is not None:
             terminate()
         else:
-            for process in list(self._pool._processes.values()):
+            for process in list((pool._processes or {}).values()):
                 process.kill()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> dict[str, Any]:
         """Wait for every page; return how many were rendered and reused, their keys, and
@@ -622,7 +624,8 @@ class PdfWriter:
                 self._collect(ALL_COMPLETED)
         finally:
             if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+                pool, self._pool = self._pool, None
+                pool.shutdown(wait=True, cancel_futures=True)
         for name in self.keys.keys() - self.files.keys():
             self.files[name] = _fingerprint(self._staging / name)
         return {"rendered": self.rendered, "reused": self.reused, "keys": self.keys,
