@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline import stops
 from pipeline.errors import Exit, InputError, SitefitError, UsageError, out_of_resources
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def evaluate(inputs: Sequence[str | Path], out: str | Path = "output", *,
     earlier = found.earlier_quarters(targets)
     outcomes = []
     for path, target in targets.items():
+        stops.check()
         try:
             outcome = run.evaluate_file(
                 path, target, in_force, pdfs=pdfs, jobs=jobs, progress=progress,

@@ -19,13 +19,9 @@ from pathlib import Path
 
 import click
 
-from pipeline import api, atomic
+from pipeline import api, atomic, stops
 from pipeline.errors import (Exit, Interrupted, SitefitError, StdoutFailed, Terminated,
                              as_sitefit_error)
-
-
-class _Stopped(KeyboardInterrupt):
-    """SIGTERM, raised where the run is, so that it unwinds as Ctrl-C does."""
 
 
 def _on_signals(json_document: Callable[[SitefitError], None]) -> None:
@@ -36,7 +32,7 @@ def _on_signals(json_document: Callable[[SitefitError], None]) -> None:
     def first(signum: int, frame) -> None:
         signal.signal(signal.SIGINT, second)
         signal.signal(signal.SIGTERM, second)
-        raise KeyboardInterrupt if signum == signal.SIGINT else _Stopped
+        stops.ask(signum)
 
     def second(signum: int, frame) -> None:
         for signum_ in (signal.SIGINT, signal.SIGTERM):
@@ -122,7 +118,7 @@ class Sitefit(click.Group):
             # the exit code a scheduler reads (130, 143) into death by signal.
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, signal.SIG_IGN)
-            self._fail(ctx, _signalled(signal.SIGTERM if isinstance(stop, _Stopped)
+            self._fail(ctx, _signalled(signal.SIGTERM if isinstance(stop, stops.Stopped)
                                        else signal.SIGINT))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from pipeline import __version__, compare, economics, plan, tabulate
+from pipeline import __version__, compare, economics, plan, stops, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
@@ -227,6 +227,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                                   names) if pdfs else None
             records = site_records(run.sites)
             while chunk := list(islice(records, CHUNK)):
+                stops.check()
                 assessed = [classifier.assess(values) for values in chunk]
                 results = [a.site for a in assessed]
                 flips = {a.site.site_id: a.what_would_flip for a in assessed}
@@ -255,6 +256,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                     clock.lap("pdf_html")
                     reports.pdf.add(pages)
                     clock.lap("pdf")
+            stops.check()
             # the writer makes its tables and lays out these sheets while the plan is made
             tables.call(_Tables.end_sites)
             ranked = tabulate.economics_frame(money_rows)
@@ -275,6 +277,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 run.plan_changes = plan.plan_changes(earlier, run.plan.sites)
             more = [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
                     ("Plan frontier", run.plan.frontier)]
+            stops.check()
             clock.lap("plan")
             clock.timings["plan_solver"] = run.plan.solver_seconds  # of the plan itself
             for name, title, table in (("plan.csv", None, run.plan.sites),
@@ -295,6 +298,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                                                     run.plan_changes)])
                 outcome.pdfs = reports.pdf.close()
                 clock.lap("pdf")
+            stops.check()
             writing, left_out = tables.finish(
                 _Tables.close, summary=_summary(checked, rules, outcome, run),
                 buckets=totals.buckets(), disqualifiers=totals.disqualifiers(),

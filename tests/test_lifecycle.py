@@ -242,3 +242,28 @@ def test_the_readme_exit_code_table_is_the_code():
     for words in ("closed or full standard output", "out of memory", "processes or threads"):
         assert words in rows[Exit.ENVIRONMENT], words
     assert "SIGTERM" in rows[Exit.TERMINATED] and "SIGINT" in rows[Exit.INTERRUPTED]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # on purpose
+def test_a_stop_lost_where_python_drops_exceptions_is_acted_on_at_the_next_check():
+    """Python prints "Exception ignored" for an exception raised inside a weakref callback
+    (an import's module lock runs one) and carries on: seen as a SIGTERM whose run went on
+    until a second one. The handler records the stop; the run's next check raises it."""
+    import gc
+    import weakref
+
+    from pipeline import stops
+
+    class Anything:
+        pass
+
+    thing = Anything()
+    watch = weakref.ref(thing, lambda _: stops.ask(signal.SIGTERM))  # raised, and dropped
+    try:
+        del thing
+        gc.collect()
+        assert watch() is None  # the callback ran, and its exception went nowhere
+        with pytest.raises(stops.Stopped):
+            stops.check()
+    finally:
+        stops._asked.clear()
