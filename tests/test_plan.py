@@ -514,3 +514,11 @@ def test_the_same_input_gives_the_same_plan_however_busy_the_machine(tmp_path):
     for sheet in ("Plan", "Plan limits", "Plan frontier"):
         assert [list(rows) for rows in books[0][sheet].values] == \
             [list(rows) for rows in books[1][sheet].values], sheet
+
+
+def test_a_year_without_a_limit_says_so_on_the_plan_limits_sheet(sample_tables):
+    from openpyxl import load_workbook
+    rows = list(load_workbook(sample_tables / "scorecard.xlsx", read_only=True)[
+        "Plan limits"].values)
+    header, body = rows[0], rows[1:]
+    assert body and all(dict(zip(header, row))["Method"] == "no limit set" for row in body)

@@ -42,7 +42,7 @@ class Plan:
 
     def limits(self) -> pd.DataFrame:
         """Each start year's use of every limit, the limit, and the NPV its step would add
-        (the Plan limits sheet)."""
+        (the Plan limits sheet); a year without a limit says so."""
         rows = []
         shadow = {(r.limit, r.year): r for r in self.shadow.itertuples(index=False)}
         for year in self.years.itertuples(index=False):
@@ -54,9 +54,13 @@ class Plan:
                              "limit_value": None if cap is None or cap != cap else cap,
                              "step": self.settings.steps[kind],
                              "npv_gain_musd": None if gain is None else gain.npv_gain_musd,
-                             "method": None if gain is None else gain.method})
+                             "method": (NO_LIMIT if cap is None or cap != cap else None)
+                             if gain is None else gain.method})
         return pd.DataFrame(rows, columns=["year", "limit", "unit", "used", "limit_value",
                                            "step", "npv_gain_musd", "method"])
+
+
+NO_LIMIT = "no limit set"
 
 
 def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings,
