@@ -35,8 +35,7 @@ def _on_signals(json_document: Callable[[SitefitError], None]) -> None:
         stops.ask(signum)
 
     def second(signum: int, frame) -> None:
-        for signum_ in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum_, signal.SIG_IGN)
+        _ignore_signals()
         for child in multiprocessing.active_children():
             child.kill()
         atomic.abandon()
@@ -49,6 +48,13 @@ def _on_signals(json_document: Callable[[SitefitError], None]) -> None:
 
     signal.signal(signal.SIGINT, first)
     signal.signal(signal.SIGTERM, first)
+
+
+def _ignore_signals() -> None:
+    """From here on Ctrl-C and SIGTERM change nothing: the run is ending, or its outputs are
+    in place, and a late one must not turn the exit code into death by signal."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _signalled(signum: int, how: str = "") -> SitefitError:
@@ -113,11 +119,8 @@ class Sitefit(click.Group):
         _on_signals(lambda error: self._document(ctx, error))
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt as stop:
-            # The output is already safe; a signal still pending or sent again must not turn
-            # the exit code a scheduler reads (130, 143) into death by signal.
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, signal.SIG_IGN)
+        except KeyboardInterrupt as stop:  # the output is already safe
+            _ignore_signals()
             self._fail(ctx, _signalled(signal.SIGTERM if isinstance(stop, stops.Stopped)
                                        else signal.SIGINT))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -224,8 +227,7 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
                        plan=plan_file, previous=previous, pdfs=not no_pdf, branding=branding,
                        jobs=jobs, progress=sys.stderr.isatty() and not quiet, decimal=decimal,
                        each=tell)
-    for signum in (signal.SIGINT, signal.SIGTERM):  # the outputs are in place: nothing to stop
-        signal.signal(signum, signal.SIG_IGN)
+    _ignore_signals()  # the outputs are in place: nothing to stop
     if as_json:
         print_out(json.dumps(api.run_document(run.outcomes, run.exit_code)))
     sys.exit(int(run.exit_code))

@@ -170,21 +170,20 @@ def writing_failed(exc: OSError, out_dir: Path) -> SitefitError:
     if refused := out_of_resources(exc):
         return refused
     where = exc.filename or out_dir
+    untouched = f"the previous output in {out_dir} is untouched" if out_dir.exists() else ""
     if exc.errno in (errno.ENOTDIR, errno.EEXIST) and (blocker := _file_above(out_dir)):
         return OutputError(f"--out {out_dir}: {blocker} is a file, not a folder; give --out a "
                            "folder (new, or one sitefit wrote)")
     if exc.errno == errno.ENOSPC:
         return EnvironmentFailure(f"no space left on the device while writing {where}; free "
                                   "some space and run again"
-                                  + (f" (the previous output in {out_dir} is untouched)"
-                                     if out_dir.exists() else ""))
+                                  + (f" ({untouched})" if untouched else ""))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return EnvironmentFailure(f"cannot write to {where} ({exc.strerror}); choose another "
                                   "--out or fix the folder's permissions")
     kind = OutputError if exc.errno in _UNUSABLE_OUT else EnvironmentFailure
-    untouched = (f"; the previous output in {out_dir} is untouched" if out_dir.exists()
-                 else "")
-    return kind(f"cannot write the outputs to {where} ({exc.strerror or exc}){untouched}")
+    return kind(f"cannot write the outputs to {where} ({exc.strerror or exc})"
+                + (f"; {untouched}" if untouched else ""))
 
 
 def _file_above(folder: Path) -> Path | None:

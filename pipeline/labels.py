@@ -134,13 +134,13 @@ def unit(name: str) -> str:
 _NOT_ADDED = re.compile(r"_per_|_p\d\d(_|$)")
 
 
+SUMMED_UNITS = {"MW", "M USD", "M USD/yr"}
+
+
 def adds_up(name: str) -> bool:
     """Whether a column's total over rows of distinct sites means something: capacity and
     money do, ratios and percentiles do not."""
     return unit(name) in SUMMED_UNITS and not _NOT_ADDED.search(str(name))
-
-
-SUMMED_UNITS = {"MW", "M USD", "M USD/yr"}
 
 
 def meaning(name: str) -> str:
@@ -152,15 +152,15 @@ def meaning(name: str) -> str:
     for suffix, _ in PARTS:
         if name.endswith(suffix) and name[:-len(suffix)] in GATE_DETAIL_MEANINGS:
             return GATE_DETAIL_MEANINGS[suffix]
-    if name in DERIVED_MEANINGS or name in GATE_DETAIL_MEANINGS:
-        return DERIVED_MEANINGS.get(name, GATE_DETAIL_MEANINGS.get(name, ""))
+    if known := DERIVED_MEANINGS.get(name) or GATE_DETAIL_MEANINGS.get(name):
+        return known
     if gate := _WORKLOAD_GATE.fullmatch(name):
         return (f"The {gate[2]} gate's status for AI {gate[1]}: pass, conditional, unknown or "
                 "fail (why, on the Gate detail sheet).")
     if name.endswith("_source") and (about := name[:-len("_source")]):
         return (f"Where the site's {label(about).lower()} came from: given in the input, "
                 "computed from the coordinates, or estimated.")
-    if year := re.fullmatch(r"year_(\d+)", name):
+    if year := CASH_YEAR.fullmatch(name):
         return (f"Cash in year {year[1]} after the decision date (months "
                 f"{12 * (int(year[1]) - 1)}-{12 * int(year[1]) - 1}), M USD.")
     if year := YEAR_COLUMN.fullmatch(name):
@@ -170,6 +170,7 @@ def meaning(name: str) -> str:
     return ""
 
 
+CASH_YEAR = re.compile(r"year_(\d+)")  # the Cash flows sheet's years from the decision
 _WORKLOAD_GATE = re.compile(r"(training|inference)_(location|power|cooling|networking|"
                             r"operations)")
 

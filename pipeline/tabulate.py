@@ -165,8 +165,7 @@ def assumptions_frame(rules: Rules) -> pd.DataFrame:
         if not key.startswith("economics."):
             continue
         about = rules.about(key)
-        ranged = isinstance(value, list) and len(value) == 3 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        ranged = isinstance(value, list)  # every [economics] list is [low, base, high]
         given = value == defaults[key]
         rows.append((key, about.means, *(value if ranged else (None, None, None)),
                      None if ranged else as_cell(value), about.unit,

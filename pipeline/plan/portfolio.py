@@ -48,14 +48,15 @@ class Plan:
         for year in self.years.itertuples(index=False):
             for kind in LIMITS:
                 cap = getattr(year, f"{kind}_limit")
+                unset = cap is None or cap != cap
                 gain = shadow.get((NAMES[kind], year.year))
                 rows.append({"year": year.year, "limit": NAMES[kind], "unit": UNITS[kind],
                              "used": getattr(year, f"{kind}_used"),
-                             "limit_value": None if cap is None or cap != cap else cap,
+                             "limit_value": None if unset else cap,
                              "step": self.settings.steps[kind],
                              "npv_gain_musd": None if gain is None else gain.npv_gain_musd,
-                             "method": (NO_LIMIT if cap is None or cap != cap else None)
-                             if gain is None else gain.method})
+                             "method": (gain.method if gain is not None
+                                        else NO_LIMIT if unset else None)})
         return pd.DataFrame(rows, columns=["year", "limit", "unit", "used", "limit_value",
                                            "step", "npv_gain_musd", "method"])
 
