@@ -219,6 +219,8 @@ def evaluate(paths: tuple[Path, ...], out: Path, rules: Path | None,
         if outcome.exit_code or not quiet:
             say(outcome.message if outcome.error else f"{outcome.message} "
                 f"(written to {outcome.out_dir})")
+        if outcome.unread_note and not quiet:
+            say(outcome.unread_note)
         if verbose:
             for stage, seconds in outcome.timings.items():
                 say(f"{outcome.input}: {stage} took {seconds:.3f} s")

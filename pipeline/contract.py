@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-TEXT, NUMBER, COUNT, BOOL, ENUM = "text", "number", "count", "bool", "enum"
+TEXT, NUMBER, COUNT, BOOL, ENUM, MONTH = "text", "number", "count", "bool", "enum", "month"
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,22 @@ UNITS: dict[str, Unit] = {
         "mbps": 1e-3, "mbit/s": 1e-3, "gbps": 1.0, "gbit/s": 1.0, "gb/s": 1.0, "g": 1.0,
         "ge": 1.0, "gbe": 1.0, "tbps": 1e3, "tbit/s": 1e3}.items()},
     **{u: Unit("angle", 1.0) for u in ("°", "deg", "degrees")},
+    **{u: Unit("rent", f) for u, f in {
+        "$/kw-month": 1.0, "$/kw/month": 1.0, "$/kw-mo": 1.0, "$/kw/mo": 1.0,
+        "$/kwmonth": 1.0, "$/kw-mth": 1.0, "$/mw-month": 1e-3, "$/mw/month": 1e-3}.items()},
+    **{u: Unit("share", 1.0) for u in ("%", "%/yr", "%/year", "%ayear", "%pa", "%peryear")},
+    **{u: Unit("money", f) for u, f in {"$": 1e-6, "k$": 1e-3, "m$": 1.0, "$m": 1.0,
+                                        "mm$": 1.0, "$mm": 1.0, "b$": 1e3, "$b": 1e3,
+                                        "$bn": 1e3, "bn$": 1e3}.items()},
+    **{u: Unit("capex", f) for u, f in {"m$/mw": 1.0, "$m/mw": 1.0, "$/mw": 1e-6,
+                                        "$/kw": 1e-3, "$/w": 1.0}.items()},
 }
 
 # How each canonical unit is shown to people, keyed by the token in UNITS.
 UNIT_LABELS = {"mw": "MW", "kw": "kW", "$/kwh": "USD/kWh", "miles": "miles", "ms": "ms",
-               "hours": "hours", "months": "months", "gbps": "Gbit/s", "deg": "degrees"}
+               "hours": "hours", "months": "months", "gbps": "Gbit/s", "deg": "degrees",
+               "years": "years", "$/kw-month": "USD/kW-month", "%/yr": "% a year",
+               "m$": "M USD", "m$/mw": "M USD/MW"}
 
 
 def normalize_unit(text: str) -> str:
@@ -95,6 +106,8 @@ class Column:
             return "one of " + ", ".join(self.choices)
         if self.kind == TEXT:
             return "text"
+        if self.kind == MONTH:
+            return "a month or a date (2028-06, 06/2028 or 2028-06-01)"
         what = "a whole number" if self.kind == COUNT else "a number"
         if self.unit_label:
             what += f" in {self.unit_label}"
@@ -214,7 +227,45 @@ COLUMNS: tuple[Column, ...] = (
     Column("climate_zone", TEXT, aliases=("koppen zone", "koppen geiger zone", "climate"),
            meaning="Köppen-Geiger climate zone code (Dfb, BWh, Cfa...)", from_coordinates=True),
     Column("notes", TEXT, aliases=("note", "comments"), meaning="free text, carried through"),
+    # The site's own deal: signed or quoted terms; a blank keeps the rules' default.
+    Column("lease_rate_usd_per_kw_month", NUMBER, unit="$/kw-month", minimum=0,
+           above_minimum=True, maximum=1000,
+           aliases=("lease rate", "rent", "year 1 rent", "year 1 lease rate", "first year rent",
+                    "lease rate usd kw month"),
+           meaning="year-1 lease rate per kW of critical IT a month, as signed or quoted"),
+    Column("lease_term_years", NUMBER, unit="years", minimum=1, maximum=40,
+           aliases=("lease term", "term", "term years", "contract term"),
+           meaning="lease term from first rent"),
+    Column("lease_escalator_pct", NUMBER, unit="%/yr", minimum=0, maximum=20,
+           aliases=("escalator", "rent escalator", "lease escalator", "escalation"),
+           meaning="yearly rent escalator"),
+    Column("lease_structure", ENUM, choices=("triple_net", "modified_gross", "gross"),
+           aliases=("structure", "lease type"),
+           meaning="who pays power and the operating costs: triple_net (the tenant pays "
+                   "both), modified_gross (the tenant pays power, the landlord the operating "
+                   "costs), gross (the landlord pays both)"),
+    Column("contracted_it_mw", NUMBER, unit="mw", minimum=0, above_minimum=True,
+           aliases=("contracted it", "contracted critical it", "contract mw", "leased it mw"),
+           meaning="critical IT the lease pays rent on"),
+    Column("tenant_credit", ENUM, choices=("investment_grade", "backstopped", "unrated"),
+           aliases=("credit", "tenant rating", "tenant credit rating"),
+           meaning="the tenant's credit: investment_grade, backstopped (by an "
+                   "investment-grade party) or unrated"),
+    Column("capex_musd_per_it_mw", NUMBER, unit="m$/mw", minimum=0, above_minimum=True,
+           maximum=100, aliases=("capex quote", "capex per mw", "capex per it mw", "build cost"),
+           meaning="quoted capex per MW of critical IT for the AI halls"),
+    Column("first_rent", MONTH, aliases=("first rent date", "rent start", "rent commencement",
+                                         "commencement date"),
+           meaning="month the first rent is due"),
+    Column("prepayment_musd", NUMBER, unit="m$", minimum=0,
+           aliases=("prepayment", "tenant prepayment", "prepaid rent"),
+           meaning="rent the tenant prepays at signing, credited evenly against the lease"),
 )
+
+# The site's own deal terms, in the order the reports show them.
+DEAL_COLUMNS = ("lease_rate_usd_per_kw_month", "lease_term_years", "lease_escalator_pct",
+                "lease_structure", "contracted_it_mw", "tenant_credit",
+                "capex_musd_per_it_mw", "first_rent", "prepayment_musd")
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 
@@ -263,6 +314,18 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
         "contested": "contested", "appealed": "contested", "challenged": "contested",
         "moratorium": "moratorium",
     },
+    "lease_structure": {
+        "triplenet": "triple_net", "nnn": "triple_net", "net": "triple_net",
+        "modifiedgross": "modified_gross", "modgross": "modified_gross",
+        "gross": "gross", "fullservice": "gross", "fullservicegross": "gross",
+    },
+    "tenant_credit": {
+        "investmentgrade": "investment_grade", "ig": "investment_grade",
+        "backstopped": "backstopped", "backstop": "backstopped",
+        "hyperscalerbackstop": "backstopped", "guaranteed": "backstopped",
+        "unrated": "unrated", "notrated": "unrated", "subinvestmentgrade": "unrated",
+        "highyield": "unrated",
+    },
     "community_opposition": {"none": "none", "no": "none", "some": "some",
                              "organised": "organised", "organized": "organised"},
     "water_stress": {
@@ -297,6 +360,15 @@ HEADER_KEYS: dict[str, str] = {}
 for _column in COLUMNS:
     for _spelling in (_column.name, *_column.aliases):
         HEADER_KEYS.setdefault(header_key(_spelling), _column.name)
+
+
+def closest_column(header: str) -> str | None:
+    """The contract column a header not in the contract most likely meant, if one is close:
+    ``Lease trm (years)`` -> ``lease_term_years``."""
+    import difflib
+
+    found = difflib.get_close_matches(header_key(header), HEADER_KEYS, n=1, cutoff=0.8)
+    return HEADER_KEYS[found[0]] if found else None
 
 
 def column_letter(index: int) -> str:

@@ -43,7 +43,8 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "input": {"path": str(table.path), "sha256": _sha256(table.path),
                   "sheet": table.sheet, "header_row": table.header_row,
-                  "numbers": checked.numbers.record()},
+                  "numbers": checked.numbers.record(),
+                  "carried_through_not_read": list(table.extras)},
         "rules": {"source": rules.source, "sha256": rules.sha256, "values": rules.values},
         "rows": {
             "data_rows": outcome.data_rows,

@@ -23,6 +23,17 @@ class FileOutcome:
     pdfs: dict | None = None
     problems: dict[str, int] = field(default_factory=dict)  # rejected rows' problems by code
     error: str | None = None  # the code of the error that stopped this input, if one did
+    # columns not in the contract, carried through, not read: each header as written, with
+    # the contract column it may have meant
+    unread: tuple[str, ...] = ()
+
+    @property
+    def unread_note(self) -> str | None:
+        """The columns sitefit carried through without reading, in one line."""
+        if not self.unread:
+            return None
+        return (f"{self.input}: {len(self.unread)} column{'s' if len(self.unread) > 1 else ''}"
+                f" carried through, not read: {', '.join(self.unread)}")
 
     @classmethod
     def failed(cls, path: Path, out_dir: Path | None, error: SitefitError) -> FileOutcome:

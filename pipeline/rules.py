@@ -267,9 +267,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
 
 
-# A list rule whose unit reads "COLUMN values", or a table rule whose unit reads
-# "COLUMN = COLUMN", holds choices of those input columns (pipeline/contract.py).
+# A list rule whose unit reads "COLUMN values", a text rule whose unit reads "COLUMN value",
+# or a table rule whose unit reads "COLUMN = COLUMN", holds choices of those input columns
+# (pipeline/contract.py).
 _LIST_OF_CHOICES = re.compile(r"(\w+) values")
+_ONE_CHOICE = re.compile(r"(\w+) value")
 _TABLE_OF_CHOICES = re.compile(r"(\w+) = (\w+)")
 
 
@@ -277,6 +279,8 @@ def _check_choices(dotted: str, value: Any, path: Path | str) -> None:
     unit = about_entries()[dotted].unit
     if isinstance(value, list) and (match := _LIST_OF_CHOICES.fullmatch(unit)):
         pairs = [(match[1], item) for item in value]
+    elif isinstance(value, str) and (match := _ONE_CHOICE.fullmatch(unit)):
+        pairs = [(match[1], value)]
     elif isinstance(value, dict) and (match := _TABLE_OF_CHOICES.fullmatch(unit)):
         pairs = [(column, item) for key, item in value.items()
                  for column, item in ((match[1], key), (match[2], item))]

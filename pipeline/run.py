@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from pipeline import __version__, compare, economics, plan, stops, tabulate
+from pipeline import __version__, compare, contract, economics, plan, stops, tabulate
 from pipeline.atomic import atomic_directory
 from pipeline.classify import Classifier, site_records
 from pipeline.enrich import enrich
@@ -123,7 +123,8 @@ def evaluate_file(path: Path, out_dir: Path, rules: Rules, *, pdfs: bool = True,
     clock.lap("enrich")
     outcome = FileOutcome(path, out_dir, 0, "", checked.data_rows, len(sites),
                           len(checked.rejected_rows), clock.timings,
-                          problems=dict(Counter(p.code for p in checked.problems)))
+                          problems=dict(Counter(p.code for p in checked.problems)),
+                          unread=tuple(_unread(checked.table.extras)))
     outcome.exit_code, outcome.message = _verdict(outcome, checked)
     run = RunState(checked, sites, rules, before, baseline, previous, branding)
     try:
@@ -335,6 +336,16 @@ def _pdf_writer(staging: Path, out_dir: Path, run: RunState, jobs: int, progress
     writer = pdf.PdfWriter(staging, out_dir if out_dir.is_dir() else None, today, jobs,
                            len(names) + 1, progress)
     return _Reports(writer, info, names)
+
+
+def _unread(headers: list[str]) -> list[str]:
+    """Each header sitefit does not read, quoted, with the contract column it may have
+    meant: a misspelt column is never silently ignored."""
+    named = []
+    for header in headers:
+        meant = contract.closest_column(header)
+        named.append(f"'{header}'" + (f" (did you mean {meant}?)" if meant else ""))
+    return named
 
 
 def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:

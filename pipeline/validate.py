@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -92,6 +93,8 @@ def parse_cell(column: contract.Column, value, header_unit: str | None = None,
         if word in contract.BOOL_WORDS:
             return contract.BOOL_WORDS[word]
         raise CellError("type-error", f"expected {column.expected} (also y/n, true/false, 1/0)")
+    if column.kind == contract.MONTH:
+        return _parse_month(column, value)
     if column.kind == contract.ENUM:
         text = _plain_number_text(value)
         folded = contract.fold_choice(text)
@@ -99,6 +102,21 @@ def parse_cell(column: contract.Column, value, header_unit: str | None = None,
         return aliases.get(folded) or next(
             (c for c in column.choices if contract.fold_choice(c) == folded), text)
     return _parse_number(column, value, header_unit, decimal)
+
+
+def _parse_month(column: contract.Column, value) -> str:
+    """A month as ``YYYY-MM``, from a date cell or text such as 2028-06, 2028-06-01 or
+    06/2028."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value).strip()
+    match = (re.fullmatch(r"(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[ T].*)?", text)
+             or re.fullmatch(r"(?P<m>\d{1,2})[-/.](?P<y>\d{4})", text))
+    if match:
+        year, month = ((match["y"], match["m"]) if match.re.groupindex else match.groups())
+        if 1 <= int(month) <= 12 and 1900 <= int(year) <= 2200:
+            return f"{int(year):04d}-{int(month):02d}"
+    raise CellError("type-error", f"not a month; expected {column.expected}")
 
 
 def _plain_number_text(value) -> str:

@@ -399,3 +399,23 @@ def test_every_command_option_and_variable_is_in_the_cli_reference():
             assert all(flag in sections[name] for flag in option.opts), (name, option.opts)
             variable = option.envvar or f"SITEFIT_{name.upper()}_{option.name.upper()}"
             assert f"`{variable}`" in sections[name]
+
+
+def test_a_column_sitefit_does_not_read_is_named_once(tmp_path):
+    """A misspelt deal column is carried through but never silently ignored: stderr names it
+    once, with the column it may have meant, and the manifest lists it; --quiet keeps
+    stderr to errors."""
+    path = write_csv(tmp_path / "deal.csv", [
+        [*HEADER, "Lease trm (years)", "Tenant", "lease_rate_usd_per_kw_month"],
+        [*ROW, 15, "Acme", 130]])
+    result = invoke("evaluate", path, "--out", tmp_path / "o", "--no-pdf")
+    assert result.exit_code == 0, result.stderr
+    lines = [x for x in result.stderr.splitlines() if "carried through, not read" in x]
+    assert lines == [f"sitefit: {path}: 2 columns carried through, not read: 'Lease trm "
+                     "(years)' (did you mean lease_term_years?), 'Tenant'"]
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["input"]["carried_through_not_read"] == ["Lease trm (years)", "Tenant"]
+    results = read_csv(tmp_path / "o" / "results.csv")
+    assert results[0]["Tenant"] == "Acme"  # carried through untouched
+    quiet = invoke("evaluate", path, "--out", tmp_path / "q", "--no-pdf", "--quiet")
+    assert "carried through" not in quiet.stderr

@@ -53,6 +53,16 @@ def test_values_with_units_are_converted(tmp_path, column, cell, expected):
     ("uplink_gbps", "400 Mbps", 0.4),
     ("fiber_lead_time_months", "2 years", 24.0),
     ("curtailment_hours_per_year", "300 h/yr", 300.0),
+    # the site's own deal
+    ("lease_rate_usd_per_kw_month", "128 USD/kW-month", 128.0),
+    ("lease_rate_usd_per_kw_month", "128,000 $/MW-month", 128.0),
+    ("lease_term_years", "180 months", 15.0),
+    ("lease_escalator_pct", "3 %", 3.0),
+    ("lease_escalator_pct", "2.5 % a year", 2.5),
+    ("capex_musd_per_it_mw", "9.5 M USD/MW", 9.5),
+    ("capex_musd_per_it_mw", "9,500 $/kW", 9.5),
+    ("prepayment_musd", "1.2 B USD", 1200.0),
+    ("contracted_it_mw", "245 MW", 245.0),
 ])
 def test_optional_columns_convert_units(tmp_path, column, cell, expected):
     result = one_row(tmp_path, [*HEADER, column], [*ROW, cell], "csv")
@@ -101,6 +111,11 @@ def test_bad_values_are_rejected_with_reasons(tmp_path, column, cell, message):
     ("power_redundancy", "N+2", "expected one of N, N+1, 2N"),
     ("liquid_cooling_path", "maybe later", "expected one of none, studied"),
     ("metro_rtt_ms", "0", "> 0"),
+    ("lease_escalator_pct", "30 %", "<= 20"),
+    ("lease_rate_usd_per_kw_month", "128 $/kWh", "'$/kwh' is a price unit"),
+    ("lease_structure", "net-net", "expected one of triple_net, modified_gross, gross"),
+    ("first_rent", "soon", "not a month; expected a month or a date"),
+    ("first_rent", "13/2028", "not a month"),
 ])
 def test_optional_columns_are_checked_too(tmp_path, column, cell, message):
     result = one_row(tmp_path, [*HEADER, column], [*ROW, cell])
@@ -119,6 +134,26 @@ def test_words_people_use_are_understood(tmp_path, column, cell, expected):
     row = [cell if h == column else v for h, v in zip(HEADER, ROW)]
     result = one_row(tmp_path, HEADER, row)
     assert result.problems == [] and result.sites[column].tolist() == [expected]
+
+
+@pytest.mark.parametrize("column, cell, expected", [
+    ("lease_structure", "NNN", "triple_net"), ("lease_structure", "Triple net", "triple_net"),
+    ("lease_structure", "Modified gross", "modified_gross"),
+    ("lease_structure", "full service", "gross"),
+    ("tenant_credit", "IG", "investment_grade"), ("tenant_credit", "Backstop", "backstopped"),
+    ("tenant_credit", "not rated", "unrated"),
+    ("first_rent", "2028-06", "2028-06"), ("first_rent", "06/2028", "2028-06"),
+    ("first_rent", "2028-6-15", "2028-06"),
+])
+def test_deal_words_and_months_people_write(tmp_path, column, cell, expected):
+    result = one_row(tmp_path, [*HEADER, column], [*ROW, cell], "csv")
+    assert result.problems == [] and result.sites[column].tolist() == [expected]
+
+
+def test_a_first_rent_given_as_a_date_cell(tmp_path):
+    import datetime as dt
+    result = one_row(tmp_path, [*HEADER, "first_rent"], [*ROW, dt.datetime(2029, 3, 1)])
+    assert result.problems == [] and result.sites["first_rent"].tolist() == ["2029-03"]
 
 
 @pytest.mark.parametrize("cell", ["n+1", "N + 1", "N+1"])
