@@ -48,6 +48,7 @@ def site(rng: random.Random, number: int, blanks: float) -> dict:
         "grid_operator": None, "climate_zone": None,  # left for the coordinates to fill
     }
     values.update(_outlook(random.Random(number), capacity))
+    values.update(_deal(random.Random(-1 - number)))
     for column in contract.COLUMNS:
         if not column.required and column.name in values and rng.random() < blanks:
             values[column.name] = None
@@ -67,6 +68,25 @@ def _outlook(rng: random.Random, capacity: float) -> dict:
         "community_opposition": rng.choice(["none", "none", "some", "organised"]),
         "water_source": rng.choice(["municipal", "groundwater", "river", "none (dry cooling)"]),
         "water_stress": rng.choice(contract.BY_NAME["water_stress"].choices),
+    }
+
+
+def _deal(rng: random.Random) -> dict:
+    """A signed deal for about one site in five, from a generator of the site's own; blank
+    terms (the rules' default deal) for the rest."""
+    columns = contract.DEAL_COLUMNS
+    if rng.random() >= 0.2:
+        return dict.fromkeys(columns)
+    return {
+        "lease_rate_usd_per_kw_month": round(rng.uniform(100, 160)),
+        "lease_term_years": rng.choice([10, 12, 15]),
+        "lease_escalator_pct": rng.choice([2.5, 3.0]),
+        "lease_structure": rng.choice(contract.BY_NAME["lease_structure"].choices),
+        "contracted_it_mw": None,
+        "tenant_credit": rng.choice(contract.BY_NAME["tenant_credit"].choices),
+        "capex_musd_per_it_mw": rng.choice([None, round(rng.uniform(8, 12), 1)]),
+        "first_rent": rng.choice([None, "2028-06", "2029-01"]),
+        "prepayment_musd": rng.choice([None, None, 25]),
     }
 
 

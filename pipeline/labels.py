@@ -66,15 +66,38 @@ NAMED = {
     "econ_option_it_mw": "Critical IT in option phases (MW)",
     "econ_option_capex_musd": "Capex of option phases (M USD)",
     "econ_option_decide_month": "Month to decide the option",
-    "econ_exit_value_musd": "Exit value at lease end (M USD)",
-    "econ_npv_exit_musd": "NPV from the exit value (M USD)",
-    "econ_debt_musd": "Project debt (M USD)",
+    "econ_residual_value_musd": "Residual value at re-let (M USD)",
+    "econ_npv_residual_musd": "NPV of the residual after the lease (M USD)",
+    "econ_npv_contract_musd": "NPV of the contract alone (M USD)",
+    "econ_residual_share_pct": "Residual's share of the income's value (%)",
+    "econ_contract_rate_pct": "Contract discount rate (%)",
+    "econ_lease_rate_usd_per_kw_month": "Year-1 lease rate used (USD/kW-month)",
+    "econ_lease_rate_source": "Lease rate: given or default",
+    "econ_lease_term_years": "Lease term used (years)",
+    "econ_lease_term_source": "Lease term: given or default",
+    "econ_lease_escalator_pct": "Escalator used (% a year)",
+    "econ_lease_escalator_source": "Escalator: given or default",
+    "econ_lease_structure": "Lease structure used",
+    "econ_lease_structure_source": "Lease structure: given or default",
+    "econ_contracted_it_mw": "Critical IT leased, committed phases (MW)",
+    "econ_contracted_it_source": "Critical IT leased: given or default",
+    "econ_tenant_credit": "Tenant credit used",
+    "econ_tenant_credit_source": "Tenant credit: given or default",
+    "econ_capex_source": "Capex per MW: given or default",
+    "econ_first_rent_source": "First rent: given or default",
+    "econ_prepayment_musd": "Prepayment used (M USD)",
+    "econ_prepayment_source": "Prepayment: given or default",
+    "econ_landlord_power_musd_per_year": "Power the landlord pays (M USD/yr)",
+    "econ_debt_musd": "Project debt at first rent (M USD)",
+    "econ_debt_sizing": "What bounds the debt",
+    "econ_debt_balloon_musd": "Debt balloon at lease end (M USD)",
+    "econ_avg_dscr": "Average debt service coverage (x)",
     "econ_equity_irr_pct": "IRR, equity (%)",
     "econ_equity_multiple": "Equity multiple (x)",
     "econ_peak_equity_musd": "Peak equity (M USD)",
     "econ_min_dscr": "Minimum debt service coverage (x)",
     "econ_yield_on_cost_pct": "Yield on cost (%)",
-    "econ_development_spread_pct": "Development spread over exit cap rate (%)",
+    "econ_development_spread_pct": "Development spread over stabilized cap rate (%)",
     "econ_value_created_musd": "Value created at stabilization (M USD)",
     "econ_phases": "Phases",
     "cash_series": "Cash flow",
@@ -291,8 +314,42 @@ DERIVED_MEANINGS = {
     "econ_option_capex_musd": "Capex of the option phases, M USD.",
     "econ_option_decide_month": "The month the board must decide an option phase by, from "
                                 "the decision date.",
-    "econ_exit_value_musd": "The committed phases' value at lease end, undiscounted, M USD.",
-    "econ_npv_exit_musd": "The part of NPV that is the exit value, M USD.",
+    "econ_residual_value_musd": "The committed phases' value when re-let after their "
+                                "leases, undiscounted, M USD.",
+    "econ_npv_residual_musd": "The residual's present value at the project's discount rate: "
+                              "the part of NPV after the contracts, M USD.",
+    "econ_npv_contract_musd": "NPV of the contracts alone: their cash at the contract rate, "
+                              "less the capex and the site's costs, M USD.",
+    "econ_residual_share_pct": "The residual's share of the present value of the income "
+                               "(contract and residual), %.",
+    "econ_contract_rate_pct": "The yearly rate the contracted cash is discounted at: the "
+                              "tenant credit class's, %.",
+    "econ_lease_rate_usd_per_kw_month": "The year-1 lease rate the economics used, USD per kW "
+                                        "of critical IT a month.",
+    "econ_lease_rate_source": "Whether the lease rate was given by the site or the default.",
+    "econ_lease_term_years": "The lease term the economics used, years.",
+    "econ_lease_term_source": "Whether the lease term was given by the site or the default.",
+    "econ_lease_escalator_pct": "The yearly rent escalator the economics used, %.",
+    "econ_lease_escalator_source": "Whether the escalator was given by the site or the "
+                                   "default.",
+    "econ_lease_structure": "The lease structure the economics used: who pays power and the "
+                            "operating costs.",
+    "econ_lease_structure_source": "Whether the lease structure was given by the site or the "
+                                   "default.",
+    "econ_contracted_it_mw": "Critical IT of the committed phases, on which rent is paid, MW.",
+    "econ_contracted_it_source": "Whether the contracted critical IT was given by the site or "
+                                 "built from its power (default).",
+    "econ_tenant_credit": "The tenant credit class the economics used.",
+    "econ_tenant_credit_source": "Whether the tenant credit was given by the site or the "
+                                 "default.",
+    "econ_capex_source": "Whether the capex per MW of IT was a quote given by the site or "
+                         "the rules' default.",
+    "econ_first_rent_source": "Whether the first rent was given by the site or follows the "
+                              "build (default).",
+    "econ_prepayment_musd": "Rent prepaid at signing, M USD.",
+    "econ_prepayment_source": "Whether a prepayment was given by the site (default: none).",
+    "econ_landlord_power_musd_per_year": "Power the landlord pays for the tenant under a gross "
+                                         "lease, a full year, M USD.",
     "econ_npv_low_musd": "NPV with every assumption at its worse end, M USD.",
     "econ_npv_high_musd": "NPV with every assumption at its better end, M USD.",
     "econ_npv_p10_musd": "The site's own 10th percentile of NPV over the seeded draws; a sum "
@@ -304,14 +361,23 @@ DERIVED_MEANINGS = {
     "econ_payback_years": "Years from the decision until the cash spent is earned back.",
     "econ_payback_best_years": "Payback with every assumption at its better end, years.",
     "econ_payback_worst_years": "Payback with every assumption at its worse end, years.",
-    "econ_debt_musd": "Project debt: the loan-to-cost share of the committed capex, M USD.",
+    "econ_debt_musd": "Project debt at first rent, the capitalised interest included: the "
+                      "lesser of the loan-to-cost cap and what the contracted NOI covers, "
+                      "M USD.",
+    "econ_debt_sizing": "What bounds the debt: loan-to-cost, coverage, cannot be sized, or no "
+                        "debt.",
+    "econ_debt_balloon_musd": "What is still owed when the lease ends, M USD.",
+    "econ_avg_dscr": "The average yearly ratio of contracted NOI to debt service.",
     "econ_equity_irr_pct": "IRR of the equity's cash after debt service, %.",
     "econ_equity_multiple": "What the equity gets back over what it puts in.",
     "econ_peak_equity_musd": "The most cash the equity has in at once, M USD.",
-    "econ_min_dscr": "The lowest yearly ratio of cash to debt service once rent is stable.",
+    "econ_min_dscr": "The lowest yearly ratio of contracted NOI to debt service once rent is "
+                     "stable; never below the rules' minimum.",
     "econ_yield_on_cost_pct": "Stabilized NOI over the committed capex, %.",
-    "econ_development_spread_pct": "Yield on cost less the exit cap rate, percentage points.",
-    "econ_value_created_musd": "Stabilized NOI at the exit cap rate, less the capex, M USD.",
+    "econ_development_spread_pct": "Yield on cost less the stabilized cap rate, percentage "
+                                   "points.",
+    "econ_value_created_musd": "Stabilized NOI at the stabilized cap rate, less the capex, "
+                               "M USD.",
     "econ_phases": "Each phase: its MW, workload, whether committed, capex, first rent and "
                    "yield.",
     "econ_npv_driver": "The assumption that moves NPV most, with NPV at its two ends.",

@@ -417,5 +417,7 @@ def test_a_column_sitefit_does_not_read_is_named_once(tmp_path):
     assert manifest["input"]["carried_through_not_read"] == ["Lease trm (years)", "Tenant"]
     results = read_csv(tmp_path / "o" / "results.csv")
     assert results[0]["Tenant"] == "Acme"  # carried through untouched
+    assert results[0]["econ_lease_rate_source"] == "given"
+    assert results[0]["econ_lease_term_source"] == "default"
     quiet = invoke("evaluate", path, "--out", tmp_path / "q", "--no-pdf", "--quiet")
     assert "carried through" not in quiet.stderr

@@ -274,11 +274,17 @@ def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_tab
     results = {r["site_id"]: r for r in read_csv(sample_tables / "results.csv")}
     assert {r["site_id"] for r in rows} == set(results)
     converted = [r for r in rows if r["converted"] == "yes"]
-    assert converted and all(r["start_year"] == "2027" for r in converted)
     positive = {s for s, r in results.items() if r["econ_npv_musd"] and
                 float(r["econ_npv_musd"]) > 0}
     assert {r["site_id"] for r in converted} == positive
     assert all(r["reason"] for r in rows)
+    # with no limits each starts when it adds the most NPV: now, or later where a year more
+    # of mining is worth more than a year's wait for rent, and its reason says so
+    assert any(r["start_year"] == "2027" for r in converted)
+    for r in converted:
+        if r["start_year"] != "2027":
+            assert "a later start adds more NPV" in r["reason"]
+            assert float(r["npv_musd"]) >= float(results[r["site_id"]]["econ_npv_musd"])
 
 
 EXAMPLE_PLAN = ROOT / "docs" / "example-plan.toml"  # capex [1000, 800, 600], MW [100, -, 60]

@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.economics.financing import equity
+from pipeline.economics.debt import equity, size
 from pipeline.economics.phases import Model, Sites, horizon, monthly_flows, scenarios
 from pipeline.economics.plans import BASE, Plan
 from pipeline.economics.uncertainty import draws, spread
@@ -41,11 +41,13 @@ def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFr
     model = Model(rules, horizon(sites, rules))
     flows = monthly_flows(sites, model, scenarios(rules)["base"])
     committed = sites.part(True)
-    ltc = e["loan_to_cost"][BASE]
-    financed = equity(sites, model, flows, ltc, e["debt_coupon"][BASE], e["debt_tenor_years"])
+    debt = size(sites, model, flows, e["loan_to_cost"][BASE], e["debt_coupon"][BASE],
+                e["debt_tenor_years"], e["min_dscr"])
+    financed = equity(sites, model, flows, debt)
     p10, p90 = spread(sites, model, draws(rules), (10, 90)).T
     capex_years = yearly(-np.einsum("nk,nkm->nm", committed, flows.capex))
-    starts = sites.start[:, :, BASE] - sites.build_months()
+    equity_years = capex_years - yearly(debt.draws)
+    starts = sites.build_starts()
     last = int(max(np.max(np.where(capex_years > 1e-9, np.arange(capex_years.shape[1]), 0)),
                    np.max(np.where(committed > 0, starts, 0.0)) // 12))
     width = last + 1
@@ -53,7 +55,8 @@ def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFr
     for k in range(3):
         year = np.clip((starts[:, k] // 12).astype(int), 0, width - 1)
         np.add.at(mw, (np.arange(len(rows)), year), committed[:, k] * sites.it[:, k])
-    capex_years = np.pad(capex_years, ((0, 0), (0, max(0, width - capex_years.shape[1]))))
+    capex_years, equity_years = (np.pad(x, ((0, 0), (0, max(0, width - x.shape[1]))))
+                                 for x in (capex_years, equity_years))
     capex = (committed * sites.capex[:, :, BASE]).sum(axis=1)
     table = {
         "site_id": [p.site.site_id for p in rows], "workload": [p.workload for p in rows],
@@ -61,9 +64,9 @@ def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFr
         "npv_musd": npv(sites, model)[:, 0], "npv_p10_musd": p10,
         "npv_p90_musd": p90, "irr_pct": irr(yearly(flows.total(committed))) * 100,
         "equity_irr_pct": financed.irr_pct, "capex_musd": capex,
-        "equity_musd": capex * (1 - ltc), "it_mw": (committed * sites.it).sum(axis=1)}
+        "equity_musd": capex - debt.draws.sum(axis=1), "it_mw": (committed * sites.it).sum(axis=1)}
     for k in range(width):
         table[f"capex_musd_y{k}"] = capex_years[:, k]
-        table[f"equity_musd_y{k}"] = capex_years[:, k] * (1 - ltc)
+        table[f"equity_musd_y{k}"] = equity_years[:, k]
         table[f"mw_y{k}"] = mw[:, k]
     return pd.DataFrame(table)

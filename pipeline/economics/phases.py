@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.economics.lease import HOURS_PER_MONTH, Lease, landlord_power
 from pipeline.economics.plans import BASE, BLOCK, ENERGIZED, HIGH, LATER, LOW, Plan
+from pipeline.economics.terms import Terms, terms_of
+from pipeline.economics.distributions import triangular
 from pipeline.rules import Rules
-
-HOURS_PER_MONTH = 8760 / 12
 
 
 def months_between(start: str, end: str) -> int:
@@ -29,9 +30,8 @@ def months_between(start: str, end: str) -> int:
 
 
 class Model:
-    """The assumptions turned into the arrays every site shares: the rent's shape over the
-    lease, the exit value per month of full rent, the mining revenue per MWh month by month,
-    and discount factors."""
+    """What every site shares: the project's discount factors, the mining revenue per MWh
+    month by month, and tables of the mining margin's PV."""
 
     def __init__(self, rules: Rules, horizon: int, rate: float | None = None):
         e = self.e = rules["economics"]
@@ -39,15 +39,6 @@ class Model:
         self.horizon = horizon
         months = np.arange(horizon + 1, dtype=float)
         self.discount = (1 + self.rate) ** (-months / 12)
-        self.term = int(round(e["lease_term_years"] * 12))
-        lease_month = np.arange(self.term)
-        self.shape = (np.minimum(1.0, (lease_month + 1) / max(e["ramp_months"], 1.0))
-                      * (1 + e["lease_escalator"]) ** (lease_month // 12))
-        self.shape_pv = float(self.shape @ self.discount[:self.term])
-        # the exit value per M USD a month of full rent and per unit of NOI margin, at a cap
-        # rate of 1: the next year's rent, escalated once more, less the refresh share
-        self.exit_per_rent = (12 * (1 + e["lease_escalator"]) ** (self.term // 12)
-                              * (1 - e["exit_refresh_share"]) if e["exit_value"] else 0.0)
         since = months_between(e["as_of"], e["decision_date"])
         halving = months_between(e["decision_date"], e["halving_date"])
         hashprice = (e["hashprice_usd_per_ph_day"][BASE]
@@ -66,7 +57,7 @@ class Model:
 
     def at(self, months: np.ndarray) -> np.ndarray:
         """Discount factors at whole ``months``."""
-        return self.discount[np.clip(months.astype(int), 0, self.horizon)]
+        return self.discount[np.clip(np.asarray(months).astype(int), 0, self.horizon)]
 
     def mining_pv(self, cost_usd_per_mwh: np.ndarray, months: np.ndarray) -> np.ndarray:
         """PV of one MW's mining margin over power, per month x hours, for months < ``months``
@@ -79,7 +70,6 @@ class Model:
         value = self.table[h, j] + share * (self.table[h, j + 1] - self.table[h, j])
         return np.where(x >= self.kinks[-1], 0.0, np.maximum(value, 0.0)) * HOURS_PER_MONTH
 
-
 @dataclass
 class Sites:
     """A chunk of plans as arrays, (sites, phases) and (sites, phases, 3) for low, base and
@@ -90,28 +80,49 @@ class Sites:
     premium: np.ndarray  # the rent factor of each phase's workload (1 + inference premium)
     capex: np.ndarray  # M USD by phase and case: halls, power for the later phase, fixes
     start: np.ndarray  # month of first rent by phase and case; the build ends there
-    build: np.ndarray  # (3,) months each build takes, low, base, high
+    spend_from: np.ndarray  # month each phase's build starts spending, by phase and case
     committed: np.ndarray  # (sites, phases) the phase is built now, not an option
     waiting: np.ndarray  # (sites, phases) the phase is on power not yet energized
     mining_mw: np.ndarray  # the mining load the conversion displaces: its margin is given up
     cost_mwh: np.ndarray  # USD/MWh of power
     opex: np.ndarray  # M USD a year while the committed phases run (24x7 team), base
     begin: np.ndarray  # month the conversion starts (0 at the decision)
+    power: np.ndarray  # M USD a month of the power the landlord pays at full load, by phase
+    terms: Terms  # the deal terms, given or default
+    lease: Lease  # the lease's shape, rates and margins
 
     @classmethod
     def of(cls, plans: list[Plan], rules: Rules, begin: Any = 0) -> "Sites":
         """The arrays of ``plans``, each conversion starting ``begin`` months after the
-        decision (a number or one a plan): its energized phases' builds start then, and its
-        later phase's first rent is the later of its build from then and its power."""
+        decision (a number or one a plan): its energized phases' builds start then (or end
+        at the site's given first rent), and its later phase's first rent is the later of
+        its build from then and its power."""
         e = rules["economics"]
         n = len(plans)
+        terms = terms_of(plans, rules)
         begin = np.broadcast_to(np.asarray(begin, dtype=float), (n,)).copy()
         it = np.array([[ph.it_mw for ph in p.phases] for p in plans]).reshape(n, 3)
+        pue = np.array([[ph.pue for ph in p.phases] for p in plans]).reshape(n, 3)
         premium = np.array([[1 + (e["inference_lease_premium"] if ph.workload == "inference"
                                   else 0.0) for ph in p.phases] for p in plans]).reshape(n, 3)
+        block_later = np.array([p.phases[BLOCK].later for p in plans], dtype=bool)
+        later_committed = np.array([p.later_committed for p in plans], dtype=bool)
+        committed = np.column_stack([np.ones(n, bool), ~block_later | later_committed,
+                                     later_committed])
+        # a contract's critical IT: the committed halls are built to it
+        built = (it * committed).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(np.isfinite(terms.contracted_it) & (built > 0),
+                             terms.contracted_it / built, 1.0)
+        it = np.where(committed, it * scale[:, None], it)
         rate = np.array([[e[f"capex_musd_per_it_mw_{ph.design}"] for ph in p.phases]
-                         for p in plans]).reshape(n, 3, 3)
-        ready = np.array([p.cooling_ready for p in plans], dtype=float)
+                         for p in plans], dtype=float).reshape(n, 3, 3)
+        quoted = np.isfinite(terms.capex)
+        # a quote replaces the base rate; its low and high keep the rules' proportions
+        rate = np.where(quoted[:, None, None],
+                        rate / rate[:, :, BASE, None] * np.nan_to_num(terms.capex)[:, None, None],
+                        rate)
+        ready = np.array([p.cooling_ready for p in plans], dtype=float) * ~quoted
         share = e["cooling_share_of_capex"]
         infra = np.array(e["power_infrastructure_musd_per_it_mw"])
         capex = it[:, :, None] * rate
@@ -126,18 +137,22 @@ class Sites:
         build = np.array(e["build_months"], dtype=float)
         waits = np.array([p.time_to_power for p in plans]).reshape(n, 3)
         now = begin[:, None] + build[None, :]
+        signed = np.isfinite(terms.first_rent)
+        now = np.where(signed[:, None], np.nan_to_num(terms.first_rent)[:, None] + begin[:, None],
+                       now)
         later = np.maximum(now, waits)
-        block_later = np.array([p.phases[BLOCK].later for p in plans])
-        start = np.stack([now, np.where(block_later[:, None], later, now), later], axis=1)
-        later_committed = np.array([p.later_committed for p in plans])
-        committed = np.column_stack([np.ones(n, bool), ~block_later | later_committed,
-                                     later_committed])
+        start = np.round(np.stack([now, np.where(block_later[:, None], later, now), later],
+                                  axis=1))
+        spend_from = np.maximum(start - build[None, None, :], begin[:, None, None])
         opex = np.array([sum(line.price[BASE] for line in p.ready if line.yearly)
                          for p in plans], dtype=float)
         waiting = np.column_stack([np.zeros(n, bool), block_later, np.ones(n, bool)])
-        return cls(plans, it, premium, capex, np.round(start), build, committed, waiting,
-                   np.array([p.mined_mw for p in plans], dtype=float),
-                   np.array([p.power_cost * 1000 for p in plans], dtype=float), opex, begin)
+        cost_mwh = np.array([p.power_cost * 1000 for p in plans], dtype=float)
+        power = landlord_power(it, pue, cost_mwh, terms.landlord_pays_power,
+                               e["power_load_factor"])
+        return cls(plans, it, premium, capex, start, spend_from, committed, waiting,
+                   np.array([p.mined_mw for p in plans], dtype=float), cost_mwh, opex, begin,
+                   power, terms, Lease.of(terms, rules))
 
     @property
     def it_now(self) -> np.ndarray:
@@ -153,38 +168,66 @@ class Sites:
         """(sites, phases) 1 where a phase with IT is committed (or, False, an option)."""
         return ((self.committed == committed) & (self.it > 0)).astype(float)
 
-    def rent_musd_per_month(self, usd_per_kw_month: float) -> np.ndarray:
-        """Full rent a month of each phase before escalation, M USD, (sites, phases)."""
-        return self.it * usd_per_kw_month * 1000 * self.premium / 1e6
+    def rent_musd_per_month(self, lease: Any = 1.0) -> np.ndarray:
+        """Full year-1 rent a month of each phase, M USD, (sites, phases[, draws]): the
+        site's rate, times ``lease`` (a factor or a row of draws) where it is the default."""
+        factor = np.where(self.lease.rent_moves[:, None], np.ravel(lease)[None, :], 1.0)
+        rent = self.it[:, :, None] * (self.terms.rent[:, None, None] * factor[:, None, :]) \
+            * 1000 * self.premium[:, :, None] / 1e6
+        return rent[:, :, 0] if np.ndim(lease) == 0 else rent
 
-    def build_months(self, months: int = BASE) -> int:
-        return max(1, int(round(self.build[months])))
+    def market_rent_musd_per_month(self) -> np.ndarray:
+        """Each phase's rent a month at the rules' market rate today, M USD."""
+        return self.it * self.lease.market_rent * 1000 * self.premium / 1e6
 
-    def ends(self, term: int, months: int = BASE) -> tuple[np.ndarray, np.ndarray]:
+    def spend_months(self, months: int = BASE) -> np.ndarray:
+        """(sites, phases) months each phase's capex is spent over."""
+        return np.maximum(1.0, self.start[:, :, months] - self.spend_from[:, :, months])
+
+    def build_starts(self, months: int = BASE) -> np.ndarray:
+        """(sites, phases) month each phase's build starts."""
+        return self.spend_from[:, :, months]
+
+    def ends(self, months: int = BASE) -> tuple[np.ndarray, np.ndarray]:
         """(month the mining forgone ends, month the opex ends): the energized phase's lease
         end, and the last committed lease end (the start where nothing is committed)."""
         start = self.start[:, :, months]
+        term = self.lease.term[:, None]
         last = np.max(np.where(self.part(True) > 0, start + term, 0.0), axis=1)
-        return start[:, ENERGIZED] + term, np.maximum(last, self.begin)
+        return start[:, ENERGIZED] + self.lease.term, np.maximum(last, self.begin)
+
+    def margins(self, noi: Any = None) -> np.ndarray:
+        """The NOI margin of each site, (sites, 1) at base or (sites, draws) at the quantiles
+        ``noi`` of each site's own range."""
+        m = self.lease.margin
+        if noi is None:
+            return m[:, BASE, None]
+        u = np.ravel(np.asarray(noi, dtype=float))[None, :]
+        return triangular(u, m[:, LOW, None], m[:, BASE, None], m[:, HIGH, None])
 
     def subset(self, keep: np.ndarray) -> "Sites":
-        fields = {k: (v if k == "build" else v[keep] if isinstance(v, np.ndarray)
-                      else [v[i] for i in keep]) for k, v in vars(self).items()}
+        fields = {k: (v[keep] if isinstance(v, np.ndarray) else
+                      v.subset(keep) if hasattr(v, "subset") else [v[i] for i in keep])
+                  for k, v in vars(self).items()}
         return Sites(**fields)
 
 
 def horizon(sites: Sites, rules: Rules) -> int:
-    """Months the cash flows run: past the last lease's end, its exit and the latest case."""
+    """Months the cash flows run: past the last lease's end, its re-let and the latest
+    case."""
     e = rules["economics"]
     spread = e["build_months"][HIGH] - e["build_months"][BASE]
-    last = float(sites.start.max()) if sites.start.size else 0.0
-    return int(np.ceil(last + spread)) + int(round(e["lease_term_years"] * 12)) + 2
+    if not sites.start.size:
+        return int(round(e["lease_term_years"] * 12)) + 2
+    last = float((sites.start.max(axis=(1, 2)) + sites.lease.term).max())
+    return int(np.ceil(last + spread)) + sites.lease.vacancy + 2
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One set of market assumptions: a lease rate, a capex and a months column (0, 1, 2 for
-    low, base, high), a hashprice factor on the base path, a NOI margin, an exit cap rate."""
+    """One set of market assumptions: a factor on the default lease rate, a capex and a
+    months column (0, 1, 2 for low, base, high), a hashprice factor on the base path, the
+    NOI margin's quantile in each site's range, an exit cap rate."""
 
     lease: float
     capex: int
@@ -198,22 +241,31 @@ def scenarios(rules: Rules) -> dict[str, Scenario]:
     """Base, and the low and high ends of NPV (every variable at its worse or better end)."""
     e = rules["economics"]
     hp = [x / e["hashprice_usd_per_ph_day"][BASE] for x in e["hashprice_usd_per_ph_day"]]
-    lease, noi, cap = e["lease_usd_per_kw_month"], e["noi_margin"], e["exit_cap_rate"]
-    return {"low": Scenario(lease[LOW], HIGH, HIGH, hp[HIGH], noi[LOW], cap[HIGH]),
-            "base": Scenario(lease[BASE], BASE, BASE, 1.0, noi[BASE], cap[BASE]),
-            "high": Scenario(lease[HIGH], LOW, LOW, hp[LOW], noi[HIGH], cap[LOW])}
+    lease = [x / e["lease_usd_per_kw_month"][BASE] for x in e["lease_usd_per_kw_month"]]
+    cap = e["exit_cap_rate"]
+    return {"low": Scenario(lease[LOW], HIGH, HIGH, hp[HIGH], 0.0, cap[HIGH]),
+            "base": Scenario(1.0, BASE, BASE, 1.0, None, cap[BASE]),
+            "high": Scenario(lease[HIGH], LOW, LOW, hp[LOW], 1.0, cap[LOW])}
 
 
 @dataclass
 class Flows:
     """Cash by month from the decision, M USD: by phase (sites, phases, months) the capex
-    spent (negative), the NOI and the exit value; and the site's own costs (sites, months):
-    the mining margin forgone and the 24x7 team."""
+    spent (negative), the contracted NOI and the residual value; and the site's own
+    (sites, months): the mining margin forgone, the 24x7 team, and the prepayment with its
+    credit against the rent."""
 
     capex: np.ndarray
     noi: np.ndarray
     exit: np.ndarray
-    costs: np.ndarray
+    mining: np.ndarray
+    opex: np.ndarray
+    prepay: np.ndarray
+
+    @property
+    def costs(self) -> np.ndarray:
+        """The site's own cash: mining forgone, team, prepayment."""
+        return self.mining + self.opex + self.prepay
 
     def phases(self) -> np.ndarray:
         return self.capex + self.noi + self.exit
@@ -223,26 +275,72 @@ class Flows:
         flows = np.einsum("nk,nkm->nm", part, self.phases())
         return flows + self.costs if costs else flows
 
+    def contract(self, part: np.ndarray) -> np.ndarray:
+        """The contracted cash: the NOI inside each lease and the prepayment."""
+        return np.einsum("nk,nkm->nm", part, self.noi) + self.prepay
+
+    def cash(self, part: np.ndarray) -> np.ndarray:
+        """What the project's owners pay and get: the total less the mining margin forgone,
+        which is no cash."""
+        return self.total(part) - self.mining
+
+
+def present_value(flows: Flows, sites: Sites, model: Model, part: np.ndarray) -> np.ndarray:
+    """Each month's cash at the decision date, (sites, months): the contracted cash at the
+    site's contract rate, the rest at the project's."""
+    months = np.arange(model.horizon)
+    contract = flows.contract(part)
+    other = flows.total(part) - contract
+    return (contract * sites.lease.discount(np.broadcast_to(months, contract.shape))
+            + other * model.discount[None, :model.horizon])
+
 
 def monthly_flows(sites: Sites, model: Model, s: Scenario) -> Flows:
     """Cash by month from the decision, M USD, phase by phase."""
+    e = model.e
     n, horizon = len(sites.plans), model.horizon
     month = np.arange(horizon)[None, None, :]
-    start = sites.start[:, :, s.months].astype(int)[:, :, None]
-    build = sites.build_months(s.months)
-    spending = (month >= start - build) & (month < start)
-    capex = -np.where(spending, sites.capex[:, :, s.capex, None] / build, 0.0)
-    j = month - start
-    shape = model.shape[np.clip(j, 0, model.term - 1)]
+    start = sites.start[:, :, s.months][:, :, None]
+    spend_from = sites.spend_from[:, :, s.months][:, :, None]
+    spend = sites.spend_months(s.months)[:, :, None]
+    spending = (month >= spend_from) & (month < spend_from + spend)
+    capex = -np.where(spending, sites.capex[:, :, s.capex, None] / spend, 0.0)
+    lease = sites.lease
+    j = (month - start).astype(int)
+    inside = (j >= 0) & (j < lease.term[:, None, None])
+    at = np.clip(j, 0, lease.shape.shape[1] - 1)
+    rows = np.arange(n)[:, None, None]
+    margin = sites.margins(None if s.noi is None else s.noi)[:, :1, None]
     rent = sites.rent_musd_per_month(s.lease)[:, :, None]
-    noi = s.noi * rent * np.where((j >= 0) & (j < model.term), shape, 0.0)
-    exit_value = np.where(j == model.term, s.noi * rent * model.exit_per_rent / s.cap, 0.0)
-    mining_end, opex_end = sites.ends(model.term, s.months)
+    noi = np.where(inside, margin * rent * lease.shape[rows, at]
+                   - sites.power[:, :, None] * lease.ramp[rows, at], 0.0)
+    exit_value = np.zeros_like(noi)
+    if e["exit_value"]:
+        relet = lease.relet(sites.start[:, :, s.months])
+        value = (12 * (margin[:, :, 0] * sites.market_rent_musd_per_month() * s.lease
+                       * lease.market_factor(relet) - sites.power)
+                 * (1 - e["exit_refresh_share"]) / s.cap)
+        exit_value = np.where(month == relet[:, :, None], value[:, :, None], 0.0)
+    mining_end, opex_end = sites.ends(s.months)
     month2 = month[0]
     running = (month2 >= sites.begin[:, None])
-    margin = np.maximum(0.0, s.hashprice * model.mining_usd_per_mwh[None, :horizon]
-                        - sites.cost_mwh[:, None])
-    costs = -np.where(running & (month2 < mining_end[:, None]),
-                      sites.mining_mw[:, None] * margin * HOURS_PER_MONTH / 1e6, 0.0)
-    costs -= np.where(running & (month2 < opex_end[:, None]), sites.opex[:, None] / 12, 0.0)
-    return Flows(capex, noi, exit_value, costs.reshape(n, horizon))
+    margin_mined = np.maximum(0.0, s.hashprice * model.mining_usd_per_mwh[None, :horizon]
+                              - sites.cost_mwh[:, None])
+    mining = -np.where(running & (month2 < mining_end[:, None]),
+                       sites.mining_mw[:, None] * margin_mined * HOURS_PER_MONTH / 1e6, 0.0)
+    opex = -np.where(running & (month2 < opex_end[:, None]), sites.opex[:, None] / 12, 0.0)
+    return Flows(capex, noi, exit_value, mining.reshape(n, horizon), opex.reshape(n, horizon),
+                 prepayment(sites, s.months, horizon))
+
+
+def prepayment(sites: Sites, months: int, horizon: int) -> np.ndarray:
+    """The prepayment at the start, and its credit against the rent, evenly over the first
+    committed phase's lease, (sites, months)."""
+    lease, month = sites.lease, np.arange(horizon)[None, :]
+    first = np.where(sites.part(True) > 0, sites.start[:, :, months], np.inf).min(axis=1)
+    has = np.isfinite(first) & (lease.prepayment > 0)
+    first = np.where(has, first, 0.0)[:, None]
+    credit = np.where((month >= first) & (month < first + lease.term[:, None]),
+                      lease.prepayment[:, None] / lease.term[:, None], 0.0)
+    paid = np.where(month == np.round(sites.begin)[:, None], lease.prepayment[:, None], 0.0)
+    return np.where(has[:, None], paid - credit, 0.0)

@@ -1,28 +1,31 @@
 """How sure the NPV is: a seeded Monte Carlo in closed form (the same draws for every site,
 so a portfolio's total has a band too) and a tornado of one assumption at a time; and a
 tornado of the equity IRR over the terms that move the equity's share: the exit cap rate,
-the debt's coupon and its loan-to-cost. The financing terms do not move the project's NPV,
-so the Monte Carlo of NPV does not draw them."""
+the debt's coupon and its loan-to-cost, the loan sized again at each. The financing terms
+do not move the project's NPV, so the Monte Carlo of NPV does not draw them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
 
-from pipeline.economics.financing import debt_cash
+from pipeline.economics.debt import equity, size
+from pipeline.economics.distributions import triangular
 from pipeline.economics.phases import Flows, Model, Sites
 from pipeline.economics.plans import BASE, HIGH, LOW
-from pipeline.economics.valuation import irr, npv, triangular, yearly
+from pipeline.economics.valuation import npv
 from pipeline.rules import Rules
 
 PERCENTILES = (10, 50, 90)
 MC_BLOCK = 500  # sites per Monte Carlo block: 500 x 1,000 draws of float64 is 4 MB an array
 HASHPRICE_GRID = 17  # hashprice factors the Monte Carlo tables the mining forgone at
 
-# What the Monte Carlo draws: a factor on the base lease rate, a quantile of each site's
-# capex, months of delay to every first rent, a factor on the base hashprice, the NOI
-# margin, the exit cap rate.
+# What the Monte Carlo draws: a factor on the default lease rate (a signed rent does not
+# move; the market rent of a re-let does), a quantile of each site's capex, months of delay
+# to every first rent, a factor on the base hashprice, a quantile of each site's NOI margin
+# range (its lease structure's), the exit cap rate.
 DRAWN = ("lease", "capex", "delay", "hashprice", "noi", "cap")
 
 
@@ -38,7 +41,7 @@ def draws(rules: Rules) -> dict[str, np.ndarray]:
     return {"lease": triangular(u[0], *lease / lease[BASE]), "capex": u[1],
             "delay": triangular(u[2], *(build - build[BASE])),
             "hashprice": triangular(u[3], *hp / hp[BASE]),
-            "noi": triangular(u[4], *e["noi_margin"]),
+            "noi": u[4],
             "cap": triangular(u[5], *e["exit_cap_rate"])}
 
 
@@ -85,7 +88,7 @@ def mining_draws(sites: Sites, model: Model, d: dict[str, np.ndarray]) -> np.nda
     drawn and at ``HASHPRICE_GRID`` hashprice factors, linear between them."""
     grid = np.linspace(d["hashprice"].min(), d["hashprice"].max(), HASHPRICE_GRID)
     delays, which = np.unique(np.round(d["delay"]), return_inverse=True)
-    end = sites.ends(model.term)[0]
+    end = sites.ends()[0]
     x = sites.cost_mwh[:, None, None] / grid[None, :, None]
     months = model.mining_pv(x, end[:, None, None] + delays[None, None, :])
     if sites.begin.any():  # the margin up to a later start is still earned
@@ -107,7 +110,7 @@ def tornado(sites: Sites, model: Model,
     build = np.array(e["build_months"]) - e["build_months"][BASE]
     ends = {"lease rate": ("lease", lease), "capex": ("capex", (0.0, None, 1.0)),
             "months to revenue": ("delay", build), "hashprice": ("hashprice", hp),
-            "NOI margin": ("noi", e["noi_margin"])}
+            "NOI margin": ("noi", (0.0, None, 1.0))}
     if e["exit_value"]:
         ends["exit cap rate"] = ("cap", e["exit_cap_rate"])
     out = []
@@ -120,25 +123,25 @@ def tornado(sites: Sites, model: Model,
     return out
 
 
-def equity_tornado(sites: Sites, model: Model, rules: Rules, flows: Flows,
-                   project: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def equity_tornado(sites: Sites, model: Model, rules: Rules,
+                   flows: Flows) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """For the exit cap rate (with an exit value), the debt's coupon and its loan-to-cost,
-    the equity IRR (%) of the committed phases of ``flows`` (the base case; ``project``,
-    their yearly cash) with it at its low and at its high end, the rest at base; NaN where
-    no rate makes the cash worth 0."""
+    the equity IRR (%) of the committed phases of ``flows`` (the base case) with it at its
+    low and at its high end, the rest at base, the loan sized again each time; NaN where no
+    rate makes the cash worth 0 or the debt cannot be sized."""
     e = rules["economics"]
-    part = sites.part(True)
     ltc, coupon, tenor = e["loan_to_cost"], e["debt_coupon"], e["debt_tenor_years"]
-    per_ltc = yearly(debt_cash(sites, model, flows, 1.0, coupon[BASE], tenor)[0])
-    levered = project + ltc[BASE] * per_ltc
+
+    def equity_irr(flows_: Flows, ltc_: float, coupon_: float) -> np.ndarray:
+        debt = size(sites, model, flows_, ltc_, coupon_, tenor, e["min_dscr"])
+        return equity(sites, model, flows_, debt).irr_pct
+
     ends: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if e["exit_value"]:
-        exits = yearly(np.einsum("nk,nkm->nm", part, flows.exit))
         cap = e["exit_cap_rate"]
-        ends["exit cap rate"] = tuple(levered + exits * (cap[BASE] / cap[k] - 1)
-                                      for k in (LOW, HIGH))
-    ends["debt coupon"] = tuple(
-        project + yearly(debt_cash(sites, model, flows, ltc[BASE], coupon[k], tenor)[0])
-        for k in (LOW, HIGH))
-    ends["loan-to-cost"] = tuple(project + ltc[k] * per_ltc for k in (LOW, HIGH))
-    return [(label, irr(lo) * 100, irr(hi) * 100) for label, (lo, hi) in ends.items()]
+        ends["exit cap rate"] = tuple(
+            equity_irr(replace(flows, exit=flows.exit * cap[BASE] / cap[k]), ltc[BASE],
+                       coupon[BASE]) for k in (LOW, HIGH))
+    ends["debt coupon"] = tuple(equity_irr(flows, ltc[BASE], coupon[k]) for k in (LOW, HIGH))
+    ends["loan-to-cost"] = tuple(equity_irr(flows, ltc[k], coupon[BASE]) for k in (LOW, HIGH))
+    return [(label, lo, hi) for label, (lo, hi) in ends.items()]

@@ -1,5 +1,6 @@
-"""What the cash is worth: NPV in closed form (exit value included), yearly cash, IRR and
-payback, and the developer's figures (yield on cost, development spread, value created)."""
+"""What the cash is worth: NPV in closed form, the contract and the residual valued apart,
+yearly cash, IRR and payback, and the developer's figures (yield on cost, development
+spread, value created)."""
 
 from __future__ import annotations
 
@@ -7,43 +8,38 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.economics.distributions import triangular_outer
 from pipeline.economics.phases import Model, Sites
-from pipeline.economics.plans import BASE, HIGH, LOW
+from pipeline.economics.plans import BASE
 
 
 def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: Any = 0.0,
         hashprice: Any = 1.0, noi: Any = None, mining: np.ndarray | None = None,
         cap: Any = None, committed: bool = True) -> np.ndarray:
     """NPV in M USD in closed form, (sites, draws), of the committed phases (or, with
-    ``committed`` False, of the option phases, which bear no mining forgone or team). Each
-    assumption a number or a row of draws: ``lease`` and ``hashprice`` are factors on the
-    base, ``capex`` a quantile in [0, 1] of the present value of the site's low-base-high
-    capex (None: base),
-    ``delay`` months added to every first rent (the spend keeps its schedule), ``noi`` the
-    margin and ``cap`` the exit cap rate (None: base); ``mining``, the PV of the mining
-    forgone in USD when worked out already. Equal to the discounted ``monthly_flows`` of the
-    base scenario when every assumption is at base."""
-    e = model.e
-    noi = e["noi_margin"][BASE] if noi is None else noi
-    cap = e["exit_cap_rate"][BASE] if cap is None else np.asarray(cap, dtype=float)
+    ``committed`` False, of the option phases, which bear no mining forgone, team or
+    prepayment): the contract's value and the residual's, less the capex and the site's
+    costs. Each assumption a number or a row of draws: ``lease`` and ``hashprice`` are
+    factors on the default rent and the base hashprice, ``capex`` a quantile in [0, 1] of
+    the present value of the site's low-base-high capex (None: base), ``delay`` months
+    added to every first rent (the spend keeps its schedule), ``noi`` a quantile of each
+    site's NOI margin range and ``cap`` the exit cap rate (None: base); ``mining``, the PV
+    of the mining forgone in USD when worked out already. Equal to ``present_value`` of the
+    base scenario's ``monthly_flows`` when every assumption is at base."""
     part = sites.part(committed)
-    start = sites.start[:, :, BASE]
-    rent = sites.rent_musd_per_month(e["lease_usd_per_kw_month"][BASE]) * model.at(start)
-    lease_pv = (part * rent).sum(axis=1)[:, None] * model.shape_pv
-    exit_pv = ((part * rent).sum(axis=1)[:, None] * model.exit_per_rent
-               * model.discount[model.term] / cap)
-    # the PV of the capex, low, base and high: one draw of it a site
     spent = np.einsum("nk,nkc->nc", part * spend_factor(sites, model), sites.capex)
     if capex is None:
         cost = spent[:, BASE, None]
     else:
-        cost = _triangular_outer(np.asarray(capex, dtype=float).reshape(1, -1), spent)
+        cost = triangular_outer(np.asarray(capex, dtype=float).reshape(1, -1), spent)
     delay = np.asarray(delay, dtype=float)
-    shift = (1 + model.rate) ** (-delay / 12)
-    value = noi * lease * (lease_pv + exit_pv) * shift - cost
+    value = (contract_pv(sites, part, lease, noi, committed)
+             * (1 + sites.lease.rate[:, None]) ** (-delay / 12)
+             + residual_pv(sites, model, part, lease, noi, cap)
+             * (1 + model.rate) ** (-delay / 12) - cost)
     if not committed:
         return value
-    mining_end, opex_end = sites.ends(model.term)
+    mining_end, opex_end = sites.ends()
     moved = np.round(delay)
     begin = sites.begin[:, None]
     if mining is None:
@@ -58,37 +54,72 @@ def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: 
     return value - mining / 1e6 - opex
 
 
+def contract_pv(sites: Sites, part: np.ndarray, lease: Any = 1.0, noi: Any = None,
+                prepayment: bool = True) -> np.ndarray:
+    """PV at each site's contract rate of the contracted cash of the phases ``part`` marks
+    (NOI over each signed term, less the power a gross lease's landlord pays) and of the
+    prepayment with its credit, M USD, (sites, draws)."""
+    shape, ramp, months = sites.lease.sums()
+    start = sites.start[:, :, BASE]
+    at = sites.lease.discount(start)
+    rent = sites.rent_musd_per_month(np.ravel(lease))  # (sites, phases, draws)
+    income = np.einsum("nk,nkd->nd", part * at, rent) * shape[:, None]
+    power = (part * at * sites.power).sum(axis=1)[:, None] * ramp[:, None]
+    value = sites.margins(noi) * income - power
+    if prepayment:
+        first = np.where(part > 0, start, np.inf).min(axis=1)
+        has = np.isfinite(first)
+        first = np.where(has, first, 0.0)
+        paid = sites.lease.prepayment * (sites.lease.discount(sites.begin)
+                                         - sites.lease.discount(first) * months
+                                         / sites.lease.term)
+        value = value + np.where(has, paid, 0.0)[:, None]
+    return value
+
+
+def residual_pv(sites: Sites, model: Model, part: np.ndarray, lease: Any = 1.0,
+                noi: Any = None, cap: Any = None) -> np.ndarray:
+    """PV at the project's rate of the phases ``part`` marks at their re-let: a year's NOI
+    at the market rent then, over the exit cap rate, less the refresh, M USD, (sites,
+    draws); 0 without an exit value."""
+    e = model.e
+    if not e["exit_value"]:
+        return np.zeros((len(sites.plans), np.size(lease) if np.ndim(lease) else 1))
+    cap = e["exit_cap_rate"][BASE] if cap is None else np.asarray(cap, dtype=float)
+    relet = sites.lease.relet(sites.start[:, :, BASE])
+    at = part * model.at(relet) * 12 * (1 - e["exit_refresh_share"])
+    market = (at * sites.market_rent_musd_per_month()
+              * sites.lease.market_factor(relet)).sum(axis=1)[:, None]
+    power = (at * sites.power).sum(axis=1)[:, None]
+    return (sites.margins(noi) * market * np.ravel(lease)[None, :] - power) / cap
+
+
 def spend_factor(sites: Sites, model: Model) -> np.ndarray:
     """PV of one M USD of each phase's capex spent evenly over its build, (sites, phases)."""
-    build = sites.build_months()
-    start = np.clip(sites.start[:, :, BASE].astype(int), build, model.horizon)
-    return (model.annuity[start] - model.annuity[start - build]) / build
+    spend = sites.spend_months()
+    begin = np.clip(sites.build_starts().astype(int), 0, model.horizon)
+    end = np.clip((begin + spend).astype(int), 0, model.horizon)
+    return (model.annuity[end] - model.annuity[begin]) / spend
 
 
-def exit_pv(sites: Sites, model: Model, committed: bool = True) -> np.ndarray:
-    """PV of the exit values of the committed (or option) phases, base, M USD."""
+def residual_values(sites: Sites, model: Model, part: np.ndarray) -> np.ndarray:
+    """The residual values at re-let, undiscounted, at base, of the phases ``part`` marks,
+    M USD."""
     e = model.e
-    rent = sites.rent_musd_per_month(e["lease_usd_per_kw_month"][BASE])
-    at = model.at(sites.start[:, :, BASE] + model.term)
-    return ((sites.part(committed) * rent * at).sum(axis=1) * e["noi_margin"][BASE]
-            * model.exit_per_rent / e["exit_cap_rate"][BASE])
-
-
-def exit_values(sites: Sites, model: Model, part: np.ndarray) -> np.ndarray:
-    """The exit values, undiscounted, at base, of the phases ``part`` marks, M USD."""
-    e = model.e
-    rent = sites.rent_musd_per_month(e["lease_usd_per_kw_month"][BASE])
-    return (part * rent).sum(axis=1) * e["noi_margin"][BASE] * model.exit_per_rent \
-        / e["exit_cap_rate"][BASE]
+    if not e["exit_value"]:
+        return np.zeros(len(sites.plans))
+    relet = sites.lease.relet(sites.start[:, :, BASE])
+    market = sites.market_rent_musd_per_month() * sites.lease.market_factor(relet)
+    return ((part * 12 * (sites.margins()[:, :1] * market - sites.power)).sum(axis=1)
+            * (1 - e["exit_refresh_share"]) / e["exit_cap_rate"][BASE])
 
 
 def stabilized_noi(sites: Sites, model: Model) -> np.ndarray:
     """NOI of each phase's first full lease year after its ramp, base, M USD, (sites,
     phases)."""
-    e = model.e
-    year = int(np.ceil(e["ramp_months"] / 12))
-    return (sites.rent_musd_per_month(e["lease_usd_per_kw_month"][BASE]) * 12
-            * e["noi_margin"][BASE] * (1 + e["lease_escalator"]) ** year)
+    year = int(np.ceil(model.e["ramp_months"] / 12))
+    grown = (1 + sites.terms.escalator[:, None]) ** year
+    return 12 * (sites.margins()[:, :1] * sites.rent_musd_per_month() * grown - sites.power)
 
 
 def developer(noi: np.ndarray, capex: np.ndarray, cap: float) -> dict[str, np.ndarray]:
@@ -140,21 +171,3 @@ def payback(flows: np.ndarray) -> list[float | None]:
     years = np.round((last + 2) / 12, 1).tolist()
     return [y if spent and not still else None
             for y, spent, still in zip(years, short.any(axis=1).tolist(), short[:, -1].tolist())]
-
-
-def _triangular_outer(u: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``triangular`` at each quantile of the row ``u`` for each row (low, mode, high) of
-    ``values``: (sites, draws), with the square roots split into outer products."""
-    low, mode, high = (values[:, k, None] for k in (LOW, BASE, HIGH))
-    width = np.maximum(high - low, 1e-12)
-    rising = np.sqrt(width * (mode - low)) * np.sqrt(u)
-    falling = np.sqrt(width * np.maximum(high - mode, 0.0)) * np.sqrt(1 - u)
-    return np.where(u < (mode - low) / width, low + rising, high - falling)
-
-
-def triangular(u: Any, low: Any, mode: Any, high: Any) -> Any:
-    """The value at quantile ``u`` of a triangular distribution (low, mode, high)."""
-    width = np.maximum(high - low, 1e-12)
-    split = (mode - low) / width
-    return np.where(u < split, low + np.sqrt(u * width * (mode - low)),
-                    high - np.sqrt((1 - u) * width * np.maximum(high - mode, 0.0)))

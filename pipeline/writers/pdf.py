@@ -445,7 +445,7 @@ def _cash_flow_chart(series: dict[str, list[float]]) -> str:
     """A site's cash a year from the decision (M USD) as inline SVG: a bar a phase side by
     side (options grey), negative below the axis, and a line through the equity's cash after
     debt service."""
-    width, height, left, axis_pad, key = 520, 140, 40, 12, 16
+    width, height, left, axis_pad, key = 520, 112, 40, 8, 16
     phases = {k: v for k, v in series.items() if k.endswith(("(committed)", "(option)"))}
     equity = series.get(EQUITY_NAME, [])
     values = [x for v in phases.values() for x in v] + list(equity) + [0.0]
@@ -500,7 +500,7 @@ def _cash_flow_chart(series: dict[str, list[float]]) -> str:
 def _tornado_chart(tornado: list[tuple[str, float, float]], base: float) -> str:
     """One bar per assumption, from NPV at its low end to NPV at its high end, around the
     base NPV; the widest first. Inline SVG."""
-    width, row, left = 520, 18, 120
+    width, row, left = 520, 15, 120
     values = [v for _, lo, hi in tornado for v in (lo, hi)] + [base]
     low, high = min(values), max(values)
     span = (high - low) or 1.0
