@@ -49,6 +49,7 @@ def site(rng: random.Random, number: int, blanks: float) -> dict:
     }
     values.update(_outlook(random.Random(number), capacity))
     values.update(_deal(random.Random(-1 - number)))
+    values.update(_mining(random.Random(-1_000_000 - number)))
     for column in contract.COLUMNS:
         if not column.required and column.name in values and rng.random() < blanks:
             values[column.name] = None
@@ -88,6 +89,14 @@ def _deal(rng: random.Random) -> dict:
         "first_rent": rng.choice([None, "2028-06", "2029-01"]),
         "prepayment_musd": rng.choice([None, None, 25]),
     }
+
+
+def _mining(rng: random.Random) -> dict:
+    """The site's own fleet and demand-response revenue for about one site in four."""
+    if rng.random() >= 0.25:
+        return dict.fromkeys(contract.MINING_COLUMNS)
+    return {"fleet_efficiency_j_per_th": round(rng.uniform(15, 30), 1),
+            "demand_response_musd_per_year": rng.choice([None, round(rng.uniform(0, 5), 2)])}
 
 
 def write_portfolio(path: Path, sites: int, seed: int = 7, blanks: float = 0.1) -> Path:

@@ -48,6 +48,10 @@ UNITS: dict[str, Unit] = {
     **{u: Unit("money", f) for u, f in {"$": 1e-6, "k$": 1e-3, "m$": 1.0, "$m": 1.0,
                                         "mm$": 1.0, "$mm": 1.0, "b$": 1e3, "$b": 1e3,
                                         "$bn": 1e3, "bn$": 1e3}.items()},
+    **{u: Unit("money a year", f) for u, f in {
+        "m$/yr": 1.0, "m$/year": 1.0, "$m/yr": 1.0, "k$/yr": 1e-3, "k$/year": 1e-3,
+        "$/yr": 1e-6, "$/year": 1e-6, "$/y": 1e-6, "m$/y": 1.0}.items()},
+    **{u: Unit("efficiency", 1.0) for u in ("j/th", "w/th", "j/ths")},
     **{u: Unit("capex", f) for u, f in {"m$/mw": 1.0, "$m/mw": 1.0, "$/mw": 1e-6,
                                         "$/kw": 1e-3, "$/w": 1.0}.items()},
 }
@@ -56,7 +60,7 @@ UNITS: dict[str, Unit] = {
 UNIT_LABELS = {"mw": "MW", "kw": "kW", "$/kwh": "USD/kWh", "miles": "miles", "ms": "ms",
                "hours": "hours", "months": "months", "gbps": "Gbit/s", "deg": "degrees",
                "years": "years", "$/kw-month": "USD/kW-month", "%/yr": "% a year",
-               "m$": "M USD", "m$/mw": "M USD/MW"}
+               "m$": "M USD", "m$/mw": "M USD/MW", "m$/yr": "M USD a year", "j/th": "J/TH"}
 
 
 def normalize_unit(text: str) -> str:
@@ -260,7 +264,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("prepayment_musd", NUMBER, unit="m$", minimum=0,
            aliases=("prepayment", "tenant prepayment", "prepaid rent"),
            meaning="rent the tenant prepays at signing, credited evenly against the lease"),
+    # The site's own mining business.
+    Column("fleet_efficiency_j_per_th", NUMBER, unit="j/th", minimum=1, maximum=200,
+           aliases=("fleet efficiency", "efficiency", "j th", "fleet j th"),
+           meaning="average efficiency of the site's mining fleet"),
+    Column("demand_response_musd_per_year", NUMBER, unit="m$/yr", minimum=0,
+           aliases=("demand response", "curtailment revenue", "demand response revenue",
+                    "power credits"),
+           meaning="curtailment and demand-response revenue the site's mining earns a year"),
 )
+
+# The site's own mining business, where it differs from the rules' fleet and grid.
+MINING_COLUMNS = ("fleet_efficiency_j_per_th", "demand_response_musd_per_year")
 
 # The site's own deal terms, in the order the reports show them.
 DEAL_COLUMNS = ("lease_rate_usd_per_kw_month", "lease_term_years", "lease_escalator_pct",

@@ -62,7 +62,7 @@ NAMED = {
     "econ_basis": "How the economics were worked out",
     "econ_inference_it_mw": "Critical IT leased as inference (MW)",
     "econ_npv_committed_musd": "NPV, committed phases (M USD)",
-    "econ_npv_option_musd": "NPV, option phases (M USD)",
+    "econ_npv_option_musd": "NPV, option phases at their odds (M USD)",
     "econ_option_it_mw": "Critical IT in option phases (MW)",
     "econ_option_capex_musd": "Capex of option phases (M USD)",
     "econ_option_decide_month": "Month to decide the option",
@@ -92,6 +92,16 @@ NAMED = {
     "econ_debt_sizing": "What bounds the debt",
     "econ_debt_balloon_musd": "Debt balloon at lease end (M USD)",
     "econ_avg_dscr": "Average debt service coverage (x)",
+    "econ_npv_ai_musd": "NPV of the AI conversion, before mining (M USD)",
+    "econ_mining_value_musd": "Mining given up, present value (M USD)",
+    "econ_bridge_margin_musd": "Mining kept through the build, present value (M USD)",
+    "econ_breakeven_rent_usd_per_kw_month": "Break-even year-1 rent (USD/kW-month)",
+    "econ_breakeven_hashprice_usd_per_ph_day": "Break-even hashprice, flat (USD/PH/day)",
+    "econ_npv_option_unrisked_musd": "NPV, option phases if certain (M USD)",
+    "econ_option_odds_pct": "Odds the option's power comes (%)",
+    "econ_fleet_efficiency_source": "Fleet efficiency: given or default",
+    "econ_demand_response_musd_per_year": "Demand response given up (M USD/yr)",
+    "econ_demand_response_source": "Demand response: given or default",
     "econ_equity_irr_pct": "IRR, equity (%)",
     "econ_equity_multiple": "Equity multiple (x)",
     "econ_peak_equity_musd": "Peak equity (M USD)",
@@ -301,15 +311,17 @@ DERIVED_MEANINGS = {
                                 "escalation, M USD a year.",
     "econ_noi_musd_per_year": "Net operating income: the rent times the NOI margin, M USD a "
                               "year.",
-    "econ_mining_margin_forgone_musd_per_year": "The first year's mining margin of the miners "
-                                                "the halls displace, M USD.",
+    "econ_mining_margin_forgone_musd_per_year": "The mining business given up in the first "
+                                                "year after the build: margin and demand "
+                                                "response, M USD.",
     "econ_net_musd_per_year": "NOI less the mining margin forgone and the yearly cost to "
                               "ready, M USD a year.",
     "econ_npv_musd": "NPV of the committed phases at the decision date, for the evaluated "
                      "workload, starting now, M USD.",
     "econ_npv_committed_musd": "The same NPV: the phases built now.",
-    "econ_npv_option_musd": "NPV of the phases on power not yet approved, valued as if built "
-                            "when the power comes, M USD.",
+    "econ_npv_option_musd": "Value of the phases on power not yet approved: their NPV if "
+                            "positive (the board builds them only then), times the odds that "
+                            "their power comes, M USD.",
     "econ_option_it_mw": "Critical IT of the option phases, MW.",
     "econ_option_capex_musd": "Capex of the option phases, M USD.",
     "econ_option_decide_month": "The month the board must decide an option phase by, from "
@@ -350,6 +362,26 @@ DERIVED_MEANINGS = {
     "econ_prepayment_source": "Whether a prepayment was given by the site (default: none).",
     "econ_landlord_power_musd_per_year": "Power the landlord pays for the tenant under a gross "
                                          "lease, a full year, M USD.",
+    "econ_npv_ai_musd": "NPV of the AI conversion alone, before the mining it gives up, M USD.",
+    "econ_mining_value_musd": "Present value of the mining business the conversion gives up "
+                              "after the build (margin and demand response, less the "
+                              "fleet's resale), M USD.",
+    "econ_bridge_margin_musd": "Present value of the mining margin the miners earn until the "
+                               "halls take their power: kept either way, so not in NPV, M USD.",
+    "econ_breakeven_rent_usd_per_kw_month": "The year-1 rent at which NPV is zero, the "
+                                            "re-let's rent moving with it, USD/kW-month.",
+    "econ_breakeven_hashprice_usd_per_ph_day": "The flat hashprice at which the mining given "
+                                               "up is worth the AI conversion, USD/PH/day.",
+    "econ_npv_option_unrisked_musd": "NPV of the option phases as if their power were certain, "
+                                     "M USD.",
+    "econ_option_odds_pct": "The chance the option phases' power is energized, by its "
+                            "interconnection stage, %.",
+    "econ_fleet_efficiency_source": "Whether the fleet's efficiency was given by the site or "
+                                    "the rules' default.",
+    "econ_demand_response_musd_per_year": "Curtailment and demand-response revenue given up "
+                                          "with the mining, a year, M USD.",
+    "econ_demand_response_source": "Whether the demand-response revenue was given by the site "
+                                   "or its grid's default.",
     "econ_npv_low_musd": "NPV with every assumption at its worse end, M USD.",
     "econ_npv_high_musd": "NPV with every assumption at its better end, M USD.",
     "econ_npv_p10_musd": "The site's own 10th percentile of NPV over the seeded draws; a sum "

@@ -247,7 +247,7 @@ def _finite(value: Any) -> bool:
 # memory than any machine has (a lease of 10,000 years is months x sites of cash flows).
 _MOST_BY_UNIT = {"years": 99, "months": 600, "months by interconnection_status": 600,
                  "draws": 100_000, "seconds": 86_400, "calendar years": 2200,
-                 "nodes": 2_000_000_000}
+                 "nodes": 2_000_000_000, "share by interconnection_status": 1}
 _MOST = 1e15  # any other number: beyond it, arithmetic on floats loses whole units
 
 

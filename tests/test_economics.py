@@ -107,6 +107,10 @@ def test_an_expansion_not_yet_approved_is_an_option(rules):
     # the expansion's months are the timeline's estimate for in_study: built from 30 - 18
     assert row.econ_option_decide_month == estimate(rules, "in_study") - 18
     assert row.econ_npv_musd > 0 and row.econ_npv_option_musd > 0
+    # valued at the odds that power in study is energized (30 %), not as if it were certain
+    assert row.econ_option_odds_pct == 30
+    assert row.econ_npv_option_musd == pytest.approx(0.3 * row.econ_npv_option_unrisked_musd,
+                                                     abs=0.01)
     assert "an option (interconnection in study)" in row.econ_basis
     approved = one(rules, **{**values, "interconnection_status": "approved"})[0]
     assert approved.econ_capex_musd == pytest.approx(560 * 9.5 + 1890 * 11.7)
@@ -263,7 +267,7 @@ def test_cash_flows_by_hand():
     rules = with_settings(default_rules(), [
         "economics.lease_term_years=1.0", "economics.ramp_months=1.0",
         "economics.lease_escalator=0.0", "economics.discount_rate=[0.0, 0.0, 0.0]",
-        "economics.contract_rate_unrated=0.0"])
+        "economics.contract_rate_unrated=0.0", "economics.asic_resale_musd_per_mw=[0.0, 0.0, 0.0]"])
     sites, model = arrays(rules, "training", **{**SITE, "power_cost_usd_per_kwh": 0.2}, **FAR)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
     total = flows.total(sites.part(True))
@@ -312,18 +316,44 @@ def test_mining_margin_by_hand(rules):
     halving = 15  # 2027-01 to 2028-04
     assert model.mining_usd_per_mwh[halving] == pytest.approx(
         39.5 * 1.2 ** (-(halving + 2) / 12) * 50 / 24 * 0.5)
+
+
+@pytest.mark.parametrize("power", [0.04, 0.01])
+def test_the_miners_run_through_the_build_then_the_business_is_given_up(rules, power):
+    """The halls take 48 MW (50 less 20 % of the 10 MW mining load kept) and displace the
+    other 8 MW of miners. Those run until 3 months before the first rent (month 18): their
+    margin over power and 8 USD/MWh of other costs in months 0-14 is the bridge, kept
+    either way. From month 15 the margin is given up to the lease's end, and the fleet sells
+    for 0.5 M USD a MW then. At 40 USD/MWh nothing is left after the halving in month 15; at
+    10 USD/MWh some is."""
+    values = {**SITE, **FAR, "power_cost_usd_per_kwh": power}
+    sites, model = arrays(rules, "training", **values)
     flows = economics.monthly_flows(sites, model, economics.scenarios(rules)["base"])
-    # the halls take 48 MW (50 less 20 % of the 10 MW mining load kept), and displace the
-    # other 8 MW of miners: 730 hours a month, power 40 USD/MWh
-    margin = (month0 - 40) * 730 * 8 / 1e6
-    assert flows.costs[0, 0] == pytest.approx(-margin)
-    assert flows.total(sites.part(True))[0, 0] == pytest.approx(-33.6 * 9.5 * 0.8 / 18 - margin)
-    assert flows.costs[0, 1] < 0 and flows.costs[0, halving] == 0.0  # after the halving
-    row, _ = one(rules, **SITE, **FAR)
-    first_year = sum(max(0.0, r - 40) for r in model.mining_usd_per_mwh[:12]) * 730 * 8 / 1e6
-    assert row.econ_mining_margin_forgone_musd_per_year == pytest.approx(first_year, abs=0.01)
-    assert "Mining forgone on 8 MW (the site's mining load of 10 MW less the kept share)" in \
-        row.econ_basis
+    cost = power * 1000 + 8
+    margin = np.maximum(0.0, model.mining_usd_per_mwh[:model.horizon] - cost) * 730 * 8 / 1e6
+    assert sites.bridge[0, 1] == 15
+    assert flows.bridge[0, :15] == pytest.approx(margin[:15])
+    assert flows.bridge[0, 15:] == pytest.approx(0.0)
+    assert flows.mining[0, :15] == pytest.approx(0.0)  # nothing given up in the bridge
+    end = 18 + 144  # the energized phase's lease end
+    given_up = -margin[15:end]
+    given_up[0] += 8 * 0.5  # the fleet's resale
+    assert flows.mining[0, 15:end] == pytest.approx(given_up)
+    assert flows.mining[0, end:] == pytest.approx(0.0)
+    assert (margin[15:end].sum() > 0) == (power < 0.04)
+    row, chunk = one(rules, **values)
+    discount = model.discount[:model.horizon]
+    assert row.econ_bridge_margin_musd == pytest.approx(margin[:15] @ discount[:15], abs=0.01)
+    assert row.econ_mining_value_musd == pytest.approx(-flows.mining[0] @ discount, abs=0.01)
+    assert row.econ_npv_ai_musd - row.econ_mining_value_musd == pytest.approx(
+        row.econ_npv_musd, abs=0.02)
+    assert row.econ_mining_margin_forgone_musd_per_year == pytest.approx(
+        margin[15:27].sum(), abs=0.01)
+    bridge = chunk.cash_flows[chunk.cash_flows.cash_series == "mining through the build, kept"]
+    years = economics.yearly(flows.bridge)[0]
+    assert bridge.iloc[0][["year_1", "year_2"]].tolist() == pytest.approx(years[:2], abs=0.01)
+    assert "Mining given up on 8 MW (the site's mining load of 10 MW less the kept share) " \
+        "from month 15" in row.econ_basis
 
 
 @pytest.mark.parametrize("load, mined", [(0.0, 0.0), (30.0, 24.0), (None, 50.0)])
@@ -331,12 +361,15 @@ def test_mining_forgone_is_the_mining_load_the_halls_displace(rules, load, mined
     """A greenfield with no miners gives up nothing; a site mining on part of its power gives
     up that part less the kept share (20 %); one that does not say is taken as mined on all
     the power the halls take, and says so."""
-    values = {**SITE, **FAR, "mining_load_mw": load}
+    values = {**SITE, **FAR, "mining_load_mw": load, "power_cost_usd_per_kwh": 0.01}
     sites, model = arrays(rules, "training", **values)
     assert sites.mining_mw[0] == pytest.approx(mined)
     row, _ = one(rules, **values)
     if mined == 0.0:
         assert row.econ_mining_margin_forgone_musd_per_year == 0.0
+        assert row.econ_mining_value_musd == 0.0 and row.econ_bridge_margin_musd == 0.0
+        assert row.econ_npv_ai_musd == row.econ_npv_musd
+        assert row.econ_breakeven_hashprice_usd_per_ph_day is None
     else:
         assert row.econ_mining_margin_forgone_musd_per_year > 0.0
     assert ("mining load not given" in row.econ_basis) == (load is None)
@@ -375,6 +408,7 @@ def test_npv_figures_by_hand():
     # No discounting and no mining margin: NPV is the sum of rent less capex.
     rules = with_settings(default_rules(), ["economics.discount_rate=[0.0, 0.0, 0.0]",
                                             "economics.contract_rate_unrated=0.0",
+                                            "economics.asic_resale_musd_per_mw=[0.0, 0.0, 0.0]",
                                             "economics.hashprice_usd_per_ph_day=[1.0, 1.0, 1.0]",
                                             "economics.exit_value=false"])
     row, chunk = one(rules, **SITE, **FAR)
@@ -833,7 +867,8 @@ def test_economics_in_the_outputs(tmp_path):
         return re.sub(r"(\w[-/]) (\w)", r"\1\2", words)
 
     site_text = text(tmp_path / "reports" / "ON-01.pdf")
-    for words in ("Indicative economics", "NPV", "IRR", "payback", "Cost to ready",
+    for words in ("Indicative economics", "NPV", "IRR", "payback", "to ready",
+                  "the AI conversion", "less the mining given up", "Break-evens",
                   "What moves NPV most", "Cash by year", "equity IRR", "multiple",
                   "peak", "coverage", "Yield on cost",
                   "value created at stabilization", "Of the NPV, the contract and the residual",
@@ -855,6 +890,7 @@ def test_economics_in_the_outputs(tmp_path):
 # with no ramp to speak of and no escalator, debt at 12 % over one year, re-let the day the
 # lease ends at a 10 % cap rate with no refresh: every figure can be worked by hand.
 BY_HAND = ["economics.discount_rate=[0.0, 0.0, 0.0]", "economics.contract_rate_unrated=0.0",
+           "economics.asic_resale_musd_per_mw=[0.0, 0.0, 0.0]",
            "economics.build_months=[12.0, 12.0, 12.0]",
            "economics.lease_term_years=2.0", "economics.ramp_months=1.0",
            "economics.lease_escalator=0.0", "economics.loan_to_cost=[0.5, 0.5, 0.5]",
@@ -1200,3 +1236,62 @@ def test_debt_never_exceeds_either_cap(values, terms, ltc, tenor, dscr):
         assert debt.min_dscr[0] >= dscr - 1e-9
     if debt.sizing[0] == "coverage":
         assert debt.min_dscr[0] == pytest.approx(dscr)
+
+
+# ------------------------------------------------------------------ convert or keep mining
+
+def test_break_even_rent_and_hashprice_hold_when_run_again(rules):
+    """At its break-even rent (the re-let's moving with it) the site's NPV is zero; at its
+    break-even hashprice, flat (no network growth, no halving), mining is worth the
+    conversion: each within 1 M USD."""
+    values = {**SITE, **FAR, "power_cost_usd_per_kwh": 0.02, "mining_load_mw": 50.0}
+    row, _ = one(rules, **values)
+    rent, hashprice = row.econ_breakeven_rent_usd_per_kw_month, \
+        row.econ_breakeven_hashprice_usd_per_ph_day
+    assert 0 < rent < 128 and hashprice > 39.5
+    at_rent = with_settings(rules, [f"economics.lease_usd_per_kw_month=[{rent}, {rent}, {rent}]"])
+    assert one(at_rent, **values)[0].econ_npv_musd == pytest.approx(0.0, abs=1.0)
+    flat = with_settings(rules, [
+        f"economics.hashprice_usd_per_ph_day=[{hashprice}, {hashprice}, {hashprice}]",
+        "economics.network_growth_per_year=0.0", "economics.halving_hashprice_cut=0.0"])
+    assert one(flat, **values)[0].econ_npv_musd == pytest.approx(0.0, abs=1.0)
+
+
+def test_the_sites_own_fleet_and_demand_response(rules):
+    """A more efficient fleet earns more a MW, so more is given up; demand-response revenue
+    the site gives is given up with its mining; a site on ERCOT gives up its grid's default."""
+    values = {**SITE, **FAR, "power_cost_usd_per_kwh": 0.01}
+    plain, _ = one(rules, **values)
+    lean, _ = one(rules, **values, fleet_efficiency_j_per_th=15.0)
+    assert lean.econ_fleet_efficiency_source == "given"
+    assert lean.econ_mining_value_musd > plain.econ_mining_value_musd
+    paid, _ = one(rules, **values, demand_response_musd_per_year=2.0)
+    # the 10 MW mining load earns 2 M USD a year; the 8 MW displaced, 1.6
+    assert paid.econ_demand_response_musd_per_year == pytest.approx(1.6)
+    assert paid.econ_demand_response_source == "given"
+    assert paid.econ_mining_value_musd > plain.econ_mining_value_musd
+    texas, _ = one(rules, **values, grid_operator="ERCOT")
+    assert texas.econ_demand_response_musd_per_year == pytest.approx(8 * 40000 / 1e6)
+    assert "demand-response revenue (its grid's default)" in texas.econ_basis
+
+
+@settings(max_examples=25, deadline=None)
+@given(values=SITES, workload=WORKLOADS, low=st.floats(0.2, 3.0), more=st.floats(0.0, 2.0))
+def test_a_higher_hashprice_never_raises_the_conversions_value(values, workload, low, more):
+    rules = default_rules()
+    sites, model = arrays(rules, workload, **values)
+    assert economics.npv(sites, model, hashprice=low + more)[0, 0] <= \
+        economics.npv(sites, model, hashprice=low)[0, 0] + 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(values=SITES)
+def test_a_lower_queue_stage_never_raises_an_options_value(values):
+    rules = default_rules()
+    values = {**values, "energized_mw": values["power_capacity_mw"] / 2}
+    worth = []
+    for status in ("in_study", "applied", "none"):
+        sites, model = arrays(rules, "training", **values, interconnection_status=status)
+        option = economics.npv(sites, model, committed=False)[0, 0]
+        worth.append(sites.odds[0] * max(option, 0.0))
+    assert worth[0] >= worth[1] - 1e-9 and worth[1] >= worth[2] - 1e-9

@@ -12,14 +12,16 @@ import pandas as pd
 from pipeline.contract import show_number
 from pipeline.economics import narrative
 from pipeline.economics.debt import Equity, equity, size
-from pipeline.economics.lease import HOURS_PER_MONTH
+from pipeline.economics.mining import breakeven_hashprice, forgone_pv
 from pipeline.economics.phases import (Flows, Model, Sites, monthly_flows, present_value,
                                        scenarios)
 from pipeline.economics.plans import BASE, PHASE_NAMES
 from pipeline.economics.uncertainty import (PERCENTILES, draws, equity_tornado, monte_carlo,
                                             tornado)
+from pipeline.economics.terms import DEFAULT, GIVEN
 from pipeline.economics.valuation import (contract_pv, developer, irr, npv, payback,
-                                          residual_pv, residual_values, stabilized_noi, yearly)
+                                          rent_slope, residual_pv, residual_values,
+                                          stabilized_noi, yearly)
 from pipeline.rules import Rules
 
 COLUMNS = (
@@ -34,10 +36,14 @@ COLUMNS = (
     "econ_capex_musd", "econ_capex_per_it_mw_musd", "econ_cost_to_ready_musd",
     "econ_ready_opex_musd_per_year", "econ_cost_to_ready_lines", "econ_months_to_revenue",
     "econ_lease_musd_per_year", "econ_landlord_power_musd_per_year", "econ_noi_musd_per_year",
-    "econ_mining_margin_forgone_musd_per_year", "econ_net_musd_per_year", "econ_npv_musd",
-    "econ_npv_committed_musd", "econ_contract_rate_pct", "econ_npv_contract_musd",
+    "econ_mining_margin_forgone_musd_per_year", "econ_net_musd_per_year",
+    "econ_fleet_efficiency_source", "econ_demand_response_musd_per_year",
+    "econ_demand_response_source", "econ_npv_ai_musd", "econ_mining_value_musd",
+    "econ_bridge_margin_musd", "econ_npv_musd", "econ_breakeven_rent_usd_per_kw_month",
+    "econ_breakeven_hashprice_usd_per_ph_day", "econ_npv_committed_musd", "econ_contract_rate_pct", "econ_npv_contract_musd",
     "econ_npv_residual_musd", "econ_residual_share_pct", "econ_residual_value_musd",
-    "econ_npv_option_musd", "econ_option_it_mw", "econ_option_capex_musd",
+    "econ_npv_option_musd", "econ_npv_option_unrisked_musd", "econ_option_odds_pct",
+    "econ_option_it_mw", "econ_option_capex_musd",
     "econ_option_decide_month",
     "econ_npv_low_musd", "econ_npv_high_musd", "econ_npv_p10_musd", "econ_npv_p50_musd",
     "econ_npv_p90_musd", "econ_irr_pct", "econ_payback_years", "econ_payback_best_years",
@@ -49,6 +55,7 @@ COLUMNS = (
 
 # The rows of the Cash flows sheet a site has, after its phases' own rows.
 PRESENT_VALUE, EQUITY_CASH = "committed, present value", "committed, equity after debt"
+BRIDGE = "mining through the build, kept"
 
 
 @dataclass
@@ -99,6 +106,8 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
     npvs = {name: (present_value(f, sites, model, committed)).sum(axis=1)
             for name, f in flows.items()}
     option_npv = npv(sites, model, committed=False)[:, 0]
+    mining_value = forgone_pv(sites, model)[:, 0]
+    bridge_pv = (flows["base"].bridge * model.discount[None, :model.horizon]).sum(axis=1)
     years = yearly(flows["base"].total(committed))
     payback_ = {name: payback(f.total(committed)) for name, f in flows.items()}
     mc, portfolio, options_total = monte_carlo(sites, model, draws(rules))
@@ -109,9 +118,7 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
     rent = (committed * sites.rent_musd_per_month()).sum(axis=1) * 12
     power = (committed * sites.power).sum(axis=1) * 12
     noi = rent * sites.margins()[:, 0] - power
-    mining = (sites.mining_mw * np.maximum(0.0, model.mining_usd_per_mwh[None, :12]
-                                           - sites.cost_mwh[:, None]).sum(axis=1)
-              * HOURS_PER_MONTH / 1e6)
+    mining = first_year(flows["base"].mining, sites)
     capex = (committed * sites.capex[:, :, BASE]).sum(axis=1)
     it_committed = (committed * sites.it).sum(axis=1)
     stable = stabilized_noi(sites, model)
@@ -158,12 +165,24 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
         "econ_noi_musd_per_year": noi,
         "econ_mining_margin_forgone_musd_per_year": mining,
         "econ_net_musd_per_year": noi - mining - sites.opex,
-        "econ_npv_musd": npvs["base"], "econ_npv_committed_musd": npvs["base"],
+        "econ_fleet_efficiency_source": _sources(sites.mining.efficiency_given),
+        "econ_demand_response_musd_per_year": sites.mining.demand_response * 12,
+        "econ_demand_response_source": _sources(sites.mining.demand_response_given),
+        "econ_npv_ai_musd": npvs["base"] + mining_value,
+        "econ_mining_value_musd": mining_value, "econ_bridge_margin_musd": bridge_pv,
+        "econ_npv_musd": npvs["base"],
+        "econ_breakeven_rent_usd_per_kw_month": breakeven_rent(sites, model, npvs["base"]),
+        "econ_breakeven_hashprice_usd_per_ph_day": breakeven_hashprice(
+            sites, model, npvs["base"] + mining_value),
+        "econ_npv_committed_musd": npvs["base"],
         "econ_contract_rate_pct": sites.lease.rate * 100,
         "econ_npv_contract_musd": npvs["base"] - residual,
         "econ_npv_residual_musd": residual, "econ_residual_share_pct": share,
         "econ_residual_value_musd": residual_values(sites, model, committed),
-        "econ_npv_option_musd": np.where(option.any(axis=1), option_npv, np.nan),
+        "econ_npv_option_musd": np.where(option.any(axis=1),
+                                         np.maximum(option_npv, 0.0) * sites.odds, np.nan),
+        "econ_npv_option_unrisked_musd": np.where(option.any(axis=1), option_npv, np.nan),
+        "econ_option_odds_pct": np.where(option.any(axis=1), sites.odds * 100, np.nan),
         "econ_option_it_mw": (option * sites.it).sum(axis=1),
         "econ_option_capex_musd": (option * sites.capex[:, :, BASE]).sum(axis=1),
         "econ_option_decide_month": np.where(np.isfinite(decide), decide, np.nan),
@@ -187,6 +206,9 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
     frame = pd.DataFrame({k: np.round(v, 2) if isinstance(v, np.ndarray) and v.dtype != object
                           else v for k, v in columns.items()})
     for name in ("econ_irr_pct", "econ_equity_irr_pct", "econ_npv_option_musd",
+                 "econ_npv_option_unrisked_musd", "econ_option_odds_pct",
+                 "econ_breakeven_rent_usd_per_kw_month",
+                 "econ_breakeven_hashprice_usd_per_ph_day",
                  "econ_option_decide_month", "econ_months_to_revenue", "econ_min_dscr",
                  "econ_avg_dscr", "econ_equity_multiple", "econ_peak_equity_musd",
                  "econ_capex_per_it_mw_musd", "econ_yield_on_cost_pct",
@@ -207,6 +229,32 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
                  equity_tornados, portfolio, options_total, table)
 
 
+def _sources(given: np.ndarray) -> list[str]:
+    return [GIVEN if g else DEFAULT for g in given.tolist()]
+
+
+def first_year(given_up: np.ndarray, sites: Sites) -> np.ndarray:
+    """The mining business given up in the first twelve months after the bridge, M USD a
+    year (the fleet's resale left out)."""
+    stop = sites.bridge[:, BASE, None]
+    month = np.arange(given_up.shape[1])[None, :]
+    margin = given_up - np.where(month == stop, sites.mining.resale[:, BASE, None], 0.0)
+    return -np.where((month >= stop) & (month < stop + 12), margin, 0.0).sum(axis=1)
+
+
+def breakeven_rent(sites: Sites, model: Model, value: np.ndarray) -> np.ndarray:
+    """The year-1 rent (USD/kW-month) at which the committed NPV is zero, the rent of every
+    re-let moving in proportion; 0 where any rent converts, NaN where nothing committed
+    pays rent."""
+    part = sites.part(True)
+    per_share = (rent_slope(sites, part) * sites.terms.rent
+                 + residual_pv(sites, model, part, 1.0)[:, 0]
+                 - residual_pv(sites, model, part, 0.0)[:, 0])  # NPV per 100 % of the rents
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rent = sites.terms.rent * (1 - value / per_share)
+    return np.where(per_share > 0, np.maximum(rent, 0.0), np.nan)
+
+
 def _ranked_tornados(spread: list[tuple[str, np.ndarray, np.ndarray]], digits: int
                      ) -> list[list[tuple[str, Any, Any]]]:
     """Each site's tornado from one (assumption, values at its low end, at its high end)
@@ -223,13 +271,16 @@ def _ranked_tornados(spread: list[tuple[str, np.ndarray, np.ndarray]], digits: i
 
 def _cash_table(sites: Sites, model: Model, flows: Flows, financed: Equity) -> pd.DataFrame:
     """The yearly cash of each site: a row per phase with IT (the site's own costs, the
-    mining forgone and the 24x7 team, with its first committed phase), then the committed
-    cash's present value by year and the equity's cash after debt."""
+    mining given up and the 24x7 team, with its first committed phase), then the committed
+    cash's present value by year and the equity's cash after debt; and, where miners run
+    through the build, the margin they earn until the halls take their power (kept either
+    way, so in no other row)."""
     committed = sites.part(True)
     phases = yearly(flows.phases())  # (sites, phases, years)
     costs = yearly(flows.costs)
     pv = yearly(present_value(flows, sites, model, committed))
     levered = yearly(financed.levered)
+    bridge = yearly(flows.bridge)
     ids, names, rows = [], [], []
     for i, p in enumerate(sites.plans):
         home = next((k for k in range(3) if committed[i, k]), None)
@@ -247,6 +298,10 @@ def _cash_table(sites: Sites, model: Model, flows: Flows, financed: Equity) -> p
         ids += [p.site.site_id] * 2
         names += [PRESENT_VALUE, EQUITY_CASH]
         rows += [pv[i], levered[i]]
+        if np.any(bridge[i]):
+            ids.append(p.site.site_id)
+            names.append(BRIDGE)
+            rows.append(bridge[i])
     table = np.round(np.array(rows), 2)
     cash = pd.DataFrame(table, columns=[f"year_{k + 1}" for k in range(table.shape[1])])
     cash.insert(0, "cash_series", names)
@@ -266,7 +321,9 @@ class Portfolio:
         self.e = rules["economics"]
         self.sites = 0
         self.capex = self.npv = self.option = self.equity = self.residual = self.debt = 0.0
+        self.mining = 0.0
         self.sizing: dict[str, int] = {}
+        self.breakeven: list[float] = []
         self.draws = np.zeros(int(self.e["monte_carlo_draws"]))
         self.option_draws = np.zeros(int(self.e["monte_carlo_draws"]))
 
@@ -279,6 +336,9 @@ class Portfolio:
         self.equity += float(pd.to_numeric(rows["econ_peak_equity_musd"]).sum())
         self.residual += float(rows["econ_npv_residual_musd"].sum())
         self.debt += float(rows["econ_debt_musd"].sum())
+        self.mining += float(rows["econ_mining_value_musd"].sum())
+        self.breakeven += [float(x) for x in rows["econ_breakeven_rent_usd_per_kw_month"]
+                           if x is not None and x == x]
         for sizing in rows["econ_debt_sizing"]:
             self.sizing[sizing] = self.sizing.get(sizing, 0) + 1
         self.draws += chunk.portfolio_draws
@@ -298,6 +358,10 @@ class Portfolio:
                 **band(self.option_draws, "option_npv"), "equity_musd": _r(self.equity),
                 "npv_contract_musd": _r(self.npv - self.residual),
                 "npv_residual_musd": _r(self.residual), "debt_musd": _r(self.debt),
+                "npv_ai_musd": _r(self.npv + self.mining), "mining_musd": _r(self.mining),
+                "breakeven_rent": ([_r(x) for x in np.percentile(self.breakeven, (0, 50, 100))]
+                                   if self.breakeven else None),
+                "market_rent": list(self.e["lease_usd_per_kw_month"]),
                 "debt_sizing": dict(sorted(self.sizing.items())),
                 "as_of": self.e["as_of"], "decision_date": self.e["decision_date"],
                 "discount_rate_pct": _r(self.e["discount_rate"][BASE] * 100),

@@ -113,12 +113,16 @@ def basis(sites: Sites, debt: Debt, rules: Rules) -> list[str]:
                 f"{n(e['exit_refresh_share'] * 100)}% refresh." if e["exit_value"]
                 else " No value after the lease.")
     common = (
-        f"{residual} Mining forgone on "
-        f"{{mining}} MW{{mined}}: {n(1000 / e['fleet_efficiency_j_per_th'])} PH/s per "
-        f"MW x hashprice {n(e['hashprice_usd_per_ph_day'][BASE])} USD/PH/day falling "
+        f"{residual} Mining given up on {{mining}} MW{{mined}} from month {{bridge}} (the "
+        f"miners run until {n(e['commissioning_months'])} months before the first rent) to "
+        f"the lease's end: {{ph}} PH/s per MW x hashprice "
+        f"{n(e['hashprice_usd_per_ph_day'][BASE])} USD/PH/day falling "
         f"{n(e['network_growth_per_year'] * 100)}% a year, cut "
         f"{n(e['halving_hashprice_cut'] * 100)}% at the {e['halving_date']} halving, less "
-        f"power at {{cost}} USD/kWh. Capex, mining and the residual discounted at "
+        f"power at {{cost}} USD/kWh and {n(e['mining_opex_usd_per_mwh'])} USD/MWh of other "
+        f"costs{{response}}; the fleet sells for "
+        f"{n(e['asic_resale_musd_per_mw'][BASE])} M USD/MW when it stops. "
+        f"Capex, mining and the residual discounted at "
         f"{n(e['discount_rate'][BASE] * 100)}% from {e['decision_date']}. Debt at "
         f"{n(e['debt_coupon'][BASE] * 100)}%, level over {n(e['debt_tenor_years'])} years "
         f"after the ramp, due at the lease end: {{sizing}}. Assumptions as of {e['as_of']}; "
@@ -130,6 +134,8 @@ def basis(sites: Sites, debt: Debt, rules: Rules) -> list[str]:
     cooling = n(e["cooling_share_of_capex"])
     sized = sizing_words(debt, rules)
     margin = sites.margins()[:, 0].tolist()
+    bridge = sites.bridge[:, BASE].tolist()
+    ph = np.round(1000 / e["fleet_efficiency_j_per_th"] * sites.mining.efficiency, 2).tolist()
     t = sites.terms
     texts = []
     columns = zip(sites.plans, np.round(sites.mining_mw, 2).tolist(),
@@ -182,8 +188,20 @@ def basis(sites: Sites, debt: Debt, rules: Rules) -> list[str]:
             f"discounted at {n(rate)}% for {CREDIT_WORDS[t.credit[i]]}.{power}{prepaid}"
             f"{given_words(t, i)}"
             + common.format(mining=n(mining), mined=mined_words(p), cost=n(p.power_cost),
-                            sizing=sized[i]))
+                            sizing=sized[i], bridge=n(bridge[i]), ph=n(ph[i]),
+                            response=response_words(sites, i)))
     return texts
+
+
+def response_words(sites: Sites, i: int) -> str:
+    """The demand-response revenue given up with the mining, and where it comes from."""
+    m = sites.mining
+    yearly = round(float(m.demand_response[i]) * 12, 2)
+    if yearly <= 0:
+        return ""
+    origin = "the site's" if m.demand_response_given[i] else "its grid's default"
+    return (f", plus {show_number(yearly)} M USD a year of demand-response revenue "
+            f"({origin})")
 
 
 def mined_words(p: Plan) -> str:

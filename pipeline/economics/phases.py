@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.economics.lease import HOURS_PER_MONTH, Lease, landlord_power
+from pipeline.economics.mining import Mining, bridge_end, monthly
 from pipeline.economics.plans import BASE, BLOCK, ENERGIZED, HIGH, LATER, LOW, Plan
 from pipeline.economics.terms import Terms, terms_of
 from pipeline.economics.distributions import triangular
@@ -83,13 +84,15 @@ class Sites:
     spend_from: np.ndarray  # month each phase's build starts spending, by phase and case
     committed: np.ndarray  # (sites, phases) the phase is built now, not an option
     waiting: np.ndarray  # (sites, phases) the phase is on power not yet energized
-    mining_mw: np.ndarray  # the mining load the conversion displaces: its margin is given up
     cost_mwh: np.ndarray  # USD/MWh of power
     opex: np.ndarray  # M USD a year while the committed phases run (24x7 team), base
     begin: np.ndarray  # month the conversion starts (0 at the decision)
     power: np.ndarray  # M USD a month of the power the landlord pays at full load, by phase
     terms: Terms  # the deal terms, given or default
     lease: Lease  # the lease's shape, rates and margins
+    mining: Mining  # the mining business the conversion displaces
+    bridge: np.ndarray  # (sites, 3) month the displaced miners stop, by case
+    odds: np.ndarray  # the chance the option phases' power is energized
 
     @classmethod
     def of(cls, plans: list[Plan], rules: Rules, begin: Any = 0) -> "Sites":
@@ -150,9 +153,18 @@ class Sites:
         cost_mwh = np.array([p.power_cost * 1000 for p in plans], dtype=float)
         power = landlord_power(it, pue, cost_mwh, terms.landlord_pays_power,
                                e["power_load_factor"])
-        return cls(plans, it, premium, capex, start, spend_from, committed, waiting,
-                   np.array([p.mined_mw for p in plans], dtype=float), cost_mwh, opex, begin,
-                   power, terms, Lease.of(terms, rules))
+        odds = rules["economics"]["option_odds"]
+        chance = np.array([odds.get(p.site.values.get("interconnection_status") or "none",
+                                    odds.get("none", 0.0)) for p in plans], dtype=float)
+        return cls(plans, it, premium, capex, start, spend_from, committed, waiting, cost_mwh,
+                   opex, begin, power, terms, Lease.of(terms, rules),
+                   Mining.of(plans, cost_mwh, rules), bridge_end(start, begin, rules),
+                   chance.reshape(n))
+
+    @property
+    def mining_mw(self) -> np.ndarray:
+        """The mining load the conversion displaces: its business is given up."""
+        return self.mining.mw
 
     @property
     def it_now(self) -> np.ndarray:
@@ -252,8 +264,9 @@ def scenarios(rules: Rules) -> dict[str, Scenario]:
 class Flows:
     """Cash by month from the decision, M USD: by phase (sites, phases, months) the capex
     spent (negative), the contracted NOI and the residual value; and the site's own
-    (sites, months): the mining margin forgone, the 24x7 team, and the prepayment with its
-    credit against the rent."""
+    (sites, months): the mining business given up (with the fleet's resale), the 24x7 team,
+    and the prepayment with its credit against the rent; and, beside them, the mining
+    margin earned through the build, which converting keeps."""
 
     capex: np.ndarray
     noi: np.ndarray
@@ -261,6 +274,7 @@ class Flows:
     mining: np.ndarray
     opex: np.ndarray
     prepay: np.ndarray
+    bridge: np.ndarray  # the margin the miners earn through the build: kept, not in the cash
 
     @property
     def costs(self) -> np.ndarray:
@@ -321,16 +335,13 @@ def monthly_flows(sites: Sites, model: Model, s: Scenario) -> Flows:
                        * lease.market_factor(relet) - sites.power)
                  * (1 - e["exit_refresh_share"]) / s.cap)
         exit_value = np.where(month == relet[:, :, None], value[:, :, None], 0.0)
-    mining_end, opex_end = sites.ends(s.months)
+    opex_end = sites.ends(s.months)[1]
     month2 = month[0]
     running = (month2 >= sites.begin[:, None])
-    margin_mined = np.maximum(0.0, s.hashprice * model.mining_usd_per_mwh[None, :horizon]
-                              - sites.cost_mwh[:, None])
-    mining = -np.where(running & (month2 < mining_end[:, None]),
-                       sites.mining_mw[:, None] * margin_mined * HOURS_PER_MONTH / 1e6, 0.0)
+    mining, bridge = monthly(sites, model, s.hashprice, s.months)
     opex = -np.where(running & (month2 < opex_end[:, None]), sites.opex[:, None] / 12, 0.0)
-    return Flows(capex, noi, exit_value, mining.reshape(n, horizon), opex.reshape(n, horizon),
-                 prepayment(sites, s.months, horizon))
+    return Flows(capex, noi, exit_value, mining, opex.reshape(n, horizon),
+                 prepayment(sites, s.months, horizon), bridge)
 
 
 def prepayment(sites: Sites, months: int, horizon: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 
 from pipeline.economics.debt import equity, size
 from pipeline.economics.distributions import triangular
+from pipeline.economics.mining import forgone_pv
 from pipeline.economics.phases import Flows, Model, Sites
 from pipeline.economics.plans import BASE, HIGH, LOW
 from pipeline.economics.valuation import npv
@@ -54,8 +55,9 @@ def monte_carlo(sites: Sites, model: Model, d: dict[str, np.ndarray]
     for start, block, values in _blocks(sites, model, d):
         out[start:start + len(block.plans)] = np.percentile(values, PERCENTILES, axis=1).T
         committed += values.sum(axis=0)
-        if block.part(False).any():
-            option += npv(block, model, **_at(d), committed=False).sum(axis=0)
+        if block.part(False).any():  # each option at its odds, taken only if it pays
+            option += (block.odds[:, None] * np.maximum(
+                npv(block, model, **_at(d), committed=False), 0.0)).sum(axis=0)
     return out, committed, option
 
 
@@ -84,16 +86,13 @@ def _blocks(sites: Sites, model: Model, d: dict[str, np.ndarray]
 
 
 def mining_draws(sites: Sites, model: Model, d: dict[str, np.ndarray]) -> np.ndarray:
-    """PV of the mining forgone (USD) for each site and draw: exact at each whole-month delay
-    drawn and at ``HASHPRICE_GRID`` hashprice factors, linear between them."""
+    """PV of the mining business given up (M USD) for each site and draw: exact at each
+    whole-month delay drawn and at ``HASHPRICE_GRID`` hashprice factors, linear between
+    them."""
     grid = np.linspace(d["hashprice"].min(), d["hashprice"].max(), HASHPRICE_GRID)
     delays, which = np.unique(np.round(d["delay"]), return_inverse=True)
-    end = sites.ends()[0]
-    x = sites.cost_mwh[:, None, None] / grid[None, :, None]
-    months = model.mining_pv(x, end[:, None, None] + delays[None, None, :])
-    if sites.begin.any():  # the margin up to a later start is still earned
-        months = months - model.mining_pv(x, sites.begin[:, None, None])
-    table = sites.mining_mw[:, None, None] * grid[None, :, None] * months
+    table = np.stack([forgone_pv(sites, model, grid[None, :], delay) for delay in delays],
+                     axis=2)  # (sites, grid, delays)
     step = np.clip(np.searchsorted(grid, d["hashprice"], side="right") - 1, 0,
                    HASHPRICE_GRID - 2)
     share = (d["hashprice"] - grid[step]) / np.maximum(grid[step + 1] - grid[step], 1e-12)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.economics.distributions import triangular_outer
+from pipeline.economics.mining import forgone_pv
 from pipeline.economics.phases import Model, Sites
 from pipeline.economics.plans import BASE
 
@@ -24,8 +25,9 @@ def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: 
     the present value of the site's low-base-high capex (None: base), ``delay`` months
     added to every first rent (the spend keeps its schedule), ``noi`` a quantile of each
     site's NOI margin range and ``cap`` the exit cap rate (None: base); ``mining``, the PV
-    of the mining forgone in USD when worked out already. Equal to ``present_value`` of the
-    base scenario's ``monthly_flows`` when every assumption is at base."""
+    of the mining business given up in M USD when worked out already. Equal to
+    ``present_value`` of the base scenario's ``monthly_flows`` when every assumption is at
+    base."""
     part = sites.part(committed)
     spent = np.einsum("nk,nkc->nc", part * spend_factor(sites, model), sites.capex)
     if capex is None:
@@ -39,19 +41,24 @@ def npv(sites: Sites, model: Model, lease: Any = 1.0, capex: Any = None, delay: 
              * (1 + model.rate) ** (-delay / 12) - cost)
     if not committed:
         return value
-    mining_end, opex_end = sites.ends()
+    opex_end = sites.ends()[1]
     moved = np.round(delay)
     begin = sites.begin[:, None]
     if mining is None:
-        hp = np.asarray(hashprice, dtype=float)
-        x = sites.cost_mwh[:, None] / hp
-        mining = sites.mining_mw[:, None] * hp * model.mining_pv(x, mining_end[:, None] + moved)
-        if sites.begin.any():  # the margin up to a later start is still earned
-            mining -= sites.mining_mw[:, None] * hp * model.mining_pv(x, begin)
+        mining = forgone_pv(sites, model, hashprice, delay)
     opex_months = np.clip((opex_end[:, None] + moved).astype(int), 0, model.horizon)
     opex = sites.opex[:, None] / 12 * (model.annuity[opex_months]
                                        - model.annuity[begin.astype(int)])
-    return value - mining / 1e6 - opex
+    return value - mining - opex
+
+
+def rent_slope(sites: Sites, part: np.ndarray) -> np.ndarray:
+    """How much the NPV of the phases ``part`` marks moves per USD/kW-month of the site's
+    year-1 rent, M USD, (sites,)."""
+    shape = sites.lease.sums()[0]
+    at = sites.lease.discount(sites.start[:, :, BASE])
+    per_usd = sites.it * 1000 * sites.premium / 1e6  # a month, per USD/kW-month
+    return sites.margins()[:, 0] * (part * at * per_usd).sum(axis=1) * shape
 
 
 def contract_pv(sites: Sites, part: np.ndarray, lease: Any = 1.0, noi: Any = None,

@@ -39,6 +39,7 @@ from pipeline.children import end_with_parent, signals_held
 from pipeline.classify import Flip, SiteResult
 from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Readiness
+from pipeline.economics.figures import BRIDGE, EQUITY_CASH
 from pipeline.errors import EnvironmentFailure, UsageError
 from pipeline.writers import sitemap
 
@@ -438,16 +439,18 @@ def _bucket_chart(buckets) -> str:
 
 
 PHASE_COLOURS = ("#1f5f8b", "#6aa6cf", "#b9b9b9")  # committed phases in turn; options grey
-EQUITY_NAME = "committed, equity after debt"
+BRIDGE_COLOUR = "#6b9b3a"
+KEY_STEP = 100  # the legend's spacing
 
 
 def _cash_flow_chart(series: dict[str, list[float]]) -> str:
     """A site's cash a year from the decision (M USD) as inline SVG: a bar a phase side by
-    side (options grey), negative below the axis, and a line through the equity's cash after
-    debt service."""
+    side (options grey) and one for the mining margin kept through the build, negative
+    below the axis, and a line through the equity's cash after debt service."""
     width, height, left, axis_pad, key = 520, 112, 40, 8, 16
-    phases = {k: v for k, v in series.items() if k.endswith(("(committed)", "(option)"))}
-    equity = series.get(EQUITY_NAME, [])
+    phases = {k: v for k, v in series.items()
+              if k.endswith(("(committed)", "(option)")) or k == BRIDGE}
+    equity = series.get(EQUITY_CASH, [])
     values = [x for v in phases.values() for x in v] + list(equity) + [0.0]
     top, bottom = max(values), min(values)
     span = (top - bottom) or 1.0
@@ -466,7 +469,9 @@ def _cash_flow_chart(series: dict[str, list[float]]) -> str:
                      f'{_musd(round(value, 1))}</text>')
     colours, committed = [], 0
     for name in phases:
-        if name.endswith("(option)"):
+        if name == BRIDGE:
+            colours.append(BRIDGE_COLOUR)
+        elif name.endswith("(option)"):
             colours.append(PHASE_COLOURS[-1])
         else:
             colours.append(PHASE_COLOURS[min(committed, len(PHASE_COLOURS) - 2)])
@@ -477,18 +482,20 @@ def _cash_flow_chart(series: dict[str, list[float]]) -> str:
             y = zero - size if value >= 0 else zero
             parts.append(f'<rect x="{left + i * step + 1 + j * bar:.1f}" y="{y:.1f}" '
                          f'width="{bar:.1f}" height="{size:.1f}" fill="{colours[j]}"/>')
-        parts.append(f'<rect x="{left + j * 120}" y="2" width="8" height="8" '
-                     f'fill="{colours[j]}"/><text x="{left + 11 + j * 120}" y="9" '
-                     f'font-size="7" font-family="Report Sans">{escape(name.split(",")[0])}'
+        key = name.split(",")[0] if name != BRIDGE else "mining kept in the build"
+        parts.append(f'<rect x="{left + j * KEY_STEP}" y="2" width="8" height="8" '
+                     f'fill="{colours[j]}"/><text x="{left + 11 + j * KEY_STEP}" y="9" '
+                     f'font-size="7" font-family="Report Sans">{escape(key)}'
                      f'{" (option)" if name.endswith("(option)") else ""}</text>')
     if equity:
         points = " ".join(f"{left + (i + 0.5) * step:.1f},{zero - plot * v / span:.1f}"
                           for i, v in enumerate(equity))
         parts.append(f'<polyline points="{points}" fill="none" stroke="#c0392b" '
                      'stroke-width="1.2"/>')
-        parts.append(f'<line x1="{left + 3 * 120}" y1="6" x2="{left + 3 * 120 + 10}" y2="6" '
+        at = left + max(len(phases), 3) * KEY_STEP
+        parts.append(f'<line x1="{at}" y1="6" x2="{at + 10}" y2="6" '
                      'stroke="#c0392b" stroke-width="1.2"/><text '
-                     f'x="{left + 3 * 120 + 13}" y="9" font-size="7" '
+                     f'x="{at + 13}" y="9" font-size="7" '
                      'font-family="Report Sans">equity after debt</text>')
     for i in range(0, years, 2):
         parts.append(f'<text x="{left + i * step + 1:.1f}" y="{height - 1}" font-size="7" '
