@@ -361,6 +361,7 @@ class Portfolio:
                 "npv_ai_musd": _r(self.npv + self.mining), "mining_musd": _r(self.mining),
                 "breakeven_rent": ([_r(x) for x in np.percentile(self.breakeven, (0, 50, 100))]
                                    if self.breakeven else None),
+                "breakeven_rents": sorted(_r(x) for x in self.breakeven),
                 "market_rent": list(self.e["lease_usd_per_kw_month"]),
                 "debt_sizing": dict(sorted(self.sizing.items())),
                 "as_of": self.e["as_of"], "decision_date": self.e["decision_date"],

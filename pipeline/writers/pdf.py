@@ -292,6 +292,8 @@ def portfolio_page(totals: tabulate.Tally, run: RunInfo, rejected: int,
         not_yet=[{**s, "flip": _flip(s["flip"])} for s in totals.not_yet_listed],
         changes=changes, economics=economics.to_dict("records") if economics is not None else [],
         money=money or {}, plan=_plan_view(plan, plan_changes) if plan is not None else None,
+        breakeven_chart=(_breakeven_chart(money["breakeven_rents"], money["market_rent"])
+                         if money and money.get("breakeven_rents") else None),
         top_blocker=totals.blockers.most_common(1)[0] if totals.blockers else None)
     return Page("portfolio.pdf", html)
 
@@ -500,6 +502,42 @@ def _cash_flow_chart(series: dict[str, list[float]]) -> str:
     for i in range(0, years, 2):
         parts.append(f'<text x="{left + i * step + 1:.1f}" y="{height - 1}" font-size="7" '
                      f'font-family="Report Sans">{i + 1}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _breakeven_chart(rents: list[float], market: list[float]) -> str:
+    """The portfolio's sites by break-even rent (USD/kW-month), 5 to a bin, against the
+    market's range today shaded: a site converts where the market pays more than its bar."""
+    width, height, left, bottom, step = 520, 90, 30, 14, 5
+    top = max(200.0, max(rents, default=0.0), market[-1])
+    bins = int(top // step) + 1
+    counts = [0] * bins
+    for rent in rents:
+        counts[min(int(rent // step), bins - 1)] += 1
+    most = max(counts) or 1
+    scale = (width - left) / (bins * step)
+    plot = height - bottom - 10
+    x = lambda v: left + v * scale  # noqa: E731
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
+             'xmlns="http://www.w3.org/2000/svg">',
+             f'<rect x="{x(market[0]):.1f}" y="4" width="{x(market[-1]) - x(market[0]):.1f}" '
+             f'height="{plot + 6}" fill="#e8eef7"/>',
+             f'<text x="{x(market[0]) + 2:.1f}" y="12" font-size="7" '
+             'font-family="Report Sans">market rent today</text>']
+    for i, count in enumerate(counts):
+        if count:
+            size = plot * count / most
+            parts.append(f'<rect x="{x(i * step) + 0.5:.1f}" y="{10 + plot - size:.1f}" '
+                         f'width="{step * scale - 1:.1f}" height="{size:.1f}" '
+                         f'fill="{labels.HEADER.strong}"/>')
+    parts.append(f'<line x1="{left}" y1="{10 + plot}" x2="{width}" y2="{10 + plot}" '
+                 'stroke="#555" stroke-width="0.6"/>')
+    for v in range(0, int(top) + 1, 25):
+        parts.append(f'<text x="{x(v):.1f}" y="{height - 2}" font-size="7" '
+                     f'font-family="Report Sans">{v}</text>')
+    parts.append(f'<text x="0" y="{10 + plot * 0.1:.1f}" font-size="7" '
+                 f'font-family="Report Sans">{most} sites</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
