@@ -245,7 +245,7 @@ class Scenario:
     capex: int
     months: int
     hashprice: float
-    noi: float
+    noi: float | None
     cap: float
 
 
@@ -324,7 +324,7 @@ def monthly_flows(sites: Sites, model: Model, s: Scenario) -> Flows:
     inside = (j >= 0) & (j < lease.term[:, None, None])
     at = np.clip(j, 0, lease.shape.shape[1] - 1)
     rows = np.arange(n)[:, None, None]
-    margin = sites.margins(None if s.noi is None else s.noi)[:, :1, None]
+    margin = sites.margins(s.noi)[:, :1, None]
     rent = sites.rent_musd_per_month(s.lease)[:, :, None]
     noi = np.where(inside, margin * rent * lease.shape[rows, at]
                    - sites.power[:, :, None] * lease.ramp[rows, at], 0.0)
