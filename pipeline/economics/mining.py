@@ -137,6 +137,7 @@ def breakeven_hashprice(sites: Any, model: Any, value_ai: np.ndarray) -> np.ndar
     other = m.demand_response * annuity(model, stop, end) - m.resale[:, BASE] * model.at(stop)
     needed = value_ai - other  # what the margin must be worth, M USD
     per_hashprice = 1000 / model.e["fleet_efficiency_j_per_th"] / 24 * m.efficiency
-    with np.errstate(divide="ignore", invalid="ignore"):
-        price = (m.cost + needed / hours) / per_hashprice
-    return np.where((hours > 0) & (needed > 0), price, np.nan)
+    mined = hours > 1e-9  # a displaced load that mines at all
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        price = (m.cost + needed / np.where(mined, hours, 1.0)) / per_hashprice
+    return np.where(mined & (needed > 0) & np.isfinite(price), price, np.nan)
