@@ -1182,6 +1182,11 @@ def test_a_first_rent_prepayment_and_quote_as_given(rules):
     assert flows.prepay[0].sum() == pytest.approx(0.0, abs=1e-9)
     # the build's spend runs from the decision to the signed first rent
     assert flows.capex[0, ENERGIZED, :12] == pytest.approx(-30 * 10.0 / 12)
+    # a first rent signed before the decision counts from it, and says so
+    early, _ = one(rules, **{**values, "first_rent": "2026-06"})
+    assert early.econ_months_to_revenue == 0
+    assert "First rent signed before the decision: counted from the decision." in \
+        early.econ_basis
     # a prepayment is worth its timing at the contract rate: more than the rent it replaces
     plain, _ = one(rules, **{k: v for k, v in values.items() if k != "prepayment_musd"})
     assert row.econ_npv_musd > plain.econ_npv_musd

@@ -165,7 +165,9 @@ def basis(sites: Sites, debt: Debt, rules: Rules) -> list[str]:
                    if p.power.energized_mw is None else "")
         contracted = (f" Built to the {n(round(float(t.contracted_it[i]), 2))} MW the lease "
                       "contracts." if t.given["contracted_it"][i] else "")
-        signed = " First rent as signed." if t.given["first_rent"][i] else ""
+        signed = ("" if not t.given["first_rent"][i] else
+                  " First rent as signed." if t.first_rent[i] >= 0 else
+                  " First rent signed before the decision: counted from the decision.")
         prepaid = (f" {n(round(float(t.prepayment[i]), 2))} M USD prepaid at the decision, "
                    "credited evenly against the first lease's rent."
                    if t.given["prepayment"][i] else "")

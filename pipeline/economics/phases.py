@@ -141,8 +141,9 @@ class Sites:
         waits = np.array([p.time_to_power for p in plans]).reshape(n, 3)
         now = begin[:, None] + build[None, :]
         signed = np.isfinite(terms.first_rent)
-        now = np.where(signed[:, None], np.nan_to_num(terms.first_rent)[:, None] + begin[:, None],
-                       now)
+        # a first rent signed before the decision counts from the decision
+        signed_at = np.maximum(0.0, np.nan_to_num(terms.first_rent))
+        now = np.where(signed[:, None], signed_at[:, None] + begin[:, None], now)
         later = np.maximum(now, waits)
         start = np.round(np.stack([now, np.where(block_later[:, None], later, now), later],
                                   axis=1))

@@ -40,8 +40,8 @@ class Terms:
     """The deal terms of a chunk of plans, one value a site: year-1 rent (USD/kW-month),
     term (months), escalator (share a year), structure, contracted critical IT (MW, NaN where
     not given), credit class, capex quote (M USD per MW of IT, NaN: the rules' rate), first
-    rent (months from the decision, NaN: after the build), prepayment (M USD); and which of
-    them each site gave (``given``: term name -> bool per site)."""
+    rent (months from the decision, below 0 before it; NaN: after the build), prepayment
+    (M USD); and which of them each site gave (``given``: term name -> bool per site)."""
 
     rent: np.ndarray
     term: np.ndarray
@@ -99,9 +99,8 @@ def terms_of(plans: list[Plan], rules: Rules) -> Terms:
         blank = 0.0 if name == "prepayment" else np.nan
         out[name] = np.array([blank if x is None else x for x in found], dtype=float)
     found, given["first_rent"] = read("first_rent")
-    out["first_rent"] = np.array([np.nan if x is None else
-                                  max(0, months_from(e["decision_date"], x)) for x in found],
-                                 dtype=float)
+    out["first_rent"] = np.array([np.nan if x is None else months_from(e["decision_date"], x)
+                                  for x in found], dtype=float)
     return Terms(**out, given=given)
 
 
