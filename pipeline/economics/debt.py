@@ -75,26 +75,24 @@ def size(sites: Sites, model: Model, flows: Flows, ltc: float, coupon: float,
          tenor_years: float, min_dscr: float) -> Debt:
     """The debt of the committed phases of ``flows`` (the base case)."""
     part = sites.part(True)
-    capped = _debt(sites, model, flows, ltc, coupon, tenor_years)
-    cover, owed = lease_years(operating(sites, model, flows), capped[2], sites, part, model)
+    cash, draws, service, loan, balloon = _debt(sites, model, flows, ltc, coupon, tenor_years)
+    cover, owed = lease_years(operating(sites, model, flows), service, sites, part, model)
+    paying = owed > 1e-9  # the lease years with debt service
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(owed > 1e-9, cover / owed, np.inf)
-        scale = np.clip(ratio.min(axis=1) / min_dscr, 0.0, 1.0)
-    borrows = capped[3] > 1e-9
+        ratio = np.where(paying, cover / owed, np.inf)  # coverage at the loan-to-cost cap
+    scale = np.clip(ratio.min(axis=1) / min_dscr, 0.0, 1.0)
+    borrows = loan > 1e-9
     sizing = np.where(~borrows, NO_DEBT, np.where(scale >= 1.0, LOAN_TO_COST,
                                                   np.where(scale > 0, COVERAGE, UNSIZED)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sized = np.where(owed > 1e-9, ratio / np.where(scale > 0, scale, np.nan)[:, None],
-                         np.nan)
-        low = np.where(np.isfinite(sized), sized, np.inf).min(axis=1)
-        counted = np.isfinite(sized).sum(axis=1)
-        average = np.where(counted > 0, np.nansum(np.where(np.isfinite(sized), sized, 0.0),
-                                                  axis=1) / counted, np.nan)
-    low = np.where(np.isfinite(low) & (scale > 0) & borrows, low, np.nan)
-    average = np.where((scale > 0) & borrows, average, np.nan)
-    cash, draws, service, loan, balloon = (x * (scale[:, None] if x.ndim == 2 else scale)
-                                           for x in capped)
-    return Debt(cash, draws, service, loan, balloon, sizing, low, average)
+    counted = paying.sum(axis=1)
+    shown = borrows & (scale > 0) & (counted > 0)  # a sized loan with service to cover
+    coverage = ratio / np.where(shown, scale, 1.0)[:, None]  # at the sized loan
+    low = np.where(shown, np.where(paying, coverage, np.inf).min(axis=1), np.nan)
+    average = np.where(shown, np.where(paying, coverage, 0.0).sum(axis=1)
+                       / np.maximum(counted, 1), np.nan)
+    rows = scale[:, None]
+    return Debt(cash * rows, draws * rows, service * rows, loan * scale, balloon * scale,
+                sizing, low, average)
 
 
 def operating(sites: Sites, model: Model, flows: Flows) -> np.ndarray:

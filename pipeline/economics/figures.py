@@ -18,7 +18,7 @@ from pipeline.economics.phases import (Flows, Model, Sites, monthly_flows, prese
 from pipeline.economics.plans import BASE, PHASE_NAMES
 from pipeline.economics.uncertainty import (PERCENTILES, draws, equity_tornado, monte_carlo,
                                             tornado)
-from pipeline.economics.terms import DEFAULT, GIVEN
+from pipeline.economics.terms import sources
 from pipeline.economics.valuation import (contract_pv, developer, irr, npv, payback,
                                           rent_slope, residual_pv, residual_values,
                                           stabilized_noi, yearly)
@@ -40,7 +40,8 @@ COLUMNS = (
     "econ_fleet_efficiency_source", "econ_demand_response_musd_per_year",
     "econ_demand_response_source", "econ_npv_ai_musd", "econ_mining_value_musd",
     "econ_bridge_margin_musd", "econ_npv_musd", "econ_breakeven_rent_usd_per_kw_month",
-    "econ_breakeven_hashprice_usd_per_ph_day", "econ_npv_committed_musd", "econ_contract_rate_pct", "econ_npv_contract_musd",
+    "econ_breakeven_hashprice_usd_per_ph_day", "econ_npv_committed_musd",
+    "econ_contract_rate_pct", "econ_npv_contract_musd",
     "econ_npv_residual_musd", "econ_residual_share_pct", "econ_residual_value_musd",
     "econ_npv_option_musd", "econ_npv_option_unrisked_musd", "econ_option_odds_pct",
     "econ_option_it_mw", "econ_option_capex_musd",
@@ -165,9 +166,9 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
         "econ_noi_musd_per_year": noi,
         "econ_mining_margin_forgone_musd_per_year": mining,
         "econ_net_musd_per_year": noi - mining - sites.opex,
-        "econ_fleet_efficiency_source": _sources(sites.mining.efficiency_given),
+        "econ_fleet_efficiency_source": sources(sites.mining.efficiency_given),
         "econ_demand_response_musd_per_year": sites.mining.demand_response * 12,
-        "econ_demand_response_source": _sources(sites.mining.demand_response_given),
+        "econ_demand_response_source": sources(sites.mining.demand_response_given),
         "econ_npv_ai_musd": npvs["base"] + mining_value,
         "econ_mining_value_musd": mining_value, "econ_bridge_margin_musd": bridge_pv,
         "econ_npv_musd": npvs["base"],
@@ -227,10 +228,6 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
     frame = frame[["site_id", *COLUMNS]]
     return Chunk(frame, _cash_table(sites, model, flows["base"], financed), tornados,
                  equity_tornados, portfolio, options_total, table)
-
-
-def _sources(given: np.ndarray) -> list[str]:
-    return [GIVEN if g else DEFAULT for g in given.tolist()]
 
 
 def first_year(given_up: np.ndarray, sites: Sites) -> np.ndarray:

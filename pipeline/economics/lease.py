@@ -44,7 +44,8 @@ class Lease:
         e = rules["economics"]
         term = terms.term
         months = np.arange(int(term.max()) if len(term) else 1)[None, :]
-        ramp = np.minimum(1.0, (months + 1) / max(e["ramp_months"], 1.0)) * (months < term[:, None])
+        ramp = (np.minimum(1.0, (months + 1) / max(e["ramp_months"], 1.0))
+                * (months < term[:, None]))
         shape = ramp * (1 + terms.escalator[:, None]) ** (months // 12)
         return cls(term, shape, ramp, contract_rates(terms, rules), noi_margins(terms, rules),
                    ~terms.given["rent"], terms.prepayment, int(round(e["relet_vacancy_months"])),

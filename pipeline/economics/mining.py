@@ -68,35 +68,21 @@ def bridge_end(start: np.ndarray, begin: np.ndarray, rules: Rules) -> np.ndarray
     return np.maximum(np.round(start[:, ENERGIZED, :] - months), begin[:, None])
 
 
-def forgone_pv(sites: Any, model: Any, hashprice: Any = 1.0, delay: Any = 0.0,
-               flat: float | None = None) -> np.ndarray:
+def forgone_pv(sites: Any, model: Any, hashprice: Any = 1.0, delay: Any = 0.0) -> np.ndarray:
     """PV of the mining business given up, M USD, (sites, draws): the margin and the
     demand-response revenue from the bridge's end to the energized lease's end, less the
     fleet's resale then. ``hashprice`` a factor on the base path (a number or a row of
-    draws); ``delay`` months added to the lease's end (the fleet still goes on schedule);
-    with ``flat``, a flat hashprice in USD/PH/day instead of the path."""
+    draws); ``delay`` months added to the lease's end (the fleet still goes on schedule)."""
     m = sites.mining
     moved = np.round(np.asarray(delay, dtype=float))
     stop = sites.bridge[:, BASE, None]  # the fleet goes on schedule, as the spend does
     end = sites.ends()[0][:, None] + moved
-    if flat is None:
-        hp = np.asarray(hashprice, dtype=float) * m.efficiency[:, None]
-        x = m.cost[:, None] / hp
-        margin = (m.mw[:, None] * hp * (model.mining_pv(x, end) - model.mining_pv(x, stop))
-                  / 1e6)
-    else:
-        margin = (m.mw * flat_margin(m, model, flat) * HOURS_PER_MONTH / 1e6)[:, None] \
-            * (model.annuity[_at(model, end)] - model.annuity[_at(model, stop)])
-    response = m.demand_response[:, None] * (model.annuity[_at(model, end)]
-                                             - model.annuity[_at(model, stop)])
+    hp = np.asarray(hashprice, dtype=float) * m.efficiency[:, None]
+    x = m.cost[:, None] / hp
+    margin = m.mw[:, None] * hp * (model.mining_pv(x, end) - model.mining_pv(x, stop)) / 1e6
+    response = m.demand_response[:, None] * annuity(model, stop, end)
     sold = m.resale[:, BASE, None] * model.at(stop)
     return margin + response - sold
-
-
-def flat_margin(m: Mining, model: Any, hashprice: float) -> np.ndarray:
-    """USD per MWh mined at a flat ``hashprice`` (USD/PH/day), never below zero."""
-    ph_per_mw = 1000 / model.e["fleet_efficiency_j_per_th"]
-    return np.maximum(0.0, hashprice * ph_per_mw / 24 * m.efficiency - m.cost)
 
 
 def annuity(model: Any, start: np.ndarray, end: np.ndarray) -> np.ndarray:

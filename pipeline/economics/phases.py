@@ -20,14 +20,9 @@ import numpy as np
 from pipeline.economics.lease import HOURS_PER_MONTH, Lease, landlord_power
 from pipeline.economics.mining import Mining, bridge_end, monthly
 from pipeline.economics.plans import BASE, BLOCK, ENERGIZED, HIGH, LATER, LOW, Plan
-from pipeline.economics.terms import Terms, terms_of
+from pipeline.economics.terms import Terms, months_from, terms_of
 from pipeline.economics.distributions import triangular
 from pipeline.rules import Rules
-
-
-def months_between(start: str, end: str) -> int:
-    (y0, m0), (y1, m1) = (map(int, d.split("-")[:2]) for d in (start, end))
-    return (y1 - y0) * 12 + m1 - m0
 
 
 class Model:
@@ -40,8 +35,8 @@ class Model:
         self.horizon = horizon
         months = np.arange(horizon + 1, dtype=float)
         self.discount = (1 + self.rate) ** (-months / 12)
-        since = months_between(e["as_of"], e["decision_date"])
-        halving = months_between(e["decision_date"], e["halving_date"])
+        since = months_from(e["as_of"], e["decision_date"])
+        halving = months_from(e["decision_date"], e["halving_date"])
         hashprice = (e["hashprice_usd_per_ph_day"][BASE]
                      * (1 + e["network_growth_per_year"]) ** (-(months + since) / 12)
                      * np.where(months >= halving, 1 - e["halving_hashprice_cut"], 1.0))
@@ -300,6 +295,20 @@ class Flows:
         return self.total(part) - self.mining
 
 
+def relet_values(sites: Sites, model: Model, relet: np.ndarray, margin: np.ndarray,
+                 lease: Any = 1.0, cap: Any = None) -> np.ndarray:
+    """Each phase's value when re-let in month ``relet`` (sites, phases), undiscounted,
+    M USD, (sites, phases, draws): a year's NOI at the market rent then (``margin``, (sites,
+    draws); ``lease``, a factor on the market rent) over the exit ``cap`` rate (None: base),
+    less the refresh."""
+    e = model.e
+    cap = e["exit_cap_rate"][BASE] if cap is None else np.ravel(np.asarray(cap, dtype=float))
+    market = sites.market_rent_musd_per_month() * sites.lease.market_factor(relet)
+    noi = (margin[:, None, :] * market[:, :, None] * np.ravel(lease)[None, None, :]
+           - sites.power[:, :, None])
+    return 12 * noi * (1 - e["exit_refresh_share"]) / cap
+
+
 def present_value(flows: Flows, sites: Sites, model: Model, part: np.ndarray) -> np.ndarray:
     """Each month's cash at the decision date, (sites, months): the contracted cash at the
     site's contract rate, the rest at the project's."""
@@ -332,9 +341,7 @@ def monthly_flows(sites: Sites, model: Model, s: Scenario) -> Flows:
     exit_value = np.zeros_like(noi)
     if e["exit_value"]:
         relet = lease.relet(sites.start[:, :, s.months])
-        value = (12 * (margin[:, :, 0] * sites.market_rent_musd_per_month() * s.lease
-                       * lease.market_factor(relet) - sites.power)
-                 * (1 - e["exit_refresh_share"]) / s.cap)
+        value = relet_values(sites, model, relet, margin[:, :, 0], s.lease, s.cap)[:, :, 0]
         exit_value = np.where(month == relet[:, :, None], value[:, :, None], 0.0)
     opex_end = sites.ends(s.months)[1]
     month2 = month[0]

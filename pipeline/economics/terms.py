@@ -21,17 +21,13 @@ TRIPLE_NET, MODIFIED_GROSS, GROSS = "triple_net", "modified_gross", "gross"
 # Tenant credit classes, best first.
 CREDIT_CLASSES = ("investment_grade", "backstopped", "unrated")
 
-# Each term: the input column that gives it and the rules key that is its default.
+# Each term and the input column that gives it.
 TERM_COLUMNS = {
-    "rent": ("lease_rate_usd_per_kw_month", "lease_usd_per_kw_month"),
-    "term": ("lease_term_years", "lease_term_years"),
-    "escalator": ("lease_escalator_pct", "lease_escalator"),
-    "structure": ("lease_structure", "lease_structure"),
-    "contracted_it": ("contracted_it_mw", None),
-    "credit": ("tenant_credit", "tenant_credit"),
-    "capex": ("capex_musd_per_it_mw", None),
-    "first_rent": ("first_rent", None),
-    "prepayment": ("prepayment_musd", None),
+    "rent": "lease_rate_usd_per_kw_month", "term": "lease_term_years",
+    "escalator": "lease_escalator_pct", "structure": "lease_structure",
+    "contracted_it": "contracted_it_mw", "credit": "tenant_credit",
+    "capex": "capex_musd_per_it_mw", "first_rent": "first_rent",
+    "prepayment": "prepayment_musd",
 }
 
 
@@ -56,7 +52,7 @@ class Terms:
 
     def source(self, name: str) -> list[str]:
         """GIVEN or DEFAULT for term ``name``, per site."""
-        return [GIVEN if g else DEFAULT for g in self.given[name].tolist()]
+        return sources(self.given[name])
 
     def subset(self, keep: np.ndarray) -> "Terms":
         return Terms(**{k: ({n: g[keep] for n, g in v.items()} if isinstance(v, dict)
@@ -67,9 +63,14 @@ class Terms:
         return self.structure == GROSS
 
 
-def months_from(decision: str, month: str) -> int:
-    """Whole months from ``decision`` (YYYY-MM) to ``month`` (YYYY-MM)."""
-    (y0, m0), (y1, m1) = (map(int, d.split("-")[:2]) for d in (decision, month))
+def sources(given: np.ndarray) -> list[str]:
+    """GIVEN or DEFAULT for each site, from whether it gave the value."""
+    return [GIVEN if g else DEFAULT for g in given.tolist()]
+
+
+def months_from(start: str, end: str) -> int:
+    """Whole months from ``start`` to ``end`` (YYYY-MM)."""
+    (y0, m0), (y1, m1) = (map(int, d.split("-")[:2]) for d in (start, end))
     return (y1 - y0) * 12 + m1 - m0
 
 
@@ -79,7 +80,7 @@ def terms_of(plans: list[Plan], rules: Rules) -> Terms:
     values = [p.site.values for p in plans]
 
     def read(name: str) -> tuple[list, np.ndarray]:
-        column = TERM_COLUMNS[name][0]
+        column = TERM_COLUMNS[name]
         found = [v.get(column) for v in values]
         return found, np.array([x is not None for x in found], dtype=bool)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from pipeline.economics.distributions import triangular_outer
 from pipeline.economics.mining import forgone_pv
-from pipeline.economics.phases import Model, Sites
+from pipeline.economics.phases import Model, Sites, relet_values
 from pipeline.economics.plans import BASE
 
 
@@ -89,16 +89,11 @@ def residual_pv(sites: Sites, model: Model, part: np.ndarray, lease: Any = 1.0,
     """PV at the project's rate of the phases ``part`` marks at their re-let: a year's NOI
     at the market rent then, over the exit cap rate, less the refresh, M USD, (sites,
     draws); 0 without an exit value."""
-    e = model.e
-    if not e["exit_value"]:
+    if not model.e["exit_value"]:
         return np.zeros((len(sites.plans), np.size(lease) if np.ndim(lease) else 1))
-    cap = e["exit_cap_rate"][BASE] if cap is None else np.asarray(cap, dtype=float)
     relet = sites.lease.relet(sites.start[:, :, BASE])
-    at = part * model.at(relet) * 12 * (1 - e["exit_refresh_share"])
-    market = (at * sites.market_rent_musd_per_month()
-              * sites.lease.market_factor(relet)).sum(axis=1)[:, None]
-    power = (at * sites.power).sum(axis=1)[:, None]
-    return (sites.margins(noi) * market * np.ravel(lease)[None, :] - power) / cap
+    values = relet_values(sites, model, relet, sites.margins(noi), lease, cap)
+    return np.einsum("nk,nkd->nd", part * model.at(relet), values)
 
 
 def spend_factor(sites: Sites, model: Model) -> np.ndarray:
@@ -112,13 +107,11 @@ def spend_factor(sites: Sites, model: Model) -> np.ndarray:
 def residual_values(sites: Sites, model: Model, part: np.ndarray) -> np.ndarray:
     """The residual values at re-let, undiscounted, at base, of the phases ``part`` marks,
     M USD."""
-    e = model.e
-    if not e["exit_value"]:
+    if not model.e["exit_value"]:
         return np.zeros(len(sites.plans))
     relet = sites.lease.relet(sites.start[:, :, BASE])
-    market = sites.market_rent_musd_per_month() * sites.lease.market_factor(relet)
-    return ((part * 12 * (sites.margins()[:, :1] * market - sites.power)).sum(axis=1)
-            * (1 - e["exit_refresh_share"]) / e["exit_cap_rate"][BASE])
+    values = relet_values(sites, model, relet, sites.margins())[:, :, 0]
+    return np.einsum("nk,nk->n", part, values)
 
 
 def stabilized_noi(sites: Sites, model: Model) -> np.ndarray:
