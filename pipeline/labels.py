@@ -71,6 +71,8 @@ NAMED = {
     "econ_npv_contract_musd": "NPV of the contract alone (M USD)",
     "econ_residual_share_pct": "Residual's share of the income's value (%)",
     "econ_contract_rate_pct": "Contract discount rate (%)",
+    "econ_discount_rate_pct": "Project discount rate (%)",
+    "econ_country_premium_pct": "Country risk premium (%)",
     "econ_lease_rate_usd_per_kw_month": "Year-1 lease rate used (USD/kW-month)",
     "econ_lease_rate_source": "Lease rate: given or default",
     "econ_lease_term_years": "Lease term used (years)",
@@ -335,7 +337,14 @@ DERIVED_MEANINGS = {
     "econ_residual_share_pct": "The residual's share of the present value of the income "
                                "(contract and residual), %.",
     "econ_contract_rate_pct": "The yearly rate the contracted cash is discounted at: the "
-                              "tenant credit class's, %.",
+                              "tenant credit class's, plus the country's sovereign default "
+                              "spread, %.",
+    "econ_discount_rate_pct": "The yearly rate the capex, the mining given up and the "
+                              "residual are discounted at: the rules' base rate plus the "
+                              "country risk premium, %.",
+    "econ_country_premium_pct": "The country's equity risk premium over a mature market "
+                                "(Damodaran), times the rules' exposure, added to the "
+                                "project's discount rate, %.",
     "econ_lease_rate_usd_per_kw_month": "The year-1 lease rate the economics used, USD per kW "
                                         "of critical IT a month.",
     "econ_lease_rate_source": "Whether the lease rate was given by the site or the default.",

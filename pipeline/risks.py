@@ -24,8 +24,10 @@ from pipeline.rules import Rules
 
 BARS, HOLDS, FLAG = "bars", "holds", "flag"
 TOPIC = "deal risks"  # how a data request from this module names what it settles
-COUNTRY_LEVELS = ("sanctioned", "license_required")
+COUNTRY_LEVELS = ("sanctioned", "license_required", "tariff_unstable")
 COUNTRY_FIELDS = ("country", "iso2", "iso3", "aliases", "level", "basis", "source", "as_of")
+PREMIUM_FIELDS = ("country", "iso2", "iso3", "rating", "default_spread_pct",
+                  "country_risk_premium_pct", "source", "as_of")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ class DealRisks:
     def barred(self) -> Risk | None:
         """The risk that makes the site Neither, if any."""
         return next((r for r in self.risks if r.effect == BARS), None)
+
+    @property
+    def beyond_inputs(self) -> Risk | None:
+        """A risk holding the site back that no change to its inputs lifts: its country's."""
+        return next((r for r in self.risks if r.effect == HOLDS and r.topic == "country"), None)
 
     @property
     def holding(self) -> tuple[Risk, ...]:
@@ -133,9 +140,15 @@ _TOPICS = (
 )
 
 
+_COUNTRY_WHAT = {
+    "sanctioned": "under US sanctions",
+    "license_required": "a destination that needs a US export licence for data-center GPUs",
+    "tariff_unstable": "a country whose utility has raised power tariffs for data centers and "
+                       "miners outside its normal tariff cycle"}
+
+
 def _country_text(found: CountryRisk, effect: str) -> str:
-    what = ("under US sanctions" if found.level == "sanctioned"
-            else "a destination that needs a US export licence for data-center GPUs")
+    what = _COUNTRY_WHAT[found.level]
     return (f"{found.country} is {what}.{_consequence(effect)} {found.basis} "
             f"(source: {found.source}; as of {found.as_of}).")
 
@@ -154,20 +167,8 @@ def country_table(table: str) -> dict[str, CountryRisk]:
     """The country-risk table by every folded spelling of each country. ``table`` is a file
     name in ``pipeline/data/`` or a path to a CSV with the same columns."""
     where = f"deal_risks.country_table {table!r}"
-    try:
-        if "/" in table or "\\" in table:
-            text = bounded.read_text(Path(table), bounded.TABLE_MAX_BYTES,
-                                     "a country-risk table", RulesError)
-        else:
-            text = resources.files("pipeline").joinpath("data", table).read_text(
-                encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"{where}: cannot be read ({exc})") from None
-    rows = csv.DictReader(io.StringIO(text))
-    if missing := [f for f in COUNTRY_FIELDS if f not in (rows.fieldnames or ())]:
-        raise RulesError(f"{where}: missing columns {', '.join(missing)}")
     by_spelling: dict[str, CountryRisk] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in _rows(table, where, COUNTRY_FIELDS):
         if row["level"] not in COUNTRY_LEVELS:
             raise RulesError(f"{where}, line {line}: level {row['level']!r} is not one of "
                              f"{', '.join(COUNTRY_LEVELS)}")
@@ -177,3 +178,63 @@ def country_table(table: str) -> dict[str, CountryRisk]:
         for spelling in filter(None, map(_fold, spellings)):
             by_spelling[spelling] = found
     return by_spelling
+
+
+@dataclass(frozen=True)
+class CountryPremium:
+    """A row of the country-premium table: the country's risk premium over a mature market
+    and its sovereign default spread (shares a year), what they rest on (a Moody's rating or
+    a PRS score), the source and its as-of month."""
+
+    country: str
+    rating: str
+    premium: float
+    spread: float
+    source: str
+    as_of: str
+
+
+def country_premium(country: str, table: str) -> CountryPremium | None:
+    """The country-premium row for ``country`` (a name or ISO code), if it is listed."""
+    return premium_table(table).get(_fold(country))
+
+
+@lru_cache(maxsize=4)
+def premium_table(table: str) -> dict[str, CountryPremium]:
+    """The country-premium table by every folded spelling of each country (name, ISO codes);
+    ``table`` as for ``country_table``."""
+    where = f"economics.country_premium_table {table!r}"
+    by_spelling: dict[str, CountryPremium] = {}
+    for line, row in _rows(table, where, PREMIUM_FIELDS):
+        try:
+            premium = float(row["country_risk_premium_pct"]) / 100
+            spread = float(row["default_spread_pct"]) / 100
+        except ValueError:
+            raise RulesError(f"{where}, line {line}: premium and spread must be numbers "
+                             f"(percent), not {row['country_risk_premium_pct']!r} and "
+                             f"{row['default_spread_pct']!r}") from None
+        if not (0 <= premium < 1 and 0 <= spread < 1):
+            raise RulesError(f"{where}, line {line}: premium and spread must be 0-100 %")
+        found = CountryPremium(row["country"], row["rating"], premium, spread, row["source"],
+                               row["as_of"])
+        for spelling in filter(None, map(_fold, (row["country"], row["iso2"], row["iso3"]))):
+            by_spelling[spelling] = found
+    return by_spelling
+
+
+def _rows(table: str, where: str, fields: tuple[str, ...]):
+    """(line number, row) of the CSV ``table`` (a file name in ``pipeline/data/`` or a path),
+    which must have ``fields``."""
+    try:
+        if "/" in table or "\\" in table:
+            text = bounded.read_text(Path(table), bounded.TABLE_MAX_BYTES,
+                                     "a country table", RulesError)
+        else:
+            text = resources.files("pipeline").joinpath("data", table).read_text(
+                encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{where}: cannot be read ({exc})") from None
+    rows = csv.DictReader(io.StringIO(text))
+    if missing := [f for f in fields if f not in (rows.fieldnames or ())]:
+        raise RulesError(f"{where}: missing columns {', '.join(missing)}")
+    return enumerate(rows, start=2)

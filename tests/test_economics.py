@@ -18,6 +18,7 @@ from pipeline.classify import classify_site
 from pipeline.contract import show_number
 from pipeline.economics import BASE, HIGH, LOW
 from pipeline.economics.plans import ENERGIZED, LATER
+from pipeline.risks import premium_table
 from pipeline.rules import default_rules, with_settings
 
 HERE = Path(__file__).resolve().parent
@@ -1303,3 +1304,73 @@ def test_a_lower_queue_stage_never_raises_an_options_value(values):
         option = economics.npv(sites, model, committed=False)[0, 0]
         worth.append(sites.odds[0] * max(option, 0.0))
     assert worth[0] >= worth[1] - 1e-9 and worth[1] >= worth[2] - 1e-9
+
+
+def test_country_risk_raises_the_project_and_the_contract_rate(rules):
+    texas, _ = one(rules, **SITE, **FAR, country="US")
+    kazakh, _ = one(rules, **SITE, **FAR, country="Kazakhstan")
+    # Damodaran, January 2024: Kazakhstan (Moody's Baa2) a 2.78 % premium, a 2.07 % spread
+    assert (texas.econ_discount_rate_pct, texas.econ_country_premium_pct) == (10, 0)
+    assert kazakh.econ_discount_rate_pct == pytest.approx(12.78)
+    assert kazakh.econ_country_premium_pct == pytest.approx(2.78)
+    assert kazakh.econ_contract_rate_pct == pytest.approx(9.25 + 2.07)
+    assert kazakh.econ_npv_musd < texas.econ_npv_musd
+    assert kazakh.econ_irr_pct == texas.econ_irr_pct  # the cash is the same; only its price
+    assert ("discounted at 12.78% (10% + Kazakhstan's country risk premium of 2.78%, on a "
+            "Moody's rating of Baa2; Damodaran, Country Default Spreads and Risk Premiums, "
+            "January 2024)") in kazakh.econ_basis
+    assert "including Kazakhstan's sovereign default spread of 2.07%" in kazakh.econ_basis
+    # by hand: the same site in Texas at the two raised rates
+    raised = with_settings(rules, ["economics.discount_rate=[0.1078, 0.1278, 0.1478]",
+                                   "economics.contract_rate_unrated=0.1132"])
+    by_hand, _ = one(raised, **SITE, **FAR, country="US")
+    assert kazakh.econ_npv_musd == pytest.approx(by_hand.econ_npv_musd, abs=0.01)
+    off = with_settings(rules, ["economics.country_risk_exposure=0"])
+    assert one(off, **SITE, **FAR, country="KZ")[0].econ_npv_musd == texas.econ_npv_musd
+
+
+def test_a_country_not_given_or_not_listed_adds_nothing_and_says_so(rules):
+    bhutan, _ = one(rules, **SITE, **FAR, country="Bhutan")
+    unknown, _ = one(rules, **SITE, **FAR, country=None)
+    for row in (bhutan, unknown):
+        assert (row.econ_discount_rate_pct, row.econ_country_premium_pct) == (10, 0)
+    assert "Bhutan is not in the country-premium table: no country risk premium" in \
+        bhutan.econ_basis
+    assert "country not given: no country risk premium" in unknown.econ_basis
+
+
+def test_sites_of_several_countries_keep_their_order_and_their_own_figures(rules):
+    values = [dict(site_id=f"S-{c}", country=c, **SITE, **FAR)
+              for c in ("US", "Kazakhstan", "Norway", "Ethiopia", "US")]
+    values[-1]["site_id"] = "S-US2"
+    results = [classify_site(site(**v), rules) for v in values]
+    chunk = economics.evaluate(results, rules, delays=(0, 1))
+    assert chunk.rows["site_id"].tolist() == [v["site_id"] for v in values]
+    assert chunk.options["site_id"].drop_duplicates().tolist() == [v["site_id"] for v in values]
+    assert chunk.cash_flows["site_id"].drop_duplicates().tolist() == \
+        [v["site_id"] for v in values]
+    for v, (_, row), tornado in zip(values, chunk.rows.iterrows(), chunk.tornados):
+        alone = economics.evaluate([classify_site(site(**v), rules)], rules)
+        assert row.econ_npv_musd == alone.rows.iloc[0].econ_npv_musd
+        assert tornado == alone.tornados[0]
+    single = [economics.evaluate([r], rules).portfolio_draws for r in results]
+    assert np.allclose(chunk.portfolio_draws, sum(single))
+
+
+PREMIUMS = sorted({(p.premium, p.spread, p.country)
+                   for p in premium_table("country_premiums.csv").values()})
+
+
+@settings(max_examples=25, deadline=None)
+@given(values=SITES, workload=WORKLOADS,
+       pair=st.lists(st.sampled_from(PREMIUMS), min_size=2, max_size=2))
+def test_a_riskier_country_never_raises_the_value(values, workload, pair):
+    rules = default_rules()
+    (_, _, safer), (_, _, riskier) = sorted(pair)
+    worth = []
+    for country in (safer, riskier):
+        sites, _ = arrays(rules, workload, **values, country=country)
+        model = economics.Model(rules, economics.horizon(sites, rules),
+                                premium=float(sites.country.premium[0]))
+        worth.append(economics.npv(sites, model)[0, 0])
+    assert worth[1] <= worth[0] + 1e-9

@@ -16,6 +16,7 @@ from pipeline.classify.flips import what_would_flip
 from pipeline.cli import cli
 from pipeline.load import load
 from pipeline.errors import RulesError
+from pipeline.risks import country_premium
 from pipeline.rules import with_settings
 from pipeline.tabulate import Tally, results_frame
 from pipeline.validate import validate
@@ -89,6 +90,14 @@ def test_export_licence_country_is_a_risk_not_a_hold(rules):
     assert classify_site(site(country="KZ"), held).readiness == "not yet"
 
 
+def test_a_tariff_raised_on_data_centers_holds_readiness_with_its_source(rules):
+    result = classify_site(site(country="Paraguay"), rules)
+    assert (result.bucket, result.readiness) == ("Hybrid", "not yet")
+    (risk,) = result.deal_risks.holding
+    assert risk.effect == "holds" and "ANDE" in risk.text and "2024-07" in risk.text
+    assert "tariff_unstable" not in risk.text
+
+
 def test_unlisted_country_has_no_country_risk(rules):
     assert classify_site(site(country="Norway"), rules).deal_risks.risks == ()
 
@@ -121,6 +130,20 @@ def test_risk_rules_are_checked_and_the_country_table_can_be_replaced(rules, tmp
     missing = with_settings(rules, [f'deal_risks.country_table="{tmp_path / "none.csv"}"'])
     with pytest.raises(RulesError, match="deal_risks.country_table"):
         classify_site(site(), missing)
+
+
+def test_the_country_premium_table_is_read_and_checked(tmp_path):
+    found = country_premium("kz", "country_premiums.csv")
+    # Damodaran, January 2024: Kazakhstan, Moody's Baa2, spread 2.07 %, premium 2.78 %
+    assert (found.country, found.rating, found.spread, found.premium) == \
+        ("Kazakhstan", "Baa2", 0.0207, 0.0278)
+    assert country_premium("Russian", "country_premiums.csv") is None
+    assert country_premium("Russia", "country_premiums.csv").rating.startswith("PRS")
+    bad = tmp_path / "premiums.csv"
+    bad.write_text("country,iso2,iso3,rating,default_spread_pct,country_risk_premium_pct,"
+                   "source,as_of\nNorway,NO,NOR,Aaa,0,lots,test,2026-01\n")
+    with pytest.raises(RulesError, match=r"line 2: premium and spread must be numbers"):
+        country_premium("Norway", str(bad))
 
 
 # ---------------------------------------------------------------- time to power

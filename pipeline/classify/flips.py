@@ -82,6 +82,9 @@ def what_would_flip(site: SiteResult, classifier: Classifier) -> Flip | None:
         return None
     if barred := site.deal_risks.barred:
         return Flip(f"No change to the site makes it eligible: {barred.text}")
+    if site.bucket != Bucket.NEITHER and (held := site.deal_risks.beyond_inputs):
+        return Flip(f"No change to the inputs makes this site ready while this holds: "
+                    f"{held.text}")
     if site.bucket == Bucket.NEITHER:
         options = [(w, workload_fix(site, w, classifier)) for w in WORKLOADS]
         options = [(w, c) for w, c in options if c is not None]

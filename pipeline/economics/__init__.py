@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.classify import SiteResult
+from pipeline.economics.country import premiums
 from pipeline.economics.figures import COLUMNS, Chunk, Portfolio, figures
 from pipeline.economics.options import options
 from pipeline.economics.phases import (Flows, Model, Scenario, Sites, horizon, monthly_flows,
@@ -44,16 +45,25 @@ def evaluate(results: list[SiteResult], rules: Rules, delays: Sequence[int] = ()
     committed NPV of all-training and of the split (an inference block, training for the
     rest); one whose power fits inside the inference block, the higher of training and
     inference. With ``delays`` (whole years), also every workload candidate started after
-    each of them (``options``)."""
+    each of them (``options``). Sites are valued in groups of one country risk premium,
+    each at its own discount rate."""
     plans = candidates(results, rules)
-    count = int(rules["economics"]["monte_carlo_draws"])
-    table = options(plans, rules, delays)
     if not plans:
+        count = int(rules["economics"]["monte_carlo_draws"])
         return Chunk(pd.DataFrame(columns=["site_id", *COLUMNS]),
                      pd.DataFrame(columns=["site_id", "cash_series"]), [], [], np.zeros(count),
-                     np.zeros(count), table)
+                     np.zeros(count), options(plans, rules, delays))
+    groups: dict[float, list[Plan]] = {}
+    for p, premium in zip(plans, premiums(plans, rules).tolist()):
+        groups.setdefault(premium, []).append(p)
+    return Chunk.join([_evaluate(group, rules, delays, premium)
+                       for premium, group in groups.items()], [r.site_id for r in results])
+
+
+def _evaluate(plans: list[Plan], rules: Rules, delays: Sequence[int], premium: float) -> Chunk:
+    """``evaluate`` for ``plans`` that share one country risk ``premium``."""
     sites = Sites.of(plans, rules)
-    model = Model(rules, horizon(sites, rules))
+    model = Model(rules, horizon(sites, rules), premium=premium)
     value = npv(sites, model)[:, 0]
     split = {p.site.site_id for p in plans if p.workload == SPLIT}
     best: dict[str, int] = {}
@@ -63,4 +73,5 @@ def evaluate(results: list[SiteResult], rules: Rules, delays: Sequence[int] = ()
         j = best.get(p.site.site_id)
         if j is None or value[i] > value[j]:
             best[p.site.site_id] = i
-    return figures(sites.subset(np.array(sorted(best.values()))), model, rules, table)
+    return figures(sites.subset(np.array(sorted(best.values()))), model, rules,
+                   options(plans, rules, delays, premium))

@@ -41,7 +41,8 @@ COLUMNS = (
     "econ_demand_response_source", "econ_npv_ai_musd", "econ_mining_value_musd",
     "econ_bridge_margin_musd", "econ_npv_musd", "econ_breakeven_rent_usd_per_kw_month",
     "econ_breakeven_hashprice_usd_per_ph_day", "econ_npv_committed_musd",
-    "econ_contract_rate_pct", "econ_npv_contract_musd",
+    "econ_discount_rate_pct", "econ_country_premium_pct", "econ_contract_rate_pct",
+    "econ_npv_contract_musd",
     "econ_npv_residual_musd", "econ_residual_share_pct", "econ_residual_value_musd",
     "econ_npv_option_musd", "econ_npv_option_unrisked_musd", "econ_option_odds_pct",
     "econ_option_it_mw", "econ_option_capex_musd",
@@ -75,6 +76,34 @@ class Chunk:
     portfolio_draws: np.ndarray
     option_draws: np.ndarray
     options: pd.DataFrame
+
+    @classmethod
+    def join(cls, chunks: list["Chunk"], order: list[str]) -> "Chunk":
+        """The chunks as one, sites in ``order`` (site ids; each chunk's own order within a
+        site): rows, cash flows, tornados and options follow it, draws add up."""
+        if len(chunks) == 1:
+            return chunks[0]
+        rank = {site_id: i for i, site_id in enumerate(order)}
+
+        def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.iloc[np.argsort(frame["site_id"].map(rank).to_numpy(),
+                                         kind="stable")].reset_index(drop=True)
+
+        rows = pd.concat([c.rows for c in chunks], ignore_index=True)
+        by_site = np.argsort(rows["site_id"].map(rank).to_numpy(), kind="stable")
+        tornados = [t for c in chunks for t in c.tornados]
+        equity_tornados = [t for c in chunks for t in c.equity_tornados]
+        cash = pd.concat([c.cash_flows for c in chunks], ignore_index=True)
+        years = [c for c in cash.columns if c.startswith("year_")]
+        cash[years] = cash[years].fillna(0.0)
+        table = pd.concat([c.options for c in chunks], ignore_index=True)
+        width = [c for c in table.columns if c.startswith(("capex_musd_y", "equity_musd_y",
+                                                           "mw_y"))]
+        table[width] = table[width].fillna(0.0)
+        return cls(rows.iloc[by_site].reset_index(drop=True), ordered(cash),
+                   [tornados[i] for i in by_site], [equity_tornados[i] for i in by_site],
+                   sum(c.portfolio_draws for c in chunks), sum(c.option_draws for c in chunks),
+                   ordered(table))
 
     @property
     def pages(self) -> dict[str, dict[str, Any]]:
@@ -176,6 +205,8 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
         "econ_breakeven_hashprice_usd_per_ph_day": breakeven_hashprice(
             sites, model, npvs["base"] + mining_value),
         "econ_npv_committed_musd": npvs["base"],
+        "econ_discount_rate_pct": np.full(len(sites.plans), model.rate * 100),
+        "econ_country_premium_pct": sites.country.premium * 100,
         "econ_contract_rate_pct": sites.lease.rate * 100,
         "econ_npv_contract_musd": npvs["base"] - residual,
         "econ_npv_residual_musd": residual, "econ_residual_share_pct": share,

@@ -40,14 +40,17 @@ class Lease:
     market_growth: float
 
     @classmethod
-    def of(cls, terms: Terms, rules: Rules) -> "Lease":
+    def of(cls, terms: Terms, rules: Rules, spread: np.ndarray | float = 0.0) -> "Lease":
+        """The lease of each site of ``terms``, its contract discounted at its tenant's rate
+        plus ``spread`` (its country's sovereign default spread)."""
         e = rules["economics"]
         term = terms.term
         months = np.arange(int(term.max()) if len(term) else 1)[None, :]
         ramp = (np.minimum(1.0, (months + 1) / max(e["ramp_months"], 1.0))
                 * (months < term[:, None]))
         shape = ramp * (1 + terms.escalator[:, None]) ** (months // 12)
-        return cls(term, shape, ramp, contract_rates(terms, rules), noi_margins(terms, rules),
+        return cls(term, shape, ramp, contract_rates(terms, rules) + spread,
+                   noi_margins(terms, rules),
                    ~terms.given["rent"], terms.prepayment, int(round(e["relet_vacancy_months"])),
                    float(e["lease_usd_per_kw_month"][1]), float(e["lease_escalator"]))
 

@@ -122,8 +122,8 @@ def basis(sites: Sites, debt: Debt, rules: Rules) -> list[str]:
         f"power at {{cost}} USD/kWh and {n(e['mining_opex_usd_per_mwh'])} USD/MWh of other "
         f"costs{{response}}; the fleet sells for "
         f"{n(e['asic_resale_musd_per_mw'][BASE])} M USD/MW when it stops. "
-        f"Capex, mining and the residual discounted at "
-        f"{n(e['discount_rate'][BASE] * 100)}% from {e['decision_date']}. Debt at "
+        f"Capex, mining and the residual discounted at {{discount}} from "
+        f"{e['decision_date']}. Debt at "
         f"{n(e['debt_coupon'][BASE] * 100)}%, level over {n(e['debt_tenor_years'])} years "
         f"after the ramp, due at the lease end: {{sizing}}. Assumptions as of {e['as_of']}; "
         "indicative.")
@@ -187,12 +187,51 @@ def basis(sites: Sites, debt: Debt, rules: Rules) -> list[str]:
             f"+{n(round(float(t.escalator[i]) * 100, 2))}% a year for "
             f"{n(round(t.term[i] / 12, 2))} years; {STRUCTURES[structure]} lease "
             f"({STRUCTURE_PAYS[structure]}), NOI {n(round(margin[i] * 100, 2))}% of rent, "
-            f"discounted at {n(rate)}% for {CREDIT_WORDS[t.credit[i]]}.{power}{prepaid}"
+            f"discounted at {n(rate)}% for {CREDIT_WORDS[t.credit[i]]}"
+            f"{spread_words(sites, i)}.{power}{prepaid}"
             f"{given_words(t, i)}"
             + common.format(mining=n(mining), mined=mined_words(p), cost=n(p.power_cost),
                             sizing=sized[i], bridge=n(bridge[i]), ph=n(ph[i]),
+                            discount=discount_words(sites, i, rules),
                             response=response_words(sites, i)))
     return texts
+
+
+def discount_words(sites: Sites, i: int, rules: Rules) -> str:
+    """Site ``i``'s project discount rate and the country risk in it, or why there is none."""
+    e, n = rules["economics"], show_number
+    base = e["discount_rate"][BASE] * 100
+    c = sites.country
+    found, premium = c.found[i], float(c.premium[i]) * 100
+    if premium > 0 and found is not None:
+        share = ("" if e["country_risk_exposure"] == 1
+                 else f" x {n(e['country_risk_exposure'])} exposure")
+        return (f"{n(round(base + premium, 2))}% ({n(base)}% + {found.country}'s country risk "
+                f"premium of {n(round(found.premium * 100, 2))}%{share}, on "
+                f"{rating_words(found.rating)}; {found.source})")
+    if found is not None:
+        return f"{n(base)}% (no country risk premium for {found.country})"
+    if c.given[i] is None:
+        return f"{n(base)}% (country not given: no country risk premium)"
+    return (f"{n(base)}% ({c.given[i]} is not in the country-premium table: no country risk "
+            "premium)")
+
+
+def spread_words(sites: Sites, i: int) -> str:
+    """The country's default spread in site ``i``'s contract rate, if any."""
+    c = sites.country
+    found, spread = c.found[i], float(c.spread[i]) * 100
+    if found is None or spread <= 0:
+        return ""
+    return (f", including {found.country}'s sovereign default spread of "
+            f"{show_number(round(spread, 2))}%")
+
+
+def rating_words(rating: str) -> str:
+    """What a country's premium rests on: a Moody's rating or a PRS composite score."""
+    if rating.startswith("PRS "):
+        return f"a PRS composite risk score of {rating[4:]}"
+    return f"a Moody's rating of {rating}"
 
 
 def response_words(sites: Sites, i: int) -> str:

@@ -23,14 +23,16 @@ OPTION_COLUMNS = ("site_id", "workload", "delay_years", "npv_musd", "npv_p10_mus
                   "it_mw")
 
 
-def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFrame:
+def options(plans: list[Plan], rules: Rules, delays: Sequence[int],
+            premium: float = 0.0) -> pd.DataFrame:
     """One row per candidate plan (``plans.candidates``) and delay in whole years: the
     committed phases' NPV at the decision date (base, P10, P90; M USD), IRR and equity IRR
     (%, NaN where none), capex and equity (undiscounted, base), critical IT MW; then for
     each year k from the decision (year 0 = months 0-11) the committed capex and equity
     spent in it and the critical IT MW whose phase starts building in it. A delay moves
     every date of the conversion (its builds, rent, mining forgone and team) by that many
-    years; power not yet energized still comes no sooner than it is energized."""
+    years; power not yet energized still comes no sooner than it is energized. ``premium``
+    is the plans' country risk premium on the discount rate."""
     years = [int(d) for d in delays]
     if not plans or not years:
         return pd.DataFrame(columns=list(OPTION_COLUMNS))
@@ -38,7 +40,7 @@ def options(plans: list[Plan], rules: Rules, delays: Sequence[int]) -> pd.DataFr
     rows = [p for p in plans for _ in years]
     begin = np.tile(np.array(years, dtype=float) * 12, len(plans))
     sites = Sites.of(rows, rules, begin)
-    model = Model(rules, horizon(sites, rules))
+    model = Model(rules, horizon(sites, rules), premium=premium)
     flows = monthly_flows(sites, model, scenarios(rules)["base"])
     committed = sites.part(True)
     debt = size(sites, model, flows, e["loan_to_cost"][BASE], e["debt_coupon"][BASE],

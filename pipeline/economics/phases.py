@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.economics.country import Country
 from pipeline.economics.lease import HOURS_PER_MONTH, Lease, landlord_power
 from pipeline.economics.mining import Mining, bridge_end, monthly
 from pipeline.economics.plans import BASE, BLOCK, ENERGIZED, HIGH, LATER, LOW, Plan
@@ -27,11 +28,14 @@ from pipeline.rules import Rules
 
 class Model:
     """What every site shares: the project's discount factors, the mining revenue per MWh
-    month by month, and tables of the mining margin's PV."""
+    month by month, and tables of the mining margin's PV. The yearly rate is ``rate`` (the
+    rules' base where None) plus ``premium``, the sites' country risk premium."""
 
-    def __init__(self, rules: Rules, horizon: int, rate: float | None = None):
+    def __init__(self, rules: Rules, horizon: int, rate: float | None = None,
+                 premium: float = 0.0):
         e = self.e = rules["economics"]
-        self.rate = e["discount_rate"][BASE] if rate is None else rate
+        self.premium = premium
+        self.rate = (e["discount_rate"][BASE] if rate is None else rate) + premium
         self.horizon = horizon
         months = np.arange(horizon + 1, dtype=float)
         self.discount = (1 + self.rate) ** (-months / 12)
@@ -88,6 +92,7 @@ class Sites:
     mining: Mining  # the mining business the conversion displaces
     bridge: np.ndarray  # (sites, 3) month the displaced miners stop, by case
     odds: np.ndarray  # the chance the option phases' power is energized
+    country: Country  # the country risk added to the discount rates
 
     @classmethod
     def of(cls, plans: list[Plan], rules: Rules, begin: Any = 0) -> "Sites":
@@ -152,10 +157,11 @@ class Sites:
         odds = rules["economics"]["option_odds"]
         chance = np.array([odds.get(p.site.values.get("interconnection_status") or "none",
                                     odds.get("none", 0.0)) for p in plans], dtype=float)
+        country = Country.of(plans, rules)
         return cls(plans, it, premium, capex, start, spend_from, committed, waiting, cost_mwh,
-                   opex, begin, power, terms, Lease.of(terms, rules),
+                   opex, begin, power, terms, Lease.of(terms, rules, country.spread),
                    Mining.of(plans, cost_mwh, rules), bridge_end(start, begin, rules),
-                   chance.reshape(n))
+                   chance.reshape(n), country)
 
     @property
     def mining_mw(self) -> np.ndarray:

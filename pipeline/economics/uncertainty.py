@@ -117,7 +117,8 @@ def tornado(sites: Sites, model: Model,
         lo, hi = (npv(sites, model, **{name: values[k]})[:, 0] for k in (LOW, HIGH))
         out.append((label, lo, hi))
     rates = e["discount_rate"]
-    lo, hi = (npv(sites, Model(rules, model.horizon, rates[k]))[:, 0] for k in (LOW, HIGH))
+    lo, hi = (npv(sites, Model(rules, model.horizon, rates[k], model.premium))[:, 0]
+              for k in (LOW, HIGH))
     out.append(("discount rate", lo, hi))
     return out
 
