@@ -138,6 +138,8 @@ def label(name: str) -> str:
         return NAMED[name]
     if year := YEAR_COLUMN.fullmatch(name):
         return f"{label(year[1])}, {year[2]}"
+    if year := CASH_YEAR.fullmatch(name):
+        return f"Year {year[1]}: {_cash_span(year)} (M USD)"
     for suffix, part in PARTS:
         if name.endswith(suffix) and len(name) > len(suffix):
             return f"{label(name[:-len(suffix)])}: {part}"
@@ -161,6 +163,8 @@ def unit(name: str) -> str:
         return column.unit_label
     if year := YEAR_COLUMN.fullmatch(name):
         return BARE_UNITS.get(year[1]) or unit(year[1])
+    if CASH_YEAR.fullmatch(name):
+        return "M USD"
     return next((shown for suffix, shown in UNIT_SUFFIXES if name.endswith(suffix)), "")
 
 
@@ -196,8 +200,9 @@ def meaning(name: str) -> str:
         return (f"Where the site's {label(about).lower()} came from: given in the input, "
                 "computed from the coordinates, or estimated.")
     if year := CASH_YEAR.fullmatch(name):
-        return (f"Cash in year {year[1]} after the decision date (months "
-                f"{12 * (int(year[1]) - 1)}-{12 * int(year[1]) - 1}), M USD.")
+        return (f"Cash in year {year[1]} after the decision ({_cash_span(year)}; months "
+                f"{12 * (int(year[1]) - 1)}-{12 * int(year[1]) - 1}), M USD; the discount "
+                "factor rows are factors, not money.")
     if year := YEAR_COLUMN.fullmatch(name):
         return {"capex_musd": f"Capex the plan spends in calendar year {year[2]}, M USD.",
                 "mw": f"Critical IT of the conversions the plan starts in {year[2]}, MW.",
@@ -205,7 +210,18 @@ def meaning(name: str) -> str:
     return ""
 
 
-CASH_YEAR = re.compile(r"year_(\d+)")  # the Cash flows sheet's years from the decision
+# The Cash flows sheet's years from the decision: year_1_2027_01 is the 12 months from
+# January 2027.
+CASH_YEAR = re.compile(r"year_(\d+)_(\d{4})_(\d{2})")
+
+
+def _cash_span(year: re.Match) -> str:
+    """The calendar months of a Cash flows year: "2027", or "2027-07 to 2028-06"."""
+    first = int(year[2]) * 12 + int(year[3]) - 1 + 12 * (int(year[1]) - 1)
+    last = first + 11
+    if first % 12 == 0:
+        return str(first // 12)
+    return f"{first // 12}-{first % 12 + 1:02d} to {last // 12}-{last % 12 + 1:02d}"
 _WORKLOAD_GATE = re.compile(r"(training|inference)_(location|power|cooling|networking|"
                             r"operations)")
 

@@ -262,7 +262,8 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             tables.call(_Tables.end_sites)
             ranked = tabulate.economics_frame(money_rows)
             tables.call(_Tables.add_table, "Economics", ranked)
-            tables.call(_Tables.add_table, "Cash flows", tabulate.cash_flows_frame(cash_rows))
+            tables.call(_Tables.add_table, "Cash flows", tabulate.cash_flows_frame(
+                cash_rows, rules["economics"]["decision_date"]))
             tables.call(_Tables.add_table, "Assumptions", tabulate.assumptions_frame(rules))
             changes = tracker.finish_changes()
             run.whatif = whatif.finish() if whatif else None

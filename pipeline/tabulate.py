@@ -180,15 +180,18 @@ def economics_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return _ranked(parts, ECONOMICS_SITE_COLUMNS)
 
 
-def cash_flows_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def cash_flows_frame(parts: list[pd.DataFrame], decision_date: str) -> pd.DataFrame:
     """The Cash flows sheet: each site's rows (``economics.Chunk.cash_flows``), sites ranked
-    by NPV, a column a year from the decision (M USD; a year past a site's lease is 0)."""
+    by NPV, a column a year from the decision (``decision_date``, YYYY-MM), named with the
+    month it starts from (``year_1_2027_01``; M USD, a year past a site's lease is 0)."""
     frame = _ranked(parts, (*CASH_FLOW_COLUMNS, "cash_series"))
     frame["rank"] = pd.factorize(frame["site_id"])[0] + 1  # a site's rows share its rank
     years = [c for c in frame.columns if c.startswith("year_")]
     years.sort(key=lambda c: int(c.split("_")[1]))
     frame[years] = frame[years].fillna(0.0)
-    return frame[["rank", *CASH_FLOW_COLUMNS, "cash_series", *years]]
+    start = decision_date[:7].replace("-", "_")
+    frame = frame.rename(columns={c: f"{c}_{start}" for c in years})
+    return frame[["rank", *CASH_FLOW_COLUMNS, "cash_series", *(f"{c}_{start}" for c in years)]]
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

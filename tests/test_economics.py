@@ -855,9 +855,9 @@ def test_economics_in_the_outputs(tmp_path):
     head = list(cash[0])
     assert head[:9] == [label(c) for c in ("rank", "site_id", "site_name", "econ_workload",
                                            "econ_capex_musd", "econ_npv_musd", "econ_irr_pct",
-                                           "cash_series", "year_1")]
+                                           "cash_series", "year_1_2027_01")]
     first = cash[1]
-    year_labels = {label(f"year_{n}") for n in range(1, 61)}
+    year_labels = {label(f"year_{n}_2027_01") for n in range(1, 61)}
     years = [first[i] for i, name in enumerate(head) if name in year_labels]
     assert years[0] < 0 and max(years) > 0
     assert first[head.index(label("site_id"))] == at(ranked[0], "site_id")
@@ -1052,16 +1052,23 @@ def test_the_workbook_cash_flows_add_up_to_npv_and_irr(sample_tables):
     def excel_irr(flows):
         return economics.irr(np.array([flows]))[0] * 100
 
+    assert head[years[0]] == "Year 1: 2027 (M USD)"  # the rules' decision, January 2027
     for site_id, entry in sites.items():
         rows = entry["rows"]
         assert sum(rows["committed, present value"]) == pytest.approx(entry["npv"], abs=0.15)
-        committed = [sum(x) for x in zip(*(v for k, v in rows.items()
-                                           if k.endswith("(committed)")))]
+        committed = rows["committed, cash"]
+        phases = [sum(x) for x in zip(*(v for k, v in rows.items()
+                                        if k.endswith("(committed)")))]
+        assert committed == pytest.approx(phases or [0.0] * len(years), abs=0.05), site_id
+        # SUMPRODUCT(cash, factor) is the NPV
+        assert sum(c * f for c, f in zip(committed, rows["committed, discount factor"])) == \
+            pytest.approx(entry["npv"], abs=0.05), site_id
         if entry["irr"] is not None:
-            assert excel_irr(committed) == pytest.approx(entry["irr"], abs=0.1), site_id
+            # the workbook stores percentages as fractions, formatted as %
+            assert excel_irr(committed) == pytest.approx(entry["irr"] * 100, abs=0.1), site_id
         if equity_irr[site_id] is not None:
             assert excel_irr(rows["committed, equity after debt"]) == pytest.approx(
-                equity_irr[site_id], abs=0.1), site_id
+                equity_irr[site_id] * 100, abs=0.1), site_id
 
 
 # ------------------------------------------------------------------ options for a plan

@@ -100,3 +100,44 @@ def test_libreoffice_recalculates_the_workbook_without_an_error_and_totals_add_u
     assert not [where for where in found if where[0] in ("Cash flows", "Plan frontier",
                                                          "Plan limits")
                 or re.search(r"P\d0|per MW", where[1])]
+
+
+@pytest.mark.slow  # starts LibreOffice
+def test_each_sites_npv_and_irr_are_rebuilt_from_its_cash_flow_rows_by_calc(sample_tables,
+                                                                           tmp_path):
+    """An analyst's own formulas beside the Cash flows sheet, computed by LibreOffice: for
+    each site, SUMPRODUCT of its committed cash and discount-factor rows is its NPV, and
+    IRR of its committed cash its IRR (stored as a fraction, shown as %)."""
+    from openpyxl import load_workbook
+
+    from pipeline.labels import label
+    source = load_workbook(sample_tables / "scorecard.xlsx")
+    sheet = source["Cash flows"]
+    head = [c.value for c in sheet[1]]
+    years = [i + 1 for i, h in enumerate(head) if str(h).startswith("Year ")]
+    first, last = (sheet.cell(1, years[k]).column_letter for k in (0, -1))
+    at = {name: head.index(label(name)) for name in ("site_id", "cash_series",
+                                                     "econ_npv_musd", "econ_irr_pct")}
+    rows: dict[str, dict[str, int]] = {}
+    stated: dict[str, tuple] = {}
+    for r, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        if row[at["site_id"]] and row[at["cash_series"]]:
+            rows.setdefault(row[at["site_id"]], {})[row[at["cash_series"]]] = r
+            stated[row[at["site_id"]]] = (row[at["econ_npv_musd"]], row[at["econ_irr_pct"]])
+    mine = source.create_sheet("Analyst")
+    for n, (site_id, series) in enumerate(rows.items(), start=1):
+        cash, factor = series["committed, cash"], series["committed, discount factor"]
+        mine.cell(n, 1, site_id)
+        mine.cell(n, 2, f"=SUMPRODUCT('Cash flows'!{first}{cash}:{last}{cash},"
+                        f"'Cash flows'!{first}{factor}:{last}{factor})")
+        if stated[site_id][1] is not None:
+            mine.cell(n, 3, f"=IRR('Cash flows'!{first}{cash}:{last}{cash})")
+    edited = tmp_path / "edited.xlsx"
+    source.save(edited)
+    computed = CalamineWorkbook.from_path(str(recalculated(edited, tmp_path))) \
+        .get_sheet_by_name("Analyst").to_python()
+    assert len(computed) == len(rows) > 20
+    for site_id, npv, irr, *_ in computed:
+        assert npv == pytest.approx(stated[site_id][0], abs=0.05), site_id
+        if stated[site_id][1] is not None:
+            assert irr == pytest.approx(stated[site_id][1], abs=0.001), site_id  # a fraction

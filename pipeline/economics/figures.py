@@ -55,8 +55,12 @@ COLUMNS = (
     "econ_value_created_musd", "econ_phases", "econ_npv_driver", "econ_equity_driver",
     "econ_basis")
 
-# The rows of the Cash flows sheet a site has, after its phases' own rows.
+# The rows of the Cash flows sheet a site has, after its phases' own rows: the committed
+# cash (what IRR() reads), its discount factor by year (SUMPRODUCT of the two is the NPV),
+# its present value, and the equity's cash.
+COMMITTED_CASH, DISCOUNT_FACTOR = "committed, cash", "committed, discount factor"
 PRESENT_VALUE, EQUITY_CASH = "committed, present value", "committed, equity after debt"
+FACTOR_DIGITS = 8
 BRIDGE = "mining through the build, kept"
 
 
@@ -115,17 +119,11 @@ class Chunk:
                                         self.cash_flows["cash_series"], years):
             series.setdefault(site_id, {})[name] = flows
         return {row["site_id"]: {**row, "series": series[row["site_id"]],
-                                 "years": _committed_years(series[row["site_id"]]),
+                                 "years": series[row["site_id"]][COMMITTED_CASH],
                                  "equity": series[row["site_id"]][EQUITY_CASH],
                                  "tornado": tornado_, "equity_tornado": equity_}
                 for row, tornado_, equity_ in zip(self.rows.to_dict("records"), self.tornados,
                                                   self.equity_tornados)}
-
-
-def _committed_years(series: dict[str, list[float]]) -> list[float]:
-    """The committed cash by year: the sum of the committed phases' rows."""
-    rows = [v for k, v in series.items() if k.endswith("(committed)")]
-    return [sum(x) for x in zip(*rows)] if rows else [0.0] * len(series[PRESENT_VALUE])
 
 
 def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Chunk:
@@ -184,9 +182,9 @@ def figures(sites: Sites, model: Model, rules: Rules, table: pd.DataFrame) -> Ch
         "econ_capex_source": t.source("capex"), "econ_first_rent_source": t.source("first_rent"),
         "econ_prepayment_musd": t.prepayment, "econ_prepayment_source": t.source("prepayment"),
         "econ_capex_musd": capex, "econ_capex_per_it_mw_musd": per_mw,
-        "econ_cost_to_ready_musd": [sum(line.price[BASE] for line in p.ready
-                                        if line.price is not None and not line.yearly)
-                                    for p in sites.plans],
+        "econ_cost_to_ready_musd": np.array([sum(line.price[BASE] for line in p.ready
+                                                 if line.price is not None and not line.yearly)
+                                             for p in sites.plans], dtype=float),
         "econ_ready_opex_musd_per_year": sites.opex,
         "econ_cost_to_ready_lines": ["; ".join(line.text() for line in p.ready)
                                      for p in sites.plans],
@@ -300,13 +298,19 @@ def _ranked_tornados(spread: list[tuple[str, np.ndarray, np.ndarray]], digits: i
 def _cash_table(sites: Sites, model: Model, flows: Flows, financed: Equity) -> pd.DataFrame:
     """The yearly cash of each site: a row per phase with IT (the site's own costs, the
     mining given up and the 24x7 team, with its first committed phase), then the committed
-    cash's present value by year and the equity's cash after debt; and, where miners run
-    through the build, the margin they earn until the halls take their power (kept either
-    way, so in no other row)."""
+    cash, its discount factor (the year's present value over its cash: the model discounts
+    month by month, contracted cash at the contract's rate; the project's factor at
+    mid-year where the year's cash is nil), its present value and the equity's cash after
+    debt; and, where miners run through the build, the margin they earn until the halls take
+    their power (kept either way, so in no other row)."""
     committed = sites.part(True)
     phases = yearly(flows.phases())  # (sites, phases, years)
     costs = yearly(flows.costs)
     pv = yearly(present_value(flows, sites, model, committed))
+    cash = np.round(yearly(flows.total(committed)), 2)
+    middle = model.at(np.arange(cash.shape[1]) * 12 + 6)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.round(np.where(cash != 0, pv / cash, middle[None, :]), FACTOR_DIGITS)
     levered = yearly(financed.levered)
     bridge = yearly(flows.bridge)
     ids, names, rows = [], [], []
@@ -323,14 +327,16 @@ def _cash_table(sites: Sites, model: Model, flows: Flows, financed: Equity) -> p
             ids.append(p.site.site_id)
             names.append("site costs (committed)")
             rows.append(costs[i])
-        ids += [p.site.site_id] * 2
-        names += [PRESENT_VALUE, EQUITY_CASH]
-        rows += [pv[i], levered[i]]
+        ids += [p.site.site_id] * 4
+        names += [COMMITTED_CASH, DISCOUNT_FACTOR, PRESENT_VALUE, EQUITY_CASH]
+        rows += [cash[i], factor[i], pv[i], levered[i]]
         if np.any(bridge[i]):
             ids.append(p.site.site_id)
             names.append(BRIDGE)
             rows.append(bridge[i])
-    table = np.round(np.array(rows), 2)
+    table = np.array(rows)
+    digits = np.where(np.array(names) == DISCOUNT_FACTOR, FACTOR_DIGITS, 2)
+    table = np.stack([np.round(row, d) for row, d in zip(table, digits)]) if rows else table
     cash = pd.DataFrame(table, columns=[f"year_{k + 1}" for k in range(table.shape[1])])
     cash.insert(0, "cash_series", names)
     cash.insert(0, "site_id", ids)

@@ -35,7 +35,10 @@ MAX_TITLE = 31  # characters in a sheet name
 # Number formats by a column's unit; money keeps four decimals of a million so no real
 # amount shows as zero.
 NUMBER_FORMATS = {"M USD": "#,##0.00##", "M USD/yr": "#,##0.00##", "years": "0.0",
-                  "MW": "#,##0.0##", "kW": "#,##0.0##", "USD/kWh": "0.000##"}
+                  "MW": "#,##0.0##", "kW": "#,##0.0##", "USD/kWh": "0.000##", "%": "0.0#%"}
+# Columns in percent (results.csv's 17.6) are written as the fractions a spreadsheet's %
+# format reads (0.176), so a formula or a re-applied % format means what it shows.
+PERCENT = "%"
 SCORE_FORMAT = "0"
 # Tables whose rows are not distinct sites, so no column of theirs adds up: a site's phase,
 # present-value and equity rows repeat its figures (Cash flows); budgets are alternatives
@@ -357,6 +360,8 @@ class _Table:
             if long:
                 lines = [max(n, math.ceil(len(v) / (LONG_TEXT - 4))) if v.__class__ is str
                          else n for n, v in zip(lines, values)]
+            if labels.unit(name) == PERCENT:
+                values = [v / 100 if v.__class__ in (int, float) else v for v in values]
             cut = _write_cells(sheet, first, index, values,
                                self._wrap if long else self._number[index])
             self._book.left_out.cut_cells += cut
