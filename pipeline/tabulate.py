@@ -108,7 +108,12 @@ def gate_detail_frame(results: list[SiteResult],
     return pd.DataFrame(rows, columns=list(GATE_DETAIL_COLUMNS))
 
 
-ECONOMICS_SITE_COLUMNS = ("site_id", "site_name", "bucket", "readiness", *ECONOMICS_COLUMNS)
+# The figures a reader looks for first, right after the site, so the first printed page has
+# them; then every other economics column in the model's order.
+ECONOMICS_HEADLINE = ("econ_workload", "econ_npv_musd", "econ_irr_pct", "econ_equity_irr_pct",
+                      "econ_capex_musd", "econ_months_to_revenue", "econ_lease_term_years")
+ECONOMICS_SITE_COLUMNS = ("site_id", "site_name", "bucket", "readiness", *ECONOMICS_HEADLINE,
+                          *(c for c in ECONOMICS_COLUMNS if c not in ECONOMICS_HEADLINE))
 # The economics a Scorecard row keeps; the Economics sheet has every economics column.
 SCORECARD_ECONOMICS = ("econ_workload", "econ_it_mw", "econ_capex_musd",
                        "econ_cost_to_ready_musd", "econ_npv_musd", "econ_irr_pct",

@@ -69,17 +69,23 @@ def test_every_sheet_is_a_table_that_prints_landscape_and_fit_to_width(sample_ta
         assert sheet.tables, sheet.title
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        # 1 is the default, left unsaid; Gate detail's five gates print two pages across
-        assert sheet.page_setup.fitToWidth in ((2,) if sheet.title == "Gate detail"
-                                               else (None, 1))
+        assert sheet.page_setup.fitToWidth in (None, *range(1, 20))  # None: the default 1
         assert sheet.print_area and "sites.xlsx" in sheet.oddFooter.left.text
         if sheet.title != "Summary":
             assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.fitToHeight == 0
             table = next(iter(sheet.tables.values()))
             assert table.ref.startswith("A1:") and table.tableStyleInfo.showRowStripes
-    detail = book["Gate detail"]
-    assert detail.print_title_cols == "$A:$B"
-    assert detail.print_area.endswith(f"$S${detail.max_row}")  # every gate printed
+            # every column printed: NPV, IRR and the last year are never cut off
+            last_column = table.ref.split(":")[1].rstrip("0123456789")
+            assert sheet.print_area.split(":")[-1].startswith(f"${last_column}$"), sheet.title
+    # a site's rank, id and name stay on screen and on every printed page
+    for title, frozen, repeated in (("Scorecard", "C2", "$A:$B"), ("Gate detail", "C2", "$A:$B"),
+                                    ("Economics", "D2", "$A:$C"), ("Cash flows", "D2", "$A:$C"),
+                                    ("Plan", "C2", None)):
+        assert book[title].freeze_panes == frozen, title
+        if repeated:
+            assert book[title].print_title_cols == repeated, title
+            assert book[title].page_setup.fitToWidth > 1, title
     card = book["Scorecard"]
     table = card.tables["Scorecard"]
     assert table.totalsRowCount == 1 and card.freeze_panes == "C2"

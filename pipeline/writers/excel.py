@@ -285,9 +285,10 @@ def subtotal(first: int, last: int, col: int) -> str:
 
 class _Table:
     """An Excel table filled in chunks, continued on "title 2", "title 3"... past Excel's
-    row limit; with a link to each site's PDF when ``report_names`` is given. Printed, it
-    shows the leading columns that fit a page's width, or with ``pages_across`` above 1,
-    every column over that many pages, the first two repeated on each."""
+    row limit; with a link to each site's PDF when ``report_names`` is given. Its leading
+    columns that name a site (rank, id, name) stay on screen as it scrolls and are repeated
+    on every printed page; printed, every column, over as many pages across as its width
+    needs (at least ``pages_across``)."""
 
     def __init__(self, book: ScorecardWriter, title: str, columns: list[str],
                  report_names: dict[str, str] | None, pages_across: int = 1):
@@ -300,6 +301,7 @@ class _Table:
             book.left_out.columns.extend(columns[MAX_COLUMNS:])
             columns = columns[:MAX_COLUMNS]
         self.columns = columns
+        self._keys = _key_columns(columns)
         self._headings = _unique([labels.label(c)[:255] for c in columns])
         self._width = [min(max(len(h) // 2 + 2, 8), 24) for h in self._headings]
         self._sums = ({} if title in UNTOTALLED else
@@ -316,7 +318,7 @@ class _Table:
         count = len(self._sheets) + 1
         suffix = f" {count}" if count > 1 else ""
         sheet = self._book.add_sheet(self.title[:MAX_TITLE - len(suffix)] + suffix)
-        sheet.freeze_panes(1, 2 if self.title in ("Scorecard", "Gate detail") else 0)
+        sheet.freeze_panes(1, self._keys)
         sheet.repeat_rows(0)
         self._sheets.append([sheet, 0])
 
@@ -422,24 +424,20 @@ class _Table:
             heights = [math.ceil(len(h) / max(w - 1, 1))
                        for h, w in zip(self._headings, self._width)]
             sheet.set_row(0, 15 * min(max(heights + [1]), MAX_LINES))
-            if self._pages_across > 1:  # every column, the first two on each page
-                sheet.fit_to_pages(self._pages_across, 0)
-                sheet.repeat_columns(0, 1)
-                sheet.print_area(0, 0, last, last_col)
-            else:
-                sheet.print_area(0, 0, last, _printed_columns(self._width) - 1)
+            across = max(self._pages_across, math.ceil(sum(self._width) / PRINTED_WIDTH))
+            sheet.fit_to_pages(across, 0)
+            if across > 1 and self._keys:
+                sheet.repeat_columns(0, self._keys - 1)
+            sheet.print_area(0, 0, last, last_col)
 
 
-def _printed_columns(widths: list[float]) -> int:
-    """How many leading columns to print: as many as fit ``PRINTED_WIDTH`` characters, so a
-    wide table prints legibly on fit-to-width pages (at least the first two)."""
-    total, count = 0.0, 0
-    for width in widths:
-        total += width
-        if total > PRINTED_WIDTH and count >= 2:
-            break
-        count += 1
-    return count
+def _key_columns(columns: list[str]) -> int:
+    """How many leading columns name a row's site: through site_name, else site_id (0 for a
+    table of no sites)."""
+    for name in ("site_name", "site_id"):
+        if name in columns[:4]:
+            return columns.index(name) + 1
+    return 0
 
 
 def _write_cells(sheet, first: int, col: int, values: list, look) -> int:
