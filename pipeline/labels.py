@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline import contract
 
@@ -511,3 +512,48 @@ def palette_css() -> str:
              f"color: {PALETTE[s].ink}; }}" for s in STATUSES]
     rules += [f".b-{b} {{ background: {PALETTE[b].fill}; }}" for b in BUCKETS]
     return "\n".join(rules) + "\n"
+
+
+# A machine name in generated text: lower-case words joined by underscores.
+_MACHINE_NAME = re.compile(r"\b([a-z0-9]+(?:_[a-z0-9]+)+)\b( [^;→]*→)?")
+
+
+@lru_cache(maxsize=1)
+def _machine_words() -> dict[str, str]:
+    """Every column's machine name with its label less the unit (a value beside it carries
+    its own), and every choice spelled with spaces."""
+    words = {name: re.sub(r" \([^)]*\)$", "", label(name))
+             for name in (*(c.name for c in contract.COLUMNS), *NAMED) if "_" in name}
+    words.update({choice: choice.replace("_", " ") for c in contract.COLUMNS
+                  for choice in c.choices if "_" in choice})
+    return words
+
+
+def readable(text: str) -> str:
+    """Generated text (reasons, actions, what would flip a site) as people read it: every
+    column's machine name becomes its label and every choice words, so ``rack_density_kw 12
+    kW → 40 kW`` reads ``Rack density: 12 kW → 40 kW``. Mid-sentence, a label starts in
+    lower case. Text without an underscore is returned as it is."""
+    if "_" not in text:
+        return text
+    words = _machine_words()
+
+    def say(match: re.Match) -> str:
+        word = words.get(match.group(1))
+        if word is None:
+            return match.group(0)
+        starts = match.start() == 0 or text[:match.start()].rstrip().endswith((".", ":", ";"))
+        if not starts and not word[1:2].isupper():
+            word = word[:1].lower() + word[1:]
+        return word + (":" + match.group(2) if match.group(2) else "")
+
+    return _MACHINE_NAME.sub(say, text)
+
+
+def choice_words(name: str, value: str) -> str:
+    """An input's choice as words (``in_progress`` -> ``in progress``); any other value of
+    any other column as it is."""
+    column = contract.BY_NAME.get(name)
+    if column is not None and value in column.choices:
+        return value.replace("_", " ")
+    return value

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import HEADER, ROW, SAMPLE, invoke, read_csv, sample_results, write_xlsx
-from pipeline import contract, tabulate
+from pipeline import contract, labels, tabulate
 from pipeline.classify import Flip
 from pipeline.writers import pdf
 
@@ -48,7 +48,7 @@ def test_site_report_says_what_the_scorecard_says(sample_run):
     details = [" ".join(part.split()) for part in row["next_actions"].split(" | ")]
     for detail in details:
         action = detail.split(": ", 1)[1]
-        assert pdf.readable(action) in text
+        assert labels.readable(action) in text
     assert "Training cooling is unknown until liquid cooling path is given" in text
     assert "Inference location passes: 60 miles from Chicago" in text
     assert "Fiber carriers: needed to settle inference networking" in text  # the data request
@@ -70,9 +70,9 @@ def test_every_gate_reason_is_printed(sample_run):
         assert site.site_name in text
         for workload in site.workloads:
             for gate in workload.gates.values():
-                assert pdf.readable(" ".join(gate.reason.split())) in text, (site_id, gate.gate)
+                assert labels.readable(" ".join(gate.reason.split())) in text, (site_id, gate.gate)
         for action in site.actions:
-            assert pdf.readable(" ".join(action.text.split())) in text, (site_id, action.gate)
+            assert labels.readable(" ".join(action.text.split())) in text, (site_id, action.gate)
 
 
 @pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture
@@ -198,6 +198,7 @@ def test_path_like_site_ids_write_inside_reports(tmp_path):
 
 
 MACHINE_WORDS = sorted({c.name for c in contract.COLUMNS if "_" in c.name}
+                       | {name for name in labels.NAMED if "_" in name}
                        | {choice for c in contract.COLUMNS for choice in c.choices if "_" in choice})
 
 
@@ -221,13 +222,13 @@ def test_no_page_names_a_field(sample_run):
 
 
 def test_what_would_flip_it_reads_as_labels():
-    text = pdf.readable("Ready with: rack_density_kw 12 kW → 40 kW; liquid_cooling_path "
+    text = labels.readable("Ready with: rack_density_kw 12 kW → 40 kW; liquid_cooling_path "
                         "planned → in_progress.")
     assert text == ("Ready with: Rack density: 12 kW → 40 kW; Liquid cooling path: planned → "
                     "in progress.")
-    assert pdf.readable("unknown until liquid_cooling_path is given") == \
+    assert labels.readable("unknown until liquid_cooling_path is given") == \
         "unknown until liquid cooling path is given"
-    assert pdf.readable("an SLA: sla_track_record no") == "an SLA: SLA track record no"
+    assert labels.readable("an SLA: sla_track_record no") == "an SLA: SLA track record no"
 
 
 @pytest.mark.slow  # reads the sample's 41 PDFs: rendering them is the sample_run fixture

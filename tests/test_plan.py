@@ -439,7 +439,7 @@ def test_a_site_with_nothing_committed_is_left_as_an_option_not_below_the_hurdle
     reasons = dict(zip(plan.sites["site_id"], plan.sites["reason"]))
     assert reasons["S-1"] == "in the plan from 2027"
     assert reasons["S-2"].startswith("nothing to commit yet: ")
-    assert "econ_npv_option_musd" in reasons["S-2"]
+    assert "its option NPV on the Economics sheet" in reasons["S-2"]
 
 
 def test_a_solver_out_of_work_falls_back_to_the_relaxation_within_the_limits():

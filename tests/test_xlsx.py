@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -261,3 +262,30 @@ def test_every_column_of_the_workbook_is_explained_on_the_columns_sheet(sample_t
     # a percentile says it is the site's own, not the portfolio's
     meanings = {row[0]: row[3] for row in rows[1:]}
     assert "not the portfolio's P10" in meanings["econ_npv_p10_musd"]
+
+
+def test_no_cell_a_person_reads_holds_a_field_name_or_a_code(sample_tables):
+    """Words for people: every text cell of the workbook, but the columns that name the
+    rules and the columns themselves (the Rules, Assumptions and Columns sheets' keys), is
+    free of input and output field names and of choice codes; a country has one form."""
+    from pipeline import contract
+    from pipeline.labels import NAMED
+    machine = ({c.name for c in contract.COLUMNS if "_" in c.name}
+               | {name for name in NAMED if "_" in name}
+               | {choice for c in contract.COLUMNS for choice in c.choices if "_" in choice})
+    keys = {"Rules": 0, "Assumptions": 0, "Columns": 0}
+    book = load_workbook(sample_tables / "scorecard.xlsx", read_only=True)
+    found = []
+    for sheet in book:
+        for r, row in enumerate(sheet.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and c != keys.get(sheet.title, -1):
+                    named = {w for w in re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", value)
+                             if w in machine}
+                    if named or value in ("True", "False"):
+                        found.append((sheet.title, r + 1, c + 1, sorted(named) or value))
+    assert not found, found[:10]
+    card = list(book["Scorecard"].values)
+    countries = {row[card[0].index("Country")] for row in card[1:-1]}
+    assert {"Kazakhstan", "Paraguay", "United States"} <= countries
+    assert not countries & {"KZ", "PY", "US", "CA", "NO", "SE", "ET"}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.economics.plans import Plan
+from pipeline.geo.regions import country_named
 from pipeline.risks import CountryPremium, country_premium
 from pipeline.rules import Rules
 
@@ -30,7 +31,7 @@ class Country:
     def of(cls, plans: list[Plan], rules: Rules) -> "Country":
         e = rules["economics"]
         given = [p.site.values.get("country") for p in plans]
-        found = [None if c is None else country_premium(str(c), e["country_premium_table"])
+        found = [None if c is None else _premium(str(c), e["country_premium_table"])
                  for c in given]
         exposure = float(e["country_risk_exposure"])
         premium = np.array([0.0 if f is None else f.premium * exposure for f in found])
@@ -40,6 +41,15 @@ class Country:
     def subset(self, keep: np.ndarray) -> "Country":
         return Country([self.given[i] for i in keep], [self.found[i] for i in keep],
                        self.premium[keep], self.spread[keep])
+
+
+def _premium(country: str, table: str) -> CountryPremium | None:
+    """The table's row for ``country``, by its spelling or else by the ISO code of the
+    country it names ("United States of America" is the table's "United States")."""
+    found = country_premium(country, table)
+    if found is None and (named := country_named(country)) is not None:
+        found = country_premium(named.iso2, table)
+    return found
 
 
 def premiums(plans: list[Plan], rules: Rules) -> np.ndarray:

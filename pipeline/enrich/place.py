@@ -95,6 +95,8 @@ def _settle(v: dict, found: Found | None) -> list[str]:
     return the conflicts between them and the given ones."""
     conflicts = []
     given_country = country_named(v["country"]) if v["country"] else None
+    if given_country is not None:  # one form per country: KZ and Kazakhstan pivot together
+        v["country"] = given_country.name
     if found is not None:
         if found.country is None:
             conflicts.append("the coordinates are " + (

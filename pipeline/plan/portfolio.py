@@ -348,7 +348,8 @@ class _Reasons:
         rows = self.positions.get(site_id)
         if site_id in self.uncommitted:
             return ("nothing to commit yet: the power it could give to AI is not approved, so "
-                    "its conversion is an option valued beside the plan (econ_npv_option_musd)")
+                    "its conversion is an option valued beside the plan (its option NPV on the "
+                    "Economics sheet)")
         if rows is None:
             if s.hurdle == "npv":
                 return (f"below the hurdle: NPV {self.best_npv[site_id]:.2f} M USD at best "

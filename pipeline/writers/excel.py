@@ -24,7 +24,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from pipeline import labels
+from pipeline import contract, labels
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -39,6 +39,8 @@ NUMBER_FORMATS = {"M USD": "#,##0.00##", "M USD/yr": "#,##0.00##", "years": "0.0
 # Columns in percent (results.csv's 17.6) are written as the fractions a spreadsheet's %
 # format reads (0.176), so a formula or a re-applied % format means what it shows.
 PERCENT = "%"
+# Columns that hold the names a reader types (a rules key, a column's machine name).
+KEY_COLUMNS = {"column", "rule", "assumption"}
 SCORE_FORMAT = "0"
 # Tables whose rows are not distinct sites, so no column of theirs adds up: a site's phase,
 # present-value and equity rows repeat its figures (Cash flows); budgets are alternatives
@@ -347,6 +349,7 @@ class _Table:
             if name == "report":
                 self._write_links(sheet, first, index, values)
                 continue
+            values = _words(name, values)
             texts = [v for v in values if v.__class__ is str and v]
             if texts:
                 self._width[index] = max(self._width[index], min(max(map(len, texts)) + 2,
@@ -431,6 +434,20 @@ class _Table:
             sheet.print_area(0, 0, last, last_col)
 
 
+def _words(name: str, values: list) -> list:
+    """A column's texts as people read them: an input's choices in words (``in_progress``
+    -> ``in progress``), generated text with every machine name as its label; an input's
+    free text as given; the keys a reader types into a rules file as they are."""
+    if name in KEY_COLUMNS:
+        return values
+    column = contract.BY_NAME.get(name)
+    if column is not None and column.choices:
+        return [labels.choice_words(name, v) if v.__class__ is str else v for v in values]
+    if column is None:
+        return [labels.readable(v) if v.__class__ is str else v for v in values]
+    return values
+
+
 def _key_columns(columns: list[str]) -> int:
     """How many leading columns name a row's site: through site_name, else site_id (0 for a
     table of no sites)."""
@@ -483,9 +500,16 @@ def _write_value(sheet, row: int, col: int, value: Any, look) -> None:
 
 
 def _cell_text(value: Any) -> Any:
-    """A rule's value as a cell holds it: numbers as numbers, anything else as text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """A rule's value as a cell holds it: numbers as numbers, true and false as yes and no,
+    a list as its items, anything else as text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
         return value
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_cell_text(v)) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_cell_text(v)}" for k, v in value.items())
     return str(value)
 
 

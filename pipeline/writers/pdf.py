@@ -177,38 +177,8 @@ def _environment() -> jinja2.Environment:
                        computed=contract.COMPUTED,
                        bucket_colours=BUCKET_COLOURS, label=labels.label,
                        palette_css=markupsafe.Markup(labels.palette_css()))
-    env.filters["readable"] = readable
+    env.filters["readable"] = labels.readable
     return env
-
-
-@lru_cache(maxsize=1)
-def _machine_words() -> tuple[re.Pattern, dict[str, str]]:
-    """Every input's machine name with its label less the unit (a value beside it carries
-    its own), and every choice spelled with spaces, as one pattern."""
-    words = {c.name: re.sub(r" \([^)]*\)$", "", labels.label(c.name))
-             for c in contract.COLUMNS if "_" in c.name}
-    words.update({choice: choice.replace("_", " ") for c in contract.COLUMNS
-                  for choice in c.choices if "_" in choice})
-    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words), key=len,
-                                                     reverse=True)) + r")\b( [^;→]*→)?")
-    return pattern, words
-
-
-def readable(text: str) -> str:
-    """Generated text (reasons, actions, what would flip a site) as people read it: every
-    input's machine name becomes its label and every choice words, so ``rack_density_kw 12
-    kW → 40 kW`` reads ``Rack density: 12 kW → 40 kW``. Mid-sentence, a label starts in
-    lower case."""
-    pattern, words = _machine_words()
-
-    def say(match: re.Match) -> str:
-        word = words[match.group(1)]
-        starts = match.start() == 0 or text[:match.start()].rstrip().endswith((".", ":", ";"))
-        if match.group(1) in contract.BY_NAME and not starts and not word[1:2].isupper():
-            word = word[:1].lower() + word[1:]
-        return word + (":" + match.group(2) if match.group(2) else "")
-
-    return pattern.sub(say, text)
 
 
 def _marked(value: Any, source: Any) -> str:
@@ -258,7 +228,8 @@ def _flip(flip: Flip | None) -> dict[str, Any] | None:
     """What would flip a site as people read it: its lead and a list of the changes."""
     if flip is None:
         return None
-    return {"lead": readable(flip.lead), "changes": [readable(c.text) for c in flip.changes]}
+    return {"lead": labels.readable(flip.lead),
+            "changes": [labels.readable(c.text) for c in flip.changes]}
 
 
 def _with_charts(money: dict[str, Any] | None) -> dict[str, Any] | None:
