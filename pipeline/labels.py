@@ -117,7 +117,9 @@ NAMED = {
     "assumption": "Rules key", "means": "What it is", "low": "Low", "base": "Base",
     "high": "High", "value": "Value", "unit": "Unit", "source": "Source", "as_of": "As of",
     # the conversion plan
-    "it_mw": "Critical IT (MW)", "mw": "Critical IT (MW)",
+    "it_mw": "Critical IT as planned (MW)", "mw": "Critical IT (MW)",
+    "npv_musd": "NPV as planned (M USD)", "capex_musd": "Capex as planned (M USD)",
+    "irr_pct": "IRR as planned (%)",
     "capex_musd_per_year": "Capex available each start year (M USD/yr)",
     "npv_gain_musd": "NPV added by one step (M USD)",
 }
@@ -125,6 +127,10 @@ NAMED = {
 
 # A column for one calendar year, as the plan has them: ``capex_musd_2027``, ``mw_2027``.
 YEAR_COLUMN = re.compile(r"(.+)_(\d{4})")
+# Their headings: money is spent in a year; MW is counted in the year its conversion starts.
+YEAR_WORDS = {"capex_musd": "Capex spent in {year} (M USD)",
+              "equity_musd": "Equity spent in {year} (M USD)",
+              "mw": "Critical IT starting in {year} (MW)"}
 BARE_UNITS = {"mw": "MW"}  # a unit that is the whole stem of a year column
 
 # Parts of a column said after a colon: the Gate detail's ``power_reason`` -> ``Power: why``.
@@ -138,6 +144,8 @@ def label(name: str) -> str:
     if name in NAMED:
         return NAMED[name]
     if year := YEAR_COLUMN.fullmatch(name):
+        if said := YEAR_WORDS.get(year[1]):
+            return said.format(year=year[2])
         return f"{label(year[1])}, {year[2]}"
     if year := CASH_YEAR.fullmatch(name):
         return f"Year {year[1]}: {_cash_span(year)} (M USD)"
@@ -157,8 +165,22 @@ def label(name: str) -> str:
     return f"{text} ({unit})" if unit and unit != "degrees" else text
 
 
+# Units of columns whose names do not end in one; counts, ranks and years need none.
+NAMED_UNITS = {
+    "econ_lease_rate_usd_per_kw_month": "USD/kW-month",
+    "econ_breakeven_rent_usd_per_kw_month": "USD/kW-month",
+    "econ_breakeven_hashprice_usd_per_ph_day": "USD/PH/day",
+    "econ_min_dscr": "x", "econ_avg_dscr": "x", "econ_equity_multiple": "x",
+    "econ_it_mw_full": "MW", "econ_months_to_revenue": "months",
+    "econ_option_decide_month": "months", "months_to_power": "months",
+    "training_score": "0-100", "inference_score": "0-100", "optimality_gap": "share",
+}
+
+
 def unit(name: str) -> str:
     """The unit a column's numbers are in, "" for none."""
+    if name in NAMED_UNITS:
+        return NAMED_UNITS[name]
     column = contract.BY_NAME.get(name)
     if column is not None:
         return column.unit_label

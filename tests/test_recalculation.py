@@ -90,8 +90,8 @@ def test_libreoffice_recalculates_the_workbook_without_an_error_and_totals_add_u
         ("Scorecard", "Power capacity (MW)"): column_sum(results, "power_capacity_mw"),
         ("Economics", "NPV (M USD)"): column_sum(results, "econ_npv_musd"),
         ("Economics", "Capex (M USD)"): column_sum(results, "econ_capex_musd"),
-        ("Plan", "NPV (M USD)"): column_sum(plan, "npv_musd"),
-        ("Plan", "Capex (M USD)"): column_sum(plan, "capex_musd"),
+        ("Plan", "NPV as planned (M USD)"): column_sum(plan, "npv_musd"),
+        ("Plan", "Capex as planned (M USD)"): column_sum(plan, "capex_musd"),
         ("Summary", "Sites"): float(len(results)),
     }
     for where, value in expected.items():

@@ -228,7 +228,7 @@ def test_further_sheets_are_tables_with_totals_only_where_a_sum_means_something(
     small_book(path, SITES, more=[("Plan", sites), ("Plan frontier", budgets)])
     book = load_workbook(path)
     plan = book["Plan"]
-    assert [c.value for c in plan[1]] == ["Site ID", "Capex (M USD)",
+    assert [c.value for c in plan[1]] == ["Site ID", "Capex as planned (M USD)",
                                           "Capex per MW of IT (M USD)", "NPV P10 (M USD)"]
     assert plan.tables["Plan"].totalsRowCount == 1
     assert [c.value for c in plan[4]] == ["Total", "=SUBTOTAL(109,B2:B3)", None, None]

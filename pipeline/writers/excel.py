@@ -35,7 +35,8 @@ MAX_TITLE = 31  # characters in a sheet name
 # Number formats by a column's unit; money keeps four decimals of a million so no real
 # amount shows as zero.
 NUMBER_FORMATS = {"M USD": "#,##0.00##", "M USD/yr": "#,##0.00##", "years": "0.0",
-                  "MW": "#,##0.0##", "kW": "#,##0.0##", "USD/kWh": "0.000##", "%": "0.0#%"}
+                  "MW": "#,##0.0##", "kW": "#,##0.0##", "USD/kWh": "0.000##", "%": "0.0#%",
+                  "share": "0.00%", "x": "0.00", "USD/kW-month": "#,##0.00"}
 # Columns in percent (results.csv's 17.6) are written as the fractions a spreadsheet's %
 # format reads (0.176), so a formula or a re-applied % format means what it shows.
 PERCENT = "%"
