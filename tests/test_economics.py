@@ -78,7 +78,7 @@ def test_expansion_is_a_later_phase_that_pays_for_its_power(rules):
     assert row.econ_it_mw == pytest.approx(33.6)
     assert row.econ_it_mw_full == pytest.approx(61.6)
     assert row.econ_capex_musd == pytest.approx(33.6 * 9.5 * 0.8 + 28 * (9.5 + 2.2))
-    assert row.econ_binding_constraint == "power not yet energized"
+    assert row.econ_binding_constraint == "expansion not yet energized"  # all 50 MW energized
     assert "Later phase: 40 MW not yet energized -> 28 MW IT from month 36" in row.econ_basis
     assert row.econ_npv_option_musd is None and row.econ_option_it_mw == 0
     # each phase spends its capex over its own 18-month build, ending at its first rent

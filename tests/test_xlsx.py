@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from xlsxwriter.utility import xl_col_to_name
 from python_calamine import CalamineWorkbook
 
-from conftest import HEADER, ROW, write_csv
+from conftest import HEADER, ROW, read_csv, write_csv
 from pipeline import labels
 from pipeline.cli import cli
 from pipeline.writers import excel
@@ -289,3 +289,14 @@ def test_no_cell_a_person_reads_holds_a_field_name_or_a_code(sample_tables):
     countries = {row[card[0].index("Country")] for row in card[1:-1]}
     assert {"Kazakhstan", "Paraguay", "United States"} <= countries
     assert not countries & {"KZ", "PY", "US", "CA", "NO", "SE", "ET"}
+
+
+def test_the_frontier_has_a_chart_and_an_empty_rejected_sheet_says_so(sample_tables):
+    with zipfile.ZipFile(sample_tables / "scorecard.xlsx") as package:
+        charts = [package.read(n).decode() for n in package.namelist()
+                  if n.startswith("xl/charts/chart")]
+    frontier = [c for c in charts if "What each budget is worth" in c]
+    assert len(frontier) == 1 and "'Plan frontier'!" in frontier[0]
+    book = load_workbook(sample_tables / "scorecard.xlsx", read_only=True)
+    assert read_csv(sample_tables / "rejected.csv") == []
+    assert any("No row was rejected" in str(v) for row in book["Rejected"].values for v in row)

@@ -44,10 +44,19 @@ def binding(sites: Sites) -> list[str]:
     design = power.sum(axis=1)
     losses = np.column_stack([sites.it_later, kept, design - after_pue,
                               after_pue - sites.it_now - sites.it_later])
-    names = ("power not yet energized", "mining kept as flexible load",
+    names = ("{later} not yet energized", "mining kept as flexible load",
              "{design}-cooling design PUE", "{workload} redundancy and house-load reserve")
-    return [names[k].format(design=p.design, workload=p.workload)
+    return [names[k].format(design=p.design, workload=p.workload, later=later_words(p))
             for k, p in zip(losses.argmax(axis=1).tolist(), sites.plans)]
+
+
+def later_words(p: Plan) -> str:
+    """What a site's later phase waits for: its expansion alone where all its contracted
+    power is energized, else power."""
+    t = p.power
+    if t.energized_mw is not None and t.energized_mw >= t.capacity_mw:
+        return "expansion"
+    return "power"
 
 
 def phase_words(sites: Sites, stable: np.ndarray) -> list[str]:

@@ -46,7 +46,8 @@ SCORE_FORMAT = "0"
 # Tables whose rows are not distinct sites, so no column of theirs adds up: a site's phase,
 # present-value and equity rows repeat its figures (Cash flows); budgets are alternatives
 # (Plan frontier); shadow values are each limit's own (Plan limits).
-UNTOTALLED = {"Cash flows", "Plan frontier", "Plan limits"}
+FRONTIER = "Plan frontier"
+UNTOTALLED = {"Cash flows", FRONTIER, "Plan limits"}
 LONG_TEXT = 60  # characters: wider text wraps in a column this wide
 MAX_LINES = 4  # a wrapped row shows this many lines at most; the cell holds the rest
 PRINTED_WIDTH = 250  # characters of columns printed across a landscape page, at most
@@ -122,8 +123,28 @@ class ScorecardWriter:
 
     def add_table(self, title: str, frame: pd.DataFrame) -> None:
         """A further sheet of ``frame``, placed after those added before it, made a table at
-        once."""
-        self._table(title, list(frame.columns)).append(frame).finish()
+        once; the plan's frontier with its chart."""
+        table = self._table(title, list(frame.columns)).append(frame)
+        table.finish()
+        if title == FRONTIER and len(frame) > 1:
+            self._frontier_chart(table, frame)
+
+    def _frontier_chart(self, table: "_Table", frame: pd.DataFrame) -> None:
+        """The frontier as a line of NPV against the capex available each start year, to the
+        right of its table."""
+        sheet = table.sheet
+        x, y = (list(frame.columns).index(c) for c in ("capex_musd_per_year", "npv_musd"))
+        chart = self._book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+        chart.add_series({"name": "NPV as planned",
+                          "categories": [sheet.name, 1, x, len(frame), x],
+                          "values": [sheet.name, 1, y, len(frame), y],
+                          "marker": {"type": "circle"}})
+        chart.set_title({"name": "What each budget is worth", "name_font": {"size": 11}})
+        chart.set_x_axis({"name": labels.label("capex_musd_per_year"), "num_format": "#,##0"})
+        chart.set_y_axis({"name": labels.label("npv_musd"), "num_format": "#,##0"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 560, "height": 320})
+        sheet.insert_chart(len(frame) + 3, 0, chart)
 
     def close(self, *, summary: list[tuple[str, Any]], buckets: pd.DataFrame,
               disqualifiers: list[tuple[str, int]], rejected: pd.DataFrame,
@@ -133,7 +154,10 @@ class ScorecardWriter:
         (title, table) sheets, placed after Gate detail."""
         for title, frame in more:
             self.add_table(title, frame)
-        self._table("Rejected", list(rejected.columns)).append(rejected)
+        refused = self._table("Rejected", list(rejected.columns)).append(rejected)
+        if rejected.empty:
+            refused.sheet.write_string(3, 0, "No row was rejected: every row of the input was "
+                                             "read and evaluated.")
         self._table("Rules", ["rule", "value"]).append(
             pd.DataFrame({"rule": list(rules), "value": [_cell_text(v) for v in rules.values()]}))
         columns = self._table("Columns", ["column", "heading", "unit", "meaning", "sheets"])
@@ -324,6 +348,11 @@ class _Table:
         sheet.freeze_panes(1, self._keys)
         sheet.repeat_rows(0)
         self._sheets.append([sheet, 0])
+
+    @property
+    def sheet(self):
+        """The table's first sheet."""
+        return self._sheets[0][0]
 
     def append(self, frame: pd.DataFrame) -> "_Table":
         if self._links is not None:
