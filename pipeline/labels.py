@@ -119,7 +119,10 @@ NAMED = {
     # the conversion plan
     "it_mw": "Critical IT as planned (MW)", "mw": "Critical IT (MW)",
     "npv_musd": "NPV as planned (M USD)", "capex_musd": "Capex as planned (M USD)",
-    "irr_pct": "IRR as planned (%)",
+    "irr_pct": "IRR as planned (%)", "equity_irr_pct": "Equity IRR as planned (%)",
+    "equity_musd": "Equity as planned (M USD)", "chosen": "Chosen by the plan",
+    "not_a_candidate_because": "Why the plan may not choose it",
+    "best_npv_musd": "Best option's NPV (M USD)",
     "capex_musd_per_year": "Capex available each start year (M USD/yr)",
     "npv_gain_musd": "NPV added by one step (M USD)",
 }
@@ -228,6 +231,8 @@ def meaning(name: str) -> str:
                 "factor rows are factors, not money.")
     if year := YEAR_COLUMN.fullmatch(name):
         return {"capex_musd": f"Capex the plan spends in calendar year {year[2]}, M USD.",
+                "equity_musd": f"Equity the option spends in calendar year {year[2]}, M "
+                               "USD.",
                 "mw": f"Critical IT of the conversions the plan starts in {year[2]}, MW.",
                 }.get(year[1], "")
     return ""
@@ -269,6 +274,14 @@ DERIVED_MEANINGS = {
     "report": "The site's PDF report, relative to this workbook.",
     # the conversion plan (docs/plan.md)
     "converted": "yes: the plan converts the site; no: it is left to mining.",
+    "chosen": "yes: the plan chose this option (plan-options.csv has every option).",
+    "not_a_candidate_because": "Why the plan may not choose the option (blank: it may): a "
+                               "start outside the plan's years, the site forced out, not the "
+                               "Hybrid workload the plan fixes, below the hurdle.",
+    "best_npv_musd": "The NPV of the site's best option in the plan's start years, chosen or "
+                     "not: what a site left out would have been worth, M USD.",
+    "equity_irr_pct": "Equity IRR of the option after its project debt, %.",
+    "equity_musd": "Equity the option needs: its capex less its debt, M USD.",
     "start_year": "The calendar year the plan starts the site's conversion in.",
     "reason": "Why the plan converts the site from that year, or why it leaves it out "
               "(below the hurdle, a budget or MW limit, forced out, not a candidate).",

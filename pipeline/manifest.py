@@ -56,7 +56,7 @@ def write_manifest(path: Path, checked: Validated, rules: Rules, totals: tabulat
         },
         "buckets": {row.bucket: row.sites for row in totals.buckets().itertuples(index=False)},
         "outputs": ["results.csv", "rejected.csv", "scorecard.xlsx", "manifest.json",
-                    "plan.csv"]
+                    "plan.csv", "plan-options.csv"]
         + (["plan-changes.csv"] if plan_changes else [])
         + (["changes.csv"] if previous is not None else [])
         + (["whatif.csv"] if baseline is not None else [])

@@ -277,12 +277,13 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
             earlier = compare.read_plan(run.previous) if run.before is not None else None
             if earlier is not None:
                 run.plan_changes = plan.plan_changes(earlier, run.plan.sites)
-            more = [("Plan", run.plan.sites), ("Plan limits", run.plan.limits()),
-                    ("Plan frontier", run.plan.frontier)]
+            more = [("Plan", run.plan.sites), ("Plan options", run.plan.options),
+                    ("Plan limits", run.plan.limits()), ("Plan frontier", run.plan.frontier)]
             stops.check()
             clock.lap("plan")
             clock.timings["plan_solver"] = run.plan.solver_seconds  # of the plan itself
             for name, title, table in (("plan.csv", None, run.plan.sites),
+                                       ("plan-options.csv", None, run.plan.options),
                                        ("plan-changes.csv", "Plan changes", run.plan_changes),
                                        ("changes.csv", "Changes", changes),
                                        ("whatif.csv", "What-if", run.whatif)):

@@ -47,8 +47,9 @@ def test_two_quarters_give_a_change_report(tmp_path):
     manifest = json.loads((quarters / "sites" / "manifest.json").read_text())
     assert manifest["previous"]["path"].endswith("sites-2026Q3")
     book = load_workbook(quarters / "sites" / "scorecard.xlsx")
-    assert book.sheetnames[3:11] == ["Economics", "Cash flows", "Assumptions", "Plan",
-                                     "Plan limits", "Plan frontier", "Plan changes", "Changes"]
+    assert book.sheetnames[3:12] == ["Economics", "Cash flows", "Assumptions", "Plan",
+                                     "Plan options", "Plan limits", "Plan frontier",
+                                     "Plan changes", "Changes"]
     assert book["Changes"].max_row == 8
 
 

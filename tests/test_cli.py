@@ -51,7 +51,7 @@ def test_scorecard_workbook_reads_back(sample_tables):
     tmp_path = sample_tables
     book = load_workbook(tmp_path / "scorecard.xlsx", data_only=True)
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
-                               "Assumptions", "Plan", "Plan limits", "Plan frontier",
+                               "Assumptions", "Plan", "Plan options", "Plan limits", "Plan frontier",
                                "Rejected", "Rules", "Columns"]
     card = book["Scorecard"]
     assert card.freeze_panes == "C2" and card.tables["Scorecard"].ref.startswith("A1:")

@@ -485,9 +485,9 @@ def test_a_large_hybrid_leases_an_inference_block_and_trains_on_the_rest(rules):
     assert (row.econ_it_mw - row.econ_inference_it_mw) / 475 == pytest.approx(0.7)
     assert "Inference block: 25 MW" in row.econ_basis
     assert "inference block: 13.39 MW IT inference" in row.econ_phases
-    # never valued as 500 MW of inference, which the market does not lease
+    # never valued, nor offered to the plan, as 500 MW of inference, which no tenant leases
     options = economics.evaluate([result], rules, [0]).options.set_index("workload")
-    assert set(options.index) == {"training", "inference", "hybrid"}
+    assert set(options.index) == {"training", "hybrid"}
     assert row.econ_npv_musd == pytest.approx(options.loc["hybrid", "npv_musd"], abs=0.01)
 
 
@@ -1085,8 +1085,8 @@ def test_options_at_no_delay_are_the_headline(rules):
                                         "npv_p10_musd", "npv_p90_musd", "irr_pct",
                                         "equity_irr_pct", "capex_musd", "equity_musd", "it_mw"]
     assert set(table.site_id) == {"HY", "TR"}  # the Neither site has no economics
-    assert set(table[table.site_id == "HY"].workload) == {"training", "inference", "hybrid"}
-    assert len(table) == (3 + 1) * 3
+    assert set(table[table.site_id == "HY"].workload) == {"training", "hybrid"}
+    assert len(table) == (2 + 1) * 3
     for row in chunk.rows.itertuples():
         now = table[(table.site_id == row.site_id) & (table.workload == row.econ_workload)
                     & (table.delay_years == 0)].iloc[0]

@@ -269,6 +269,59 @@ def _check_limits(rows: list[dict[str, str]], limits: dict[str, list]) -> None:
                 assert used <= cap + 0.01, (stem, year, used, cap)
 
 
+def _check_options(rows: list[dict[str, str]], table: list[dict[str, str]],
+                   limits: dict[str, list]) -> None:
+    """plan-options.csv alone re-solved by brute force: every pick of at most one option a
+    site among those the plan may choose, kept within ``limits`` each start year, the best
+    of which must be the plan's NPV; and plan.csv's converted sites are its chosen rows."""
+    chosen = {r["site_id"]: r for r in table if r["chosen"] == "yes"}
+    for r in rows:
+        if r["converted"] == "yes":
+            pick = chosen[r["site_id"]]
+            assert (pick["workload"], pick["start_year"], pick["npv_musd"]) == \
+                (r["workload"], r["start_year"], r["npv_musd"])
+        else:
+            assert r["site_id"] not in chosen
+    allowed: dict[str, list[dict]] = {}
+    for r in table:
+        if not r["not_a_candidate_because"]:
+            allowed.setdefault(r["site_id"], []).append(r)
+    best = -np.inf
+    for picks in itertools.product(*[[None, *o] for o in allowed.values()]):
+        taken = [p for p in picks if p is not None]
+        if all(sum(float(p[f"{stem}_{year}"]) for p in taken) <= cap + 1e-6
+               for stem, caps in limits.items() for year, cap in zip(YEARS, caps)
+               if cap is not None):
+            best = max(best, sum(float(p["npv_musd"]) for p in taken))
+    planned = sum(float(r["npv_musd"]) for r in rows if r["converted"] == "yes")
+    assert planned == pytest.approx(best, abs=0.05)
+
+
+def test_the_headline_is_the_plans_start_now_option(sample_tables):
+    """One valuation: each site's results.csv NPV is its best start-now option, and a site
+    converted now for that workload carries the same NPV in plan.csv; a campus-sized Hybrid
+    is never planned as inference alone."""
+    results = {r["site_id"]: r for r in read_csv(sample_tables / "results.csv")}
+    table = read_csv(sample_tables / "plan-options.csv")
+    now = {}
+    for r in table:
+        if r["start_year"] == "2027":
+            now.setdefault(r["site_id"], []).append(r)
+    for site_id, options in now.items():
+        best = max(float(r["npv_musd"]) for r in options)
+        assert best == pytest.approx(float(results[site_id]["econ_npv_musd"]), abs=0.01)
+        if sum(float(r["npv_musd"]) == best for r in options) == 1:  # no tie (0 and 0)
+            assert next(r for r in options if float(r["npv_musd"]) == best)["workload"] == \
+                results[site_id]["econ_workload"], site_id
+    workloads = {r["site_id"]: {o["workload"] for o in table if o["site_id"] == r["site_id"]}
+                 for r in table}
+    assert workloads["AB-01"] == {"training", "hybrid"}  # no inference alone at 300 MW
+    for r in read_csv(sample_tables / "plan.csv"):
+        if r["converted"] == "yes" and r["start_year"] == "2027" and \
+                r["workload"] == results[r["site_id"]]["econ_workload"]:
+            assert r["npv_musd"] == results[r["site_id"]]["econ_npv_musd"], r["site_id"]
+
+
 def test_the_default_plan_converts_every_site_with_a_positive_npv_now(sample_tables):
     rows = read_csv(sample_tables / "plan.csv")
     results = {r["site_id"]: r for r in read_csv(sample_tables / "results.csv")}
@@ -305,6 +358,8 @@ def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample
     _check_limits(rows, {"capex_musd": [300, 200, 150], "mw": [20, None, 15]})
     assert {r["converted"] for r in rows} == {"yes", "no"}
     assert any(r["reason"].startswith(("budget", "MW limit")) for r in rows)
+    _check_options(rows, read_csv(out / "plan-options.csv"),
+                   {"capex_musd": [300, 200, 150], "mw": [20, None, 15]})
     changes = read_csv(out / "plan-changes.csv")
     assert changes and {c["change"] for c in changes} <= {
         "entered the plan", "left the plan", "moved in the plan"}

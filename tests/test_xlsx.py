@@ -54,7 +54,7 @@ SITES = pd.DataFrame({"site_id": ["A", "B"], "site_name": ["=HYPERLINK(\"http://
 def test_headings_are_labels_and_the_columns_sheet_maps_them(sample_tables):
     book = load_workbook(sample_tables / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Economics", "Cash flows",
-                               "Assumptions", "Plan", "Plan limits", "Plan frontier",
+                               "Assumptions", "Plan", "Plan options", "Plan limits", "Plan frontier",
                                "Rejected", "Rules", "Columns"]
     heading = [c.value for c in book["Scorecard"][1]]
     assert heading[:2] == ["Site ID", "Site name"]

@@ -28,7 +28,7 @@ from pipeline.economics.figures import COLUMNS, Chunk, Portfolio, figures
 from pipeline.economics.options import options
 from pipeline.economics.phases import (Flows, Model, Scenario, Sites, horizon, monthly_flows,
                                        present_value, scenarios)
-from pipeline.economics.plans import BASE, HIGH, LOW, SPLIT, Plan, candidates, plan
+from pipeline.economics.plans import BASE, HIGH, LOW, Plan, candidates, plan
 from pipeline.economics.uncertainty import draws
 from pipeline.economics.valuation import irr, npv, payback, yearly
 from pipeline.rules import Rules
@@ -41,10 +41,10 @@ __all__ = ["BASE", "COLUMNS", "Chunk", "Flows", "HIGH", "LOW", "Model", "Plan", 
 
 def evaluate(results: list[SiteResult], rules: Rules, delays: Sequence[int] = ()) -> Chunk:
     """The economics of every site of ``results`` that is not Neither and has power to give
-    to AI, for its bucket's workload. A Hybrid is valued as the market leases it: the higher
-    committed NPV of all-training and of the split (an inference block, training for the
-    rest); one whose power fits inside the inference block, the higher of training and
-    inference. With ``delays`` (whole years), also every workload candidate started after
+    to AI, for the workload (``plans.workloads``) whose committed NPV is highest: a Hybrid
+    as the market leases it, all-training or the split (an inference block, training for
+    the rest), or where its power fits inside the inference block, training or inference.
+    The headline is the start-now row of the same candidates the plan reads. With ``delays`` (whole years), also every workload candidate started after
     each of them (``options``). Sites are valued in groups of one country risk premium,
     each at its own discount rate."""
     plans = candidates(results, rules)
@@ -65,11 +65,8 @@ def _evaluate(plans: list[Plan], rules: Rules, delays: Sequence[int], premium: f
     sites = Sites.of(plans, rules)
     model = Model(rules, horizon(sites, rules), premium=premium)
     value = npv(sites, model)[:, 0]
-    split = {p.site.site_id for p in plans if p.workload == SPLIT}
     best: dict[str, int] = {}
     for i, p in enumerate(plans):
-        if p.site.site_id in split and p.workload == "inference":
-            continue  # the market leases no campus of that size as inference alone
         j = best.get(p.site.site_id)
         if j is None or value[i] > value[j]:
             best[p.site.site_id] = i

@@ -93,14 +93,16 @@ def candidates(results: list[SiteResult], rules: Rules) -> list[Plan]:
 
 
 def workloads(site: SiteResult, rules: Rules) -> list[str]:
-    """The workloads a site is valued for: its bucket's, and for a Hybrid whose power goes
-    past the inference block the market leases, the split too."""
+    """The workloads a site is valued for: its bucket's; for a Hybrid whose power goes past
+    the inference block the market leases, training and the split (an inference block,
+    training for the rest), never inference alone, which no tenant leases at that size. The
+    headline and the plan both read these, so the rule lives here only."""
     found = list(bucket_workloads(site.bucket))
     if set(found) == {"training", "inference"}:
         v = site.values
         power = v["power_capacity_mw"] + (v.get("power_expansion_mw") or 0.0)
         if power > rules["scale"]["enterprise_max_mw"]:
-            found.append(SPLIT)
+            return ["training", SPLIT]
     return found
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import RulesError
+from pipeline.economics.plans import SPLIT
 from pipeline.plan.settings import LIMITS, PlanSettings
 from pipeline.plan.solve import Problem, Solution, Work, dual_values, solve, solve_relaxed
 
@@ -21,12 +22,14 @@ NAMES = {"capex": "capex", "equity": "equity", "mw": "MW"}
 
 @dataclass(frozen=True)
 class Plan:
-    """A solved plan. ``sites`` is plan.csv: one row per site evaluated; ``years`` each
-    start year's use of every limit; ``shadow`` the NPV each limit's step would add;
-    ``frontier`` the plan's NPV at several capex budgets a year."""
+    """A solved plan. ``sites`` is plan.csv: one row per site evaluated; ``options``
+    plan-options.csv, every option it chose from; ``years`` each start year's use of every
+    limit; ``shadow`` the NPV each limit's step would add; ``frontier`` the plan's NPV at
+    several capex budgets a year."""
 
     settings: PlanSettings
     sites: pd.DataFrame
+    options: pd.DataFrame
     years: pd.DataFrame
     shadow: pd.DataFrame
     frontier: pd.DataFrame
@@ -98,12 +101,44 @@ def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings
     chosen = table[best.chosen]
     used = {kind: problem.use[kind][best.chosen].sum(axis=0) for kind in LIMITS}
     rows = _site_rows(options, table, best, problem, used, sites, settings)
-    return Plan(settings, rows, _years(settings, used), shadow, frontier,
+    return Plan(settings, rows, _option_rows(options, chosen, rows, settings),
+                _years(settings, used), shadow, frontier,
                 round(best.npv_musd, 2), round(float(chosen["npv_p10_musd"].sum()), 2),
                 round(float(chosen["npv_p90_musd"].sum()), 2),
                 round(float(chosen["capex_musd"].sum()), 2),
                 round(float(chosen["it_mw"].sum()), 2), len(chosen),
                 round(best.seconds, 3), best.gap, best.optimal)
+
+
+OPTION_KEY = ["site_id", "workload", "delay_years"]
+
+
+def _option_rows(options: pd.DataFrame, chosen: pd.DataFrame, sites: pd.DataFrame,
+                 settings: PlanSettings) -> pd.DataFrame:
+    """plan-options.csv: every option of every site, its start year, whether the plan chose
+    it and why the plan may not (blank: it may), its figures, and by calendar year the capex
+    and equity it spends and the critical IT whose phase starts building in it; sites in the
+    order of ``sites`` (plan.csv), then workload and start."""
+    first = settings.decision_year
+    spent = sorted({int(c.rsplit("_y", 1)[1]) for c in options.columns
+                    if c.startswith(("capex_musd_y", "equity_musd_y", "mw_y"))})
+    frame = options.assign(
+        start_year=options["delay_years"] + first,
+        chosen=options.merge(chosen[OPTION_KEY].assign(_in=True), on=OPTION_KEY,
+                             how="left")["_in"].fillna(False).map({True: "yes", False: "no"})
+        .to_numpy(),
+        not_a_candidate_because=_screen(options, settings).to_numpy())
+    years = {f"{stem}_{first + k}": _spent(frame, f"{stem}_y{k}")
+             for k in spent for stem in ("capex_musd", "equity_musd", "mw")}
+    frame = frame.assign(**years).merge(sites[["site_id", "site_name"]], on="site_id")
+    order = {site: i for i, site in enumerate(sites["site_id"])}
+    columns = ["site_id", "site_name", "workload", "start_year", "chosen",
+               "not_a_candidate_because", "npv_musd", "npv_p10_musd", "npv_p90_musd", "irr_pct",
+               "equity_irr_pct", "capex_musd", "equity_musd", "it_mw", *years]
+    frame = frame.assign(_order=frame["site_id"].map(order)).sort_values(
+        ["_order", "workload", "start_year"], kind="stable")[columns].reset_index(drop=True)
+    frame[columns[6:]] = frame[columns[6:]].astype(float).round(2)
+    return frame
 
 
 def _spent(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -115,15 +150,31 @@ def _spent(table: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _candidates(options: pd.DataFrame, settings: PlanSettings) -> pd.DataFrame:
-    """The options the plan may choose: allowed start, not forced out, the Hybrid's workload
-    if the plan fixes it, clearing the hurdle (a site forced in keeps every option)."""
-    table = options[options["delay_years"].isin(settings.delays)
-                    & ~options["site_id"].isin(settings.force_out)]
+    """The options the plan may choose (``_screen`` finds no reason against them)."""
+    return options[_screen(options, settings) == ""].reset_index(drop=True)
+
+
+def _screen(options: pd.DataFrame, settings: PlanSettings) -> pd.Series:
+    """Why the plan may not choose each option, "" where it may: a start outside the plan's
+    start years, the site forced out, not the Hybrid workload the plan fixes, below the
+    hurdle (a site forced in keeps every option it may start)."""
+    reason = pd.Series("", index=options.index, dtype=object)
+
+    def mark(mask: pd.Series, text: str) -> None:
+        reason[(reason == "") & mask.to_numpy()] = text
+
+    mark(~options["delay_years"].isin(settings.delays), "starts outside the plan's start years")
+    mark(options["site_id"].isin(settings.force_out), "the site is forced out by the plan")
     if settings.hybrid_workload != "choose":
-        workloads = table.groupby("site_id")["workload"].transform("nunique")
-        table = table[(workloads < 2) | (table["workload"] == settings.hybrid_workload)]
-    clears = _clears(table, settings)
-    return table[clears | table["site_id"].isin(settings.force_in)].reset_index(drop=True)
+        # a campus-sized Hybrid's inference is its split: an inference block, training for
+        # the rest (no tenant leases a campus as inference alone)
+        wanted = options["workload"].replace(SPLIT, "inference")
+        workloads = options.groupby("site_id")["workload"].transform("nunique")
+        mark((workloads >= 2) & (wanted != settings.hybrid_workload),
+             "not the workload the plan fixes for a Hybrid")
+    mark(~(_clears(options, settings) | options["site_id"].isin(settings.force_in)),
+         "below the plan's hurdle")
+    return reason
 
 
 def _clears(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
@@ -275,13 +326,15 @@ def _site_rows(options: pd.DataFrame, table: pd.DataFrame, best: Solution,
         **{f"mw_{y}": _spent(chosen, f"mw_y{k}") for y, k in zip(years, ks)})
     columns = ["site_id", "site_name", "bucket", "converted", "workload", "start_year",
                "npv_musd", "npv_p10_musd", "npv_p90_musd", "irr_pct", "capex_musd", "it_mw",
-               "reason", *[f"{stem}_{year}" for year in years for stem in ("capex_musd", "mw")]]
+               "best_npv_musd", "reason",
+               *[f"{stem}_{year}" for year in years for stem in ("capex_musd", "mw")]]
     frame = sites[["site_id", "site_name", "bucket"]].merge(
         picked[[c for c in columns if c in picked.columns and c not in ("site_name",
                                                                           "bucket")]],
         on="site_id", how="left")
     frame["converted"] = frame["converted"].fillna("no")
     why = _Reasons(options, table, best, problem, used, settings)
+    frame["best_npv_musd"] = frame["site_id"].map(why.best_npv)
     frame["reason"] = pd.Series([why.of(site_id, bucket, start) for site_id, bucket, start
                                  in zip(frame["site_id"], frame["bucket"],
                                         frame["start_year"])], index=frame.index, dtype=str)
