@@ -123,6 +123,7 @@ NAMED = {
     "equity_musd": "Equity as planned (M USD)", "chosen": "Chosen by the plan",
     "not_a_candidate_because": "Why the plan may not choose it",
     "best_npv_musd": "Best option's NPV (M USD)",
+    "capex_musd_later": "Capex spent after the last start year (M USD)",
     "capex_musd_per_year": "Capex available each start year (M USD/yr)",
     "npv_gain_musd": "NPV added by one step (M USD)",
 }
@@ -278,6 +279,9 @@ DERIVED_MEANINGS = {
     "not_a_candidate_because": "Why the plan may not choose the option (blank: it may): a "
                                "start outside the plan's years, the site forced out, not the "
                                "Hybrid workload the plan fixes, below the hurdle.",
+    "capex_musd_later": "Capex the plan's conversion spends after the last start year, all "
+                        "years, M USD (on the spent basis each of those years is within the "
+                        "last start year's limit).",
     "best_npv_musd": "The NPV of the site's best option in the plan's start years, chosen or "
                      "not: what a site left out would have been worth, M USD.",
     "equity_irr_pct": "Equity IRR of the option after its project debt, %.",

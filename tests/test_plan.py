@@ -269,11 +269,36 @@ def _check_limits(rows: list[dict[str, str]], limits: dict[str, list]) -> None:
                 assert used <= cap + 0.01, (stem, year, used, cap)
 
 
+def _use(picks: list[dict[str, str]], stem: str, year: int, basis: str) -> float:
+    """What ``picks`` use of a limit in ``year``: spent in it, or (committed capex) the
+    whole capex of those starting in it."""
+    if basis == "committed" and stem == "capex_musd":
+        return sum(float(p["capex_musd"]) for p in picks if p["start_year"] == str(year))
+    return sum(float(p.get(f"{stem}_{year}") or 0.0) for p in picks)
+
+
+def _within(picks: list[dict[str, str]], limits: dict[str, list], basis: str) -> bool:
+    """Whether ``picks`` keep every limit: each start year's, and on the spent basis each
+    later year's capex within the last start year's limit."""
+    later = sorted({int(k.rsplit("_", 1)[1]) for p in picks for k in p
+                    if k.startswith("capex_musd_") and k[-4:].isdigit()} - set(YEARS))
+    for stem, caps in limits.items():
+        checks = list(zip(YEARS, caps))
+        if basis == "spent" and stem == "capex_musd" and caps[-1] is not None:
+            checks += [(year, caps[-1]) for year in later]
+        if any(cap is not None and _use(picks, stem, year, basis) > cap + 1e-6
+               for year, cap in checks):
+            return False
+    return True
+
+
 def _check_options(rows: list[dict[str, str]], table: list[dict[str, str]],
-                   limits: dict[str, list]) -> None:
+                   limits: dict[str, list], basis: str = "spent") -> None:
     """plan-options.csv alone re-solved by brute force: every pick of at most one option a
-    site among those the plan may choose, kept within ``limits`` each start year, the best
-    of which must be the plan's NPV; and plan.csv's converted sites are its chosen rows."""
+    site among those the plan may choose, kept within ``limits`` on the plan's ``basis``,
+    the best of which must be the plan's NPV; the plan's own picks keep the limits; and
+    plan.csv's converted sites are its chosen rows."""
+    assert _within([r for r in table if r["chosen"] == "yes"], limits, basis)
     chosen = {r["site_id"]: r for r in table if r["chosen"] == "yes"}
     for r in rows:
         if r["converted"] == "yes":
@@ -289,9 +314,7 @@ def _check_options(rows: list[dict[str, str]], table: list[dict[str, str]],
     best = -np.inf
     for picks in itertools.product(*[[None, *o] for o in allowed.values()]):
         taken = [p for p in picks if p is not None]
-        if all(sum(float(p[f"{stem}_{year}"]) for p in taken) <= cap + 1e-6
-               for stem, caps in limits.items() for year, cap in zip(YEARS, caps)
-               if cap is not None):
+        if _within(taken, limits, basis):
             best = max(best, sum(float(p["npv_musd"]) for p in taken))
     planned = sum(float(r["npv_musd"]) for r in rows if r["converted"] == "yes")
     assert planned == pytest.approx(best, abs=0.05)
@@ -360,6 +383,15 @@ def test_a_plan_file_limits_each_years_capex_and_mw_in_plan_csv(tmp_path, sample
     assert any(r["reason"].startswith(("budget", "MW limit")) for r in rows)
     _check_options(rows, read_csv(out / "plan-options.csv"),
                    {"capex_musd": [300, 200, 150], "mw": [20, None, 15]})
+    # committed: each conversion's whole capex counts in its start year
+    plan_file.write_text('[plan]\ncapex_musd_per_year = [300, 200, 150]\n'
+                         'mw_per_year = [20, "none", 15]\ncapex_basis = "committed"\n')
+    result = invoke("evaluate", small, "--out", tmp_path / "committed", "--plan", plan_file,
+                    "--no-pdf")
+    assert result.exit_code == 0, result.stderr
+    _check_options(read_csv(tmp_path / "committed" / "plan.csv"),
+                   read_csv(tmp_path / "committed" / "plan-options.csv"),
+                   {"capex_musd": [300, 200, 150], "mw": [20, None, 15]}, "committed")
     changes = read_csv(out / "plan-changes.csv")
     assert changes and {c["change"] for c in changes} <= {
         "entered the plan", "left the plan", "moved in the plan"}

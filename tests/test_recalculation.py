@@ -98,7 +98,7 @@ def test_libreoffice_recalculates_the_workbook_without_an_error_and_totals_add_u
         assert found[where] == pytest.approx(value, abs=0.01), where
     # no total where a sum means nothing: ratios, percentiles, alternatives, repeated rows
     assert not [where for where in found if where[0] in ("Cash flows", "Plan frontier",
-                                                         "Plan limits")
+                                                         "Plan options", "Plan limits")
                 or re.search(r"P\d0|per MW", where[1])]
 
 

@@ -300,3 +300,14 @@ def test_the_frontier_has_a_chart_and_an_empty_rejected_sheet_says_so(sample_tab
     book = load_workbook(sample_tables / "scorecard.xlsx", read_only=True)
     assert read_csv(sample_tables / "rejected.csv") == []
     assert any("No row was rejected" in str(v) for row in book["Rejected"].values for v in row)
+
+
+def test_plan_options_past_the_sheets_rows_stay_in_the_csv_and_are_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(excel, "MAX_OPTION_ROWS", 3)
+    options = pd.DataFrame({"site_id": list("ABCDE"), "workload": ["training"] * 5,
+                            "npv_musd": [5.0, 4.0, 3.0, 2.0, 1.0]})
+    said = small_book(tmp_path / "s.xlsx", SITES, more=[("Plan options", options)])
+    assert said == ["2 plan options past the Plan options sheet's 3 rows "
+                    "(plan-options.csv has every option)"]
+    sheet = load_workbook(tmp_path / "s.xlsx")["Plan options"]
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["A", "B", "C"]

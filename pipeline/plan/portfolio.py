@@ -13,11 +13,12 @@ import pandas as pd
 
 from pipeline.errors import RulesError
 from pipeline.economics.plans import SPLIT
-from pipeline.plan.settings import LIMITS, PlanSettings
+from pipeline.plan.settings import COMMITTED, LIMITS, PlanSettings
 from pipeline.plan.solve import Problem, Solution, Work, dual_values, solve, solve_relaxed
 
 UNITS = {"capex": "M USD", "equity": "M USD", "mw": "MW"}
 NAMES = {"capex": "capex", "equity": "equity", "mw": "MW"}
+BASIS_WORDS = {"spent": " spent", "committed": " committed to starts"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ class Plan:
                 cap = getattr(year, f"{kind}_limit")
                 unset = cap is None or cap != cap
                 gain = shadow.get((NAMES[kind], year.year))
-                rows.append({"year": year.year, "limit": NAMES[kind], "unit": UNITS[kind],
+                rows.append({"year": year.year, "limit": NAMES[kind],
+                             "unit": UNITS[kind] + (BASIS_WORDS[self.settings.capex_basis]
+                                                    if kind != "mw" else " starting"),
                              "used": getattr(year, f"{kind}_used"),
                              "limit_value": None if unset else cap,
                              "step": self.settings.steps[kind],
@@ -83,13 +86,11 @@ def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings
     if unfit := sorted(settings.force_in - set(ids)):
         raise RulesError(f"{settings.source}: plan.force_in: {', '.join(unfit)} has no "
                          "conversion to plan (Neither, or no power to give to AI)")
-    ks = list(settings.delays)
+    use, after = _uses(table, settings)
     problem = Problem(
         table["site_id"].map(number).to_numpy(dtype=int),
-        table["npv_musd"].to_numpy(dtype=float),
-        {kind: np.column_stack([_spent(table, f"{stem}_y{k}") for k in ks])
-         if len(table) else np.zeros((0, len(ks))) for kind, (_, stem) in LIMITS.items()},
-        np.array([site in settings.force_in for site in ids], dtype=bool), len(ids))
+        table["npv_musd"].to_numpy(dtype=float), use,
+        np.array([site in settings.force_in for site in ids], dtype=bool), len(ids), after)
     with _Solves(problem, settings, jobs) as solves:
         planned = solves.exact(settings.limits)
         uncapped = solves.point({**settings.limits, "capex": (None,) * len(settings.start_years)})
@@ -139,6 +140,30 @@ def _option_rows(options: pd.DataFrame, chosen: pd.DataFrame, sites: pd.DataFram
         ["_order", "workload", "start_year"], kind="stable")[columns].reset_index(drop=True)
     frame[columns[6:]] = frame[columns[6:]].astype(float).round(2)
     return frame
+
+
+def _uses(table: pd.DataFrame, settings: PlanSettings
+          ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each option's use of each limit by start year, and of capex and equity in each year
+    after the last (spent basis): capex and equity spent in the year (``spent``) or the
+    whole of them in the option's start year (``committed``); MW starting in the year."""
+    ks = list(settings.delays)
+    years = sorted({int(c.rsplit("_y", 1)[1]) for c in table.columns
+                    if c.startswith("capex_musd_y")})
+    later = [k for k in years if k > max(ks)]
+    use, after = {}, {}
+    for kind, (_, stem) in LIMITS.items():
+        if kind != "mw" and settings.capex_basis == COMMITTED:
+            whole = table[stem].to_numpy(dtype=float, na_value=0.0)
+            start = table["delay_years"].to_numpy(dtype=int)
+            use[kind] = np.column_stack([np.where(start == k, whole, 0.0) for k in ks]) \
+                if len(table) else np.zeros((0, len(ks)))
+            continue
+        use[kind] = (np.column_stack([_spent(table, f"{stem}_y{k}") for k in ks])
+                     if len(table) else np.zeros((0, len(ks))))
+        if kind != "mw" and later and len(table):
+            after[kind] = np.column_stack([_spent(table, f"{stem}_y{k}") for k in later])
+    return use, after
 
 
 def _spent(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -323,11 +348,15 @@ def _site_rows(options: pd.DataFrame, table: pd.DataFrame, best: Solution,
     picked = chosen.assign(
         converted="yes", start_year=chosen["delay_years"] + settings.decision_year,
         **{f"capex_musd_{y}": _spent(chosen, f"capex_musd_y{k}") for y, k in zip(years, ks)},
-        **{f"mw_{y}": _spent(chosen, f"mw_y{k}") for y, k in zip(years, ks)})
+        **{f"mw_{y}": _spent(chosen, f"mw_y{k}") for y, k in zip(years, ks)},
+        capex_musd_later=sum((_spent(chosen, c) for c in chosen.columns
+                              if c.startswith("capex_musd_y")
+                              and int(c.rsplit("_y", 1)[1]) > max(ks)), np.zeros(len(chosen))))
     columns = ["site_id", "site_name", "bucket", "converted", "workload", "start_year",
                "npv_musd", "npv_p10_musd", "npv_p90_musd", "irr_pct", "capex_musd", "it_mw",
                "best_npv_musd", "reason",
-               *[f"{stem}_{year}" for year in years for stem in ("capex_musd", "mw")]]
+               *[f"{stem}_{year}" for year in years for stem in ("capex_musd", "mw")],
+               "capex_musd_later"]
     frame = sites[["site_id", "site_name", "bucket"]].merge(
         picked[[c for c in columns if c in picked.columns and c not in ("site_name",
                                                                           "bucket")]],
@@ -340,7 +369,7 @@ def _site_rows(options: pd.DataFrame, table: pd.DataFrame, best: Solution,
                                         frame["start_year"])], index=frame.index, dtype=str)
     frame = frame[columns]
     frame["start_year"] = frame["start_year"].astype("Int64")
-    spent = [c for c in columns if c.startswith(("capex_musd_", "mw_"))]
+    spent = [c for c in columns if c.startswith(("capex_musd_", "mw_"))]  # and the later
     frame[spent] = frame[spent].astype(float).fillna(0.0)
     numbers = [c for c in columns if c.endswith(("_musd", "_mw", "_pct")) or c in spent]
     frame[numbers] = frame[numbers].astype(float).round(2)
@@ -416,16 +445,19 @@ class _Reasons:
         if all(alone):
             kinds = sorted({b.split()[0] for h in alone for b in h})
             first = self.table.iloc[rows[0]]
+            figures = {"capex": f"capex {first['capex_musd']:.2f} M USD",
+                       "equity": f"equity {first['equity_musd']:.2f} M USD",
+                       "MW": f"{first['it_mw']:.2f} MW"}
             return (f"{'budget' if 'MW' not in kinds or len(kinds) > 1 else 'MW limit'}: "
                     f"larger on its own than the {' and '.join(kinds)} limit of any start "
-                    f"year (capex {first['capex_musd']:.2f} M USD, {first['it_mw']:.2f} MW)")
+                    f"year ({', '.join(figures[k] for k in kinds)})")
         held = self._over(rows, self.used)
         if all(held):
             kinds = sorted({b for h in held for b in h})
             word = "budget" if any(not b.startswith("MW") for b in kinds) else "MW limit"
             return (f"{word}: the limits left ({', '.join(kinds)}) go to sites that add "
                     "more NPV")
-        return "left out within the solver's optimality gap (plan.solver_mip_gap)"
+        return "left out within the solver's optimality gap"
 
     def _in(self, site_id: str, start: int) -> str:
         s = self.settings

@@ -13,6 +13,7 @@ from pipeline.bounded import read_toml
 from pipeline.rules import Rules, with_values
 
 HURDLES = ("npv", "irr", "equity_irr")
+SPENT, COMMITTED = "spent", "committed"  # what the capex and equity limits cap
 HYBRID_CHOICES = ("choose", "training", "inference")
 # The limits a plan may set for each start year: the rules key, and the options table's
 # column stem it caps (``capex_musd_y{k}``...).
@@ -30,6 +31,7 @@ class PlanSettings:
     start_years: tuple[int, ...]
     decision_year: int
     limits: dict[str, tuple[float | None, ...]]
+    capex_basis: str  # spent (each calendar year's spend) or committed (in the start year)
     hurdle: str
     hurdle_min_pct: float
     hybrid_workload: str
@@ -82,6 +84,9 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
                        "no limit")
         limits[kind] = tuple(_limit(v, lambda what: fail(key, what)) for v in values) or \
             (None,) * len(years)
+    if p["capex_basis"] not in (SPENT, COMMITTED):
+        raise fail("capex_basis", f"{SPENT} (each calendar year's spend) or {COMMITTED} "
+                                  "(each conversion's whole capex in its start year)")
     if p["hurdle"] not in HURDLES:
         raise fail("hurdle", f"one of {', '.join(HURDLES)}")
     if p["hybrid_workload"] not in HYBRID_CHOICES:
@@ -104,7 +109,8 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
     if not all(isinstance(s, (int, float)) and 0 < s for s in shares):
         raise fail("frontier_budget_shares", "shares above 0, like [0.25, 0.5, 1.0]")
     return PlanSettings(
-        tuple(years), decision_year, limits, p["hurdle"], float(p["hurdle_min_pct"]),
+        tuple(years), decision_year, limits, p["capex_basis"], p["hurdle"],
+        float(p["hurdle_min_pct"]),
         p["hybrid_workload"], frozenset(p["force_in"]), frozenset(p["force_out"]),
         p["solver_node_limit"], float(p["solver_time_limit_seconds"]),
         float(p["solver_mip_gap"]),

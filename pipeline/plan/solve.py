@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -25,13 +25,15 @@ from pipeline.errors import RulesError
 class Problem:
     """The options the plan may choose from, as arrays: ``site`` numbers each option's site
     (0..sites-1), ``npv`` its NPV, ``use[kind]`` its use of each limited resource by plan
-    year (options, years)."""
+    year (options, years), and ``after[kind]`` its use in each calendar year after the last
+    plan year (options, later years), which the last plan year's limit also caps."""
 
     site: np.ndarray
     npv: np.ndarray
     use: dict[str, np.ndarray]
     forced: np.ndarray  # per site: must be converted
     sites: int
+    after: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,10 @@ def dual_values(problem: Problem, limits: dict[str, tuple[float | None, ...]]
     if result.status != 0:
         return {key: 0.0 for key in keys}
     marginals = -np.asarray(result.ineqlin.marginals)[problem.sites:]
-    return {key: float(max(value, 0.0)) for key, value in zip(keys, marginals)}
+    duals: dict[tuple[str, int], float] = {}
+    for key, value in zip(keys, marginals):  # the last year's limit also caps the years after
+        duals[key] = duals.get(key, 0.0) + float(max(value, 0.0))
+    return duals
 
 
 def _relaxation(problem: Problem, limits: dict[str, tuple[float | None, ...]]):
@@ -173,6 +178,12 @@ def _limit_rows(problem: Problem, limits: dict[str, tuple[float | None, ...]]):
                 rows.append(problem.use[kind][:, year])
                 caps.append(cap)
                 keys.append((kind, year))
+        later = problem.after.get(kind)
+        if values and values[-1] is not None and later is not None:
+            for column in later.T:  # each year after the last: within the last year's limit
+                rows.append(column)
+                caps.append(values[-1])
+                keys.append((kind, len(values) - 1))
     matrix = sparse.csr_array(np.vstack(rows)) if rows else None
     return matrix, np.array(caps, dtype=float), keys
 

@@ -43,11 +43,17 @@ PERCENT = "%"
 # Columns that hold the names a reader types (a rules key, a column's machine name).
 KEY_COLUMNS = {"column", "rule", "assumption"}
 SCORE_FORMAT = "0"
+FRONTIER, OPTIONS = "Plan frontier", "Plan options"
+# The Plan options sheet's rows at most: the options of the sites plan.csv lists first
+# (six a site over three start years: 2,500 sites); plan-options.csv has every option. Each
+# row is 26 cells the writer holds until the workbook closes: 60,000 rows of 10,000 sites
+# would add about 100 MiB to a run's peak.
+MAX_OPTION_ROWS = 15_000
 # Tables whose rows are not distinct sites, so no column of theirs adds up: a site's phase,
-# present-value and equity rows repeat its figures (Cash flows); budgets are alternatives
-# (Plan frontier); shadow values are each limit's own (Plan limits).
-FRONTIER = "Plan frontier"
-UNTOTALLED = {"Cash flows", FRONTIER, "Plan limits"}
+# present-value and equity rows repeat its figures (Cash flows); options and budgets are
+# alternatives (Plan options, Plan frontier); shadow values are each limit's own (Plan
+# limits).
+UNTOTALLED = {"Cash flows", FRONTIER, OPTIONS, "Plan limits"}
 LONG_TEXT = 60  # characters: wider text wraps in a column this wide
 MAX_LINES = 4  # a wrapped row shows this many lines at most; the cell holds the rest
 PRINTED_WIDTH = 250  # characters of columns printed across a landscape page, at most
@@ -77,6 +83,7 @@ class LeftOut:
     columns: list[str] = field(default_factory=list)
     cut_cells: int = 0
     unlinked: int = 0
+    options: int = 0  # plan options past the Plan options sheet's rows
 
     def sentences(self) -> list[str]:
         said = []
@@ -88,6 +95,9 @@ class LeftOut:
         if self.unlinked:
             said.append(f"report links for {self.unlinked:,} rows past Excel's {MAX_LINKS:,} "
                         "links a sheet")
+        if self.options:
+            said.append(f"{self.options:,} plan options past the Plan options sheet's "
+                        f"{MAX_OPTION_ROWS:,} rows (plan-options.csv has every option)")
         return said
 
 
@@ -124,6 +134,9 @@ class ScorecardWriter:
     def add_table(self, title: str, frame: pd.DataFrame) -> None:
         """A further sheet of ``frame``, placed after those added before it, made a table at
         once; the plan's frontier with its chart."""
+        if title == OPTIONS and len(frame) > MAX_OPTION_ROWS:
+            self.left_out.options = len(frame) - MAX_OPTION_ROWS
+            frame = frame.head(MAX_OPTION_ROWS)
         table = self._table(title, list(frame.columns)).append(frame)
         table.finish()
         if title == FRONTIER and len(frame) > 1:
