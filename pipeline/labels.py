@@ -125,6 +125,8 @@ NAMED = {
     "best_npv_musd": "Best option's NPV (M USD)",
     "capex_musd_later": "Capex spent after the last start year (M USD)",
     "capex_musd_per_year": "Capex available each start year (M USD/yr)",
+    "budget_share": "Share of the budget",
+    "capex_limit_musd": "Capex limits of the start years, in all (M USD)",
     "npv_gain_musd": "NPV added by one step (M USD)",
 }
 
@@ -310,7 +312,12 @@ DERIVED_MEANINGS = {
     "step": "How much the limit is raised by to measure what one more step adds.",
     "method": "How the step's value was found: the plan solved again, or the dual of its "
               "linear relaxation times the step.",
-    "capex_musd_per_year": "The capex the frontier point allows in each start year, M USD.",
+    "capex_musd_per_year": "The capex the plan may spend in each start year, M USD.",
+    "budget_share": "The point's budget as a share of the plan's own capex limits (1: the "
+                    "plan itself) or, where it sets none, of the capex of the plan with no "
+                    "capex limit.",
+    "capex_limit_musd": "The total of the start years' capex limits at the frontier point "
+                        "(years without a limit left out), M USD.",
     "sites": "Sites the plan converts at this budget.",
     "rank": "The site's place by NPV, highest first.",
     # results: what holds a site back, its risks, its power and the market

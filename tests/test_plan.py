@@ -182,18 +182,18 @@ def test_the_frontier_chart_rings_the_plan_where_its_capex_and_npv_put_it():
     plan = make_plan(table, sites_of(table),
                      settings("plan.start_years=[2027]", "plan.capex_musd_per_year=[20]"))
     spent = float(plan.years["capex_used"].max())
-    svg = _frontier_chart(plan.frontier, plan.npv_musd, spent)
+    svg = _frontier_chart(plan.frontier, plan.npv_musd, 20.0)  # its own limit
     ring = [float(v) for v in re.search(r'class="this-plan" cx="([\d.]+)" cy="([\d.]+)"',
                                         svg).groups()]
     points = [(float(x), float(y)) for x, y in
               re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="2.5"', svg)]
-    budgets, npvs = plan.frontier["capex_musd_per_year"], plan.frontier["npv_musd"]
-    # on the frontier's own axes: its capex against the budgets, its NPV against theirs
-    (x0, y0), (x1, y1) = points[0], points[-1]
-    assert ring[0] == pytest.approx(x0 + (x1 - x0) * (spent - budgets.iloc[0])
-                                    / (budgets.iloc[-1] - budgets.iloc[0]), abs=0.2)
-    assert ring[1] == pytest.approx(y0 + (y1 - y0) * (plan.npv_musd - npvs.iloc[0])
-                                    / (npvs.iloc[-1] - npvs.iloc[0]), abs=0.2)
+    budgets, npvs = plan.frontier["capex_limit_musd"], plan.frontier["npv_musd"]
+    # the frontier scales the plan's own limit of 20: 10, 15, 20 (the plan), 30 and 40
+    assert budgets.tolist() == [10.0, 15.0, 20.0, 30.0, 40.0]
+    assert plan.frontier["budget_share"].tolist() == [0.5, 0.75, 1.0, 1.5, 2.0]
+    assert plan.frontier["npv_musd"].iloc[2] == plan.npv_musd  # the plan is its own point
+    # the ring sits on the plan's own point of the curve
+    assert ring == pytest.approx(list(points[2]), abs=0.2)
     assert spent == 10.0 and plan.npv_musd == 12.0 and "this plan" in svg
 
 
@@ -573,10 +573,10 @@ def test_the_frontier_never_falls_as_the_budget_rises_even_when_its_solves_stop_
                      for d in range(3)])
     plan = make_plan(table, sites_of(table), settings(
         "plan.capex_musd_per_year=[150, 150, 150]", "plan.solver_mip_gap=0.1",
-        "plan.frontier_budget_shares=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]"))
+        "plan.frontier_limit_shares=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]"))
     npvs = plan.frontier["npv_musd"].tolist()
     assert npvs == sorted(npvs)
-    fits = plan.frontier["capex_musd_per_year"] >= plan.years["capex_used"].max()
+    fits = plan.frontier["budget_share"] * 150 >= plan.years["capex_used"].max()
     assert (plan.frontier.loc[fits, "npv_musd"] >= plan.npv_musd - 0.01).all()
 
 

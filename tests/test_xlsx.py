@@ -224,7 +224,7 @@ def test_further_sheets_are_tables_with_totals_only_where_a_sum_means_something(
     path = tmp_path / "s.xlsx"
     sites = pd.DataFrame({"site_id": ["A", "B"], "capex_musd": [4.5, 0.02],
                           "econ_capex_per_it_mw_musd": [9.0, 10.0], "npv_p10_musd": [1.0, 2.0]})
-    budgets = pd.DataFrame({"capex_musd_per_year": [100.0, 200.0], "npv_musd": [5.0, 9.0]})
+    budgets = pd.DataFrame({"capex_limit_musd": [100.0, 200.0], "npv_musd": [5.0, 9.0]})
     small_book(path, SITES, more=[("Plan", sites), ("Plan frontier", budgets)])
     book = load_workbook(path)
     plan = book["Plan"]

@@ -302,29 +302,45 @@ def _shadow(problem: Problem, settings: PlanSettings, best: Solution,
 
 def _frontier(problem: Problem, settings: PlanSettings, planned: Future[Solution],
               table: pd.DataFrame, solves: _Solves, free: Solution) -> pd.DataFrame:
-    """The plan's NPV with each start year's capex capped at shares of the capex of the plan
-    ``free`` of any capex limit (the other limits kept): each point a ``solves.point``, or
-    the ``planned`` plan or another point's plan where that fits the budget and adds more
-    (so the frontier never falls as the budget rises). The gap is the point's own solve's:
-    a plan adding more only narrows it."""
-    full = float(table["capex_musd"][free.chosen].sum())
-    budgets = [round(share * full, 2) for share in settings.frontier_shares]
-    points = [None if share >= 1 else solves.point(
-        {**settings.limits, "capex": (budget,) * len(settings.start_years)})
-        for share, budget in zip(settings.frontier_shares, budgets)]
-    solved = [free if future is None else future.result() for future in points]
-    plans = [*solved, planned.result()]
-    peaks = [problem.use["capex"][plan.chosen].sum(axis=0).max(initial=0.0) for plan in plans]
+    """The plan's NPV at other capex budgets: where the plan sets capex limits, its own
+    limits scaled by each of ``frontier_limit_shares`` (the plan itself at 1); else each
+    start year's capex capped at ``frontier_budget_shares`` of the capex of the plan ``free``
+    of any capex limit. The other limits are kept. Each point is a ``solves.point``, or the
+    ``planned`` plan or another point's plan where that fits the budget and adds more (so the
+    frontier never falls as the budget rises); its gap is its own solve's. ``capex_limit_musd``
+    is the total of the start years' capex limits at the point, its x on a chart."""
+    own = settings.limits["capex"]
+    n = len(settings.start_years)
+    if any(v is not None for v in own):
+        shares = settings.frontier_limit_shares
+        budgets = [tuple(None if v is None else round(v * share, 2) for v in own)
+                   for share in shares]
+        exact = [share == 1 for share in shares]
+    else:
+        full = float(table["capex_musd"][free.chosen].sum())
+        shares = settings.frontier_shares
+        budgets = [(round(share * full, 2),) * n for share in shares]
+        exact = [share >= 1 for share in shares]
+    points = [None if same else solves.point({**settings.limits, "capex": budget})
+              for same, budget in zip(exact, budgets)]
+    mine = planned.result()
+    solved = [(mine if any(v is not None for v in own) else free) if future is None
+              else future.result() for future in points]
+    plans = [*solved, mine]
+    use = problem.use["capex"]
     rows = []
-    for budget, own in zip(budgets, solved):
-        point = max([own, *(plan for plan, peak in zip(plans, peaks) if peak <= budget + 1e-9)],
-                    key=lambda plan: plan.npv_musd)
-        rows.append({"capex_musd_per_year": budget, "npv_musd": round(point.npv_musd, 2),
-                     "capex_musd": round(float(table["capex_musd"][point.chosen].sum()), 2),
-                     "sites": int(point.chosen.sum()),
-                     "optimality_gap": round(own.gap, 6)})
-    return pd.DataFrame(rows, columns=["capex_musd_per_year", "npv_musd", "capex_musd",
-                                       "sites", "optimality_gap"])
+    for share, budget, point in zip(shares, budgets, solved):
+        fits = [plan for plan in plans
+                if all(cap is None or used <= cap + 1e-9
+                       for cap, used in zip(budget, use[plan.chosen].sum(axis=0)))]
+        best = max([point, *fits], key=lambda plan: plan.npv_musd)
+        rows.append({"budget_share": share,
+                     "capex_limit_musd": round(sum(v for v in budget if v is not None), 2),
+                     "npv_musd": round(best.npv_musd, 2),
+                     "capex_musd": round(float(table["capex_musd"][best.chosen].sum()), 2),
+                     "sites": int(best.chosen.sum()), "optimality_gap": round(point.gap, 6)})
+    return pd.DataFrame(rows, columns=["budget_share", "capex_limit_musd", "npv_musd",
+                                       "capex_musd", "sites", "optimality_gap"])
 
 
 def _years(settings: PlanSettings, used: dict[str, np.ndarray]) -> pd.DataFrame:

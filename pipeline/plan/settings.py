@@ -43,7 +43,8 @@ class PlanSettings:
     presolve_max_sites: int  # above it, HiGHS searches without its presolve
     steps: dict[str, float]  # the shadow value's step for each limit
     resolve_max_sites: int  # above it, shadow values come from the LP relaxation's duals
-    frontier_shares: tuple[float, ...]
+    frontier_shares: tuple[float, ...]  # of the unlimited plan's capex
+    frontier_limit_shares: tuple[float, ...]  # of the plan's own capex limits
     frontier_node_limit: int
     frontier_time_limit_seconds: float
     source: str
@@ -105,9 +106,11 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
     for key in ("solver_node_limit", "frontier_node_limit"):
         if not isinstance(p[key], int) or isinstance(p[key], bool) or p[key] < 1:
             raise fail(key, "a whole number of nodes, 1 or more, like 5000")
-    shares = p["frontier_budget_shares"]
-    if not all(isinstance(s, (int, float)) and 0 < s for s in shares):
-        raise fail("frontier_budget_shares", "shares above 0, like [0.25, 0.5, 1.0]")
+    shares, scales = p["frontier_budget_shares"], p["frontier_limit_shares"]
+    for key, values in (("frontier_budget_shares", shares), ("frontier_limit_shares", scales)):
+        if not values or not all(isinstance(s, (int, float)) and not isinstance(s, bool)
+                                 and 0 < s for s in values):
+            raise fail(key, "shares above 0, like [0.5, 1.0, 2.0]")
     return PlanSettings(
         tuple(years), decision_year, limits, p["capex_basis"], p["hurdle"],
         float(p["hurdle_min_pct"]),
@@ -118,6 +121,7 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
         {"capex": float(p["shadow_capex_step_musd"]),
          "equity": float(p["shadow_capex_step_musd"]), "mw": float(p["shadow_mw_step"])},
         int(p["shadow_resolve_max_sites"]), tuple(sorted(float(s) for s in shares)),
+        tuple(sorted(float(s) for s in scales)),
         p["frontier_node_limit"], float(p["frontier_time_limit_seconds"]), where)
 
 

@@ -143,17 +143,17 @@ class ScorecardWriter:
             self._frontier_chart(table, frame)
 
     def _frontier_chart(self, table: "_Table", frame: pd.DataFrame) -> None:
-        """The frontier as a line of NPV against the capex available each start year, to the
-        right of its table."""
+        """The frontier as a line of NPV against the total of the start years' capex limits,
+        below its table."""
         sheet = table.sheet
-        x, y = (list(frame.columns).index(c) for c in ("capex_musd_per_year", "npv_musd"))
+        x, y = (list(frame.columns).index(c) for c in ("capex_limit_musd", "npv_musd"))
         chart = self._book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
         chart.add_series({"name": "NPV as planned",
                           "categories": [sheet.name, 1, x, len(frame), x],
                           "values": [sheet.name, 1, y, len(frame), y],
                           "marker": {"type": "circle"}})
         chart.set_title({"name": "What each budget is worth", "name_font": {"size": 11}})
-        chart.set_x_axis({"name": labels.label("capex_musd_per_year"), "num_format": "#,##0"})
+        chart.set_x_axis({"name": labels.label("capex_limit_musd"), "num_format": "#,##0"})
         chart.set_y_axis({"name": labels.label("npv_musd"), "num_format": "#,##0"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 560, "height": 320})

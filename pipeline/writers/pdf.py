@@ -292,12 +292,12 @@ def _plan_view(plan, changes) -> dict[str, Any]:
             "left_out": out.head(12).to_dict("records"), "left_out_count": len(out),
             "hurdle": hurdle, "limited": settings.limited(),
             "committed_basis": settings.capex_basis == "committed",
+            "capex_limited": any(v is not None for v in settings.limits["capex"]),
             "later_musd": float(converted["capex_musd_later"].sum()),
             "last_year": settings.start_years[-1],
             "shadow": plan.shadow.to_dict("records"),
             "use_chart": _plan_use_chart(plan.years),
-            "frontier_chart": _frontier_chart(plan.frontier, plan.npv_musd,
-                                              float(plan.years["capex_used"].max())),
+            "frontier_chart": _frontier_chart(plan.frontier, plan.npv_musd, _own_budget(plan)),
             # only a plan that changed gets the section: an unchanged re-run renders nothing
             "changes": None if changes is None else changes.to_dict("records") or None}
 
@@ -339,15 +339,15 @@ def _plan_use_chart(years) -> str:
     return "\n".join(parts)
 
 
-def _frontier_chart(frontier, npv: float, capex_per_year: float) -> str:
-    """The plan's NPV at each capex budget a year: the efficient frontier, a line with its
-    points, and this plan marked at the most capex it spends in any start year (the least
-    budget it fits), as inline SVG."""
+def _frontier_chart(frontier, npv: float, budget: float) -> str:
+    """The plan's NPV at each capex budget (the total of the start years' capex limits):
+    the efficient frontier, a line with its points, and this plan marked at its own
+    ``budget``, as inline SVG."""
     width, height, left, bottom = 270, 150, 30, 24
     if frontier.empty:
         return ""
-    budgets, values = frontier["capex_musd_per_year"].tolist(), frontier["npv_musd"].tolist()
-    right, top = max(max(budgets), capex_per_year, 1.0), max(max(values), npv, 1.0)
+    budgets, values = frontier["capex_limit_musd"].tolist(), frontier["npv_musd"].tolist()
+    right, top = max(max(budgets), budget, 1.0), max(max(values), npv, 1.0)
     low = min(min(values), 0.0)
     x = lambda b: left + (width - left - 20) * b / right  # noqa: E731
     y = lambda v: 18 + (height - bottom - 18) * (top - v) / ((top - low) or 1.0)  # noqa: E731
@@ -361,24 +361,38 @@ def _frontier_chart(frontier, npv: float, capex_per_year: float) -> str:
              'stroke-width="0.6"/>',
              f'<polyline points="{points}" fill="none" stroke="{labels.HEADER.strong}" '
              'stroke-width="1.5"/>']
+    shown = float("-inf")  # the last budget labelled on the x axis: labels never overlap
     for b, v in zip(budgets, values):
         parts.append(f'<circle cx="{x(b):.1f}" cy="{y(v):.1f}" r="2.5" '
                      f'fill="{labels.HEADER.strong}"/>')
-        parts.append(f'<text x="{x(b) - 14:.1f}" y="{height - bottom + 10}" font-size="7.5" '
-                     f'font-family="Report Sans">{_musd(round(b))}</text>')
+        if x(b) - shown >= 26:
+            shown = x(b)
+            parts.append(f'<text x="{x(b) - 10:.1f}" y="{height - bottom + 10}" '
+                         f'font-size="7.5" font-family="Report Sans">'
+                         f'{contract.show_number(round(b))}</text>')
         parts.append(f'<text x="{x(b) - 14:.1f}" y="{y(v) - 5:.1f}" font-size="7.5" '
                      f'font-family="Report Sans">{_musd(round(v))}</text>')
-    mark, ring_x, ring_y = labels.PALETTE["Hybrid"].strong, x(capex_per_year), y(npv)
+    mark, ring_x, ring_y = labels.PALETTE["Hybrid"].strong, x(budget), y(npv)
     parts.append(f'<circle class="this-plan" cx="{ring_x:.1f}" cy="{ring_y:.1f}" '
                  f'r="4.5" fill="none" stroke="{mark}" stroke-width="1.5"/>')
     label = ring_x + 7 if ring_x < width / 2 else ring_x - 40
     parts.append(f'<text x="{label:.1f}" y="{ring_y + 14:.1f}" font-size="7.5" '
                  f'fill="{mark}" font-family="Report Sans">this plan</text>')
     parts.append(f'<text x="{left}" y="{height - 2}" font-size="7.5" '
-                 'font-family="Report Sans">capex available each start year</text>')
+                 'font-family="Report Sans">capex limits of the start years, in all</text>')
     parts.append(f'<text x="0" y="16" font-size="7.5" font-family="Report Sans">NPV</text>')
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _own_budget(plan) -> float:
+    """Where the plan sits on its frontier's axis: the total of its own capex limits, or
+    with none, its largest year's capex times the start years (the least uniform budget it
+    fits)."""
+    own = [v for v in plan.settings.limits["capex"] if v is not None]
+    if own:
+        return float(sum(own))
+    return float(plan.years["capex_used"].max()) * len(plan.settings.start_years)
 
 
 def _undated(run: RunInfo) -> RunInfo:
