@@ -303,7 +303,7 @@ def _write_outputs(out_dir: Path, run: RunState, outcome: FileOutcome, clock: _C
                 clock.lap("pdf")
             stops.check()
             writing, left_out = tables.finish(
-                _Tables.close, summary=_summary(checked, rules, outcome, run),
+                _Tables.close, summary=_summary(checked, rules, outcome, run, len(ranked)),
                 buckets=totals.buckets(), disqualifiers=totals.disqualifiers(),
                 rejected=problems, rules=rules.cells(), more=more)
             clock.lap("write")
@@ -366,8 +366,9 @@ def _verdict(outcome: FileOutcome, checked: Validated) -> tuple[int, str]:
 
 
 def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,
-             run: RunState) -> list[tuple[str, object]]:
+             run: RunState, valued: int) -> list[tuple[str, object]]:
     table = checked.table
+    unvalued = outcome.evaluated - valued
     return [
         ("sitefit version", __version__),
         ("Input file", table.path.name),
@@ -376,6 +377,9 @@ def _summary(checked: Validated, rules: Rules, outcome: FileOutcome,
         ("Numbers", checked.numbers.describe()),
         ("Data rows", outcome.data_rows),
         ("Sites evaluated", outcome.evaluated),
+        ("Sites with economics", f"{valued:,}" + (
+            f": the other {unvalued:,} suit neither workload or have no power to give to "
+            "AI, so the Economics and Cash flows sheets leave them out" if unvalued else "")),
         ("Rows rejected", outcome.rejected),
         ("Rules", rules.source),
         ("Rules sha256", rules.sha256),

@@ -311,3 +311,16 @@ def test_plan_options_past_the_sheets_rows_stay_in_the_csv_and_are_named(tmp_pat
                     "(plan-options.csv has every option)"]
     sheet = load_workbook(tmp_path / "s.xlsx")["Plan options"]
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["A", "B", "C"]
+
+
+def test_the_summary_says_which_sites_have_no_economics_and_an_option_only_site_says_why(
+        sample_tables):
+    book = load_workbook(sample_tables / "scorecard.xlsx", read_only=True)
+    summary = {row[0]: row[1] for row in book["Summary"].values if row and row[0]}
+    results = read_csv(sample_tables / "results.csv")
+    valued = sum(1 for r in results if r["econ_workload"])
+    assert summary["Sites with economics"].startswith(
+        f"{valued}: the other {len(results) - valued} suit neither workload")
+    option_only = {r["site_id"]: r for r in results}["OH-02"]
+    assert option_only["econ_npv_musd"] == "0.0" and float(option_only["econ_npv_option_musd"]) > 0
+    assert option_only["econ_phases"].startswith("Nothing committed yet (NPV 0, no IRR)")

@@ -71,12 +71,17 @@ def phase_words(sites: Sites, stable: np.ndarray) -> list[str]:
                   sites.committed.tolist())
     texts = []
     for p, it, spent, start, months, yields, committed in figures:
-        texts.append("; ".join(
+        phases = "; ".join(
             f"{PHASE_NAMES[k]}: {n(it[k])} MW IT {p.phases[k].workload}, "
             f"{'committed' if committed[k] else 'option'}, capex {n(spent[k])} M USD spent "
             f"over the {n(months[k])} months to its first rent in month {n(start[k])}, "
             f"yield on cost {n(yields[k])}%"
-            for k in range(3) if it[k] > 0))
+            for k in range(3) if it[k] > 0)
+        if not any(c and i > 0 for c, i in zip(committed, it)):
+            phases = (f"Nothing committed yet (NPV 0, no IRR): the power it would use is not "
+                      f"approved, so its conversion is an option, valued beside at its odds. "
+                      f"{phases[:1].upper()}{phases[1:]}")
+        texts.append(phases)
     return texts
 
 

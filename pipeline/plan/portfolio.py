@@ -93,17 +93,23 @@ def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings
         np.array([site in settings.force_in for site in ids], dtype=bool), len(ids), after)
     with _Solves(problem, settings, jobs) as solves:
         planned = solves.exact(settings.limits)
-        uncapped = solves.point({**settings.limits, "capex": (None,) * len(settings.start_years)})
+        capped = any(v is not None for v in settings.limits["capex"])
+        # the plan free of any capex limit: the frontier's scale where the plan sets none
+        uncapped = None if capped else solves.point(
+            {**settings.limits, "capex": (None,) * len(settings.start_years)})
         raised = ({key: solves.exact(limits) for key, limits in _raised(settings).items()}
                   if solves.resolving else None)
-        frontier = _frontier(problem, settings, planned, table, solves, uncapped.result())
+        frontier = _frontier(problem, settings, planned, table, solves,
+                             None if uncapped is None else uncapped.result())
         best = planned.result()
         shadow = _shadow(problem, settings, best, raised)
     chosen = table[best.chosen]
     used = {kind: problem.use[kind][best.chosen].sum(axis=0) for kind in LIMITS}
     rows = _site_rows(options, table, best, problem, used, sites, settings)
+    # each year's use as plan.csv's rounded rows add it up (5,646.51, never 5,646.49)
+    shown = {kind: np.round(problem.use[kind][best.chosen], 2).sum(axis=0) for kind in LIMITS}
     return Plan(settings, rows, _option_rows(options, chosen, rows, settings),
-                _years(settings, used), shadow, frontier,
+                _years(settings, shown), shadow, frontier,
                 round(best.npv_musd, 2), round(float(chosen["npv_p10_musd"].sum()), 2),
                 round(float(chosen["npv_p90_musd"].sum()), 2),
                 round(float(chosen["capex_musd"].sum()), 2),
@@ -301,17 +307,18 @@ def _shadow(problem: Problem, settings: PlanSettings, best: Solution,
 
 
 def _frontier(problem: Problem, settings: PlanSettings, planned: Future[Solution],
-              table: pd.DataFrame, solves: _Solves, free: Solution) -> pd.DataFrame:
-    """The plan's NPV at other capex budgets: where the plan sets capex limits, its own
-    limits scaled by each of ``frontier_limit_shares`` (the plan itself at 1); else each
-    start year's capex capped at ``frontier_budget_shares`` of the capex of the plan ``free``
-    of any capex limit. The other limits are kept. Each point is a ``solves.point``, or the
-    ``planned`` plan or another point's plan where that fits the budget and adds more (so the
-    frontier never falls as the budget rises); its gap is its own solve's. ``capex_limit_musd``
-    is the total of the start years' capex limits at the point, its x on a chart."""
+              table: pd.DataFrame, solves: _Solves, free: Solution | None) -> pd.DataFrame:
+    """The plan's NPV at other capex budgets: where the plan sets capex limits (``free`` is
+    None), its own limits scaled by each of ``frontier_limit_shares`` (the plan itself at
+    1); else each start year's capex capped at ``frontier_budget_shares`` of the capex of
+    the plan ``free`` of any capex limit. The other limits are kept. Each point is a
+    ``solves.point``, or the ``planned`` plan or another point's plan where that fits the
+    budget and adds more (so the frontier never falls as the budget rises); its gap is its
+    own solve's. ``capex_limit_musd`` is the total of the start years' capex limits at the
+    point, its x on a chart."""
     own = settings.limits["capex"]
     n = len(settings.start_years)
-    if any(v is not None for v in own):
+    if free is None:
         shares = settings.frontier_limit_shares
         budgets = [tuple(None if v is None else round(v * share, 2) for v in own)
                    for share in shares]
@@ -324,8 +331,7 @@ def _frontier(problem: Problem, settings: PlanSettings, planned: Future[Solution
     points = [None if same else solves.point({**settings.limits, "capex": budget})
               for same, budget in zip(exact, budgets)]
     mine = planned.result()
-    solved = [(mine if any(v is not None for v in own) else free) if future is None
-              else future.result() for future in points]
+    solved = [(free or mine) if future is None else future.result() for future in points]
     plans = [*solved, mine]
     use = problem.use["capex"]
     rows = []
