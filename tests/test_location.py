@@ -159,11 +159,17 @@ def test_a_portfolio_given_only_coordinates_is_located_and_marked(tmp_path):
 
 def test_sb6_follows_the_grid_operator_not_the_state(tmp_path):
     sites = _evaluate(tmp_path, [MINIMAL, _row("AMARILLO", 35.2, -101.8),
-                                 _row("MIDLAND", 32.0, -102.1)], "--no-pdf")
+                                 _row("MIDLAND", 32.0, -102.1),
+                                 _row("CHILDRESS", 34.4265, -100.2040),
+                                 _row("KANSASCITY", 39.0997, -94.5786)], "--no-pdf")
     assert sites["AMARILLO"]["grid_operator"] == "SPP"
     assert sites["AMARILLO"]["large_load_regime"] == ""
     assert sites["MIDLAND"]["large_load_regime"].startswith("Texas SB6 (2025)")
     assert "this site is on ERCOT" in sites["MIDLAND"]["large_load_regime"]
+    # a county the operator's map puts outside the drawn area (grid_counties.csv)
+    assert sites["CHILDRESS"]["grid_operator"] == "ERCOT"
+    assert sites["CHILDRESS"]["large_load_regime"].startswith("Texas SB6 (2025)")
+    assert (sites["KANSASCITY"]["region"], sites["KANSASCITY"]["grid_operator"]) == ("MO", "SPP")
 
 
 def test_a_given_value_wins_over_the_coordinates(tmp_path):

@@ -202,6 +202,14 @@ def countries_fine() -> Outlines:
 
 
 @cache
+def grid_counties() -> Outlines:
+    """The US counties pipeline/data/grid_counties.csv lists (US Census outlines via
+    us-atlas, pipeline/data/grid_counties.npz); ids are county FIPS codes."""
+    return read_edges(resources.files("pipeline").joinpath("data/grid_counties.npz")
+                      .read_bytes())
+
+
+@cache
 def states() -> Outlines:
     """US states, DC and territories (US Census); ids are state FIPS codes."""
     text = resources.files("pipeline.templates").joinpath("map/states-10m.json").read_text(

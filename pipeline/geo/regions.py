@@ -92,6 +92,25 @@ def grid_table() -> tuple[dict[tuple[str, str], GridRow], dict[str, GridRow]]:
     return by_place, by_fips
 
 
+@dataclass(frozen=True)
+class GridCounty:
+    """A US county whose grid operator is not its state's default or its drawn area's."""
+
+    county_fips: str
+    state_fips: str
+    county: str
+    grid_operator: str
+    basis: str
+    source: str
+    as_of: str
+
+
+@lru_cache(maxsize=1)
+def county_table() -> dict[str, GridCounty]:
+    """grid_counties.csv by county FIPS code."""
+    return {row["county_fips"]: GridCounty(**row) for row in _read("grid_counties.csv")}
+
+
 def country_named(text: str) -> Country | None:
     """The country a given name or ISO code means, if the table knows it."""
     return country_table()[1].get(fold(text))
@@ -140,16 +159,22 @@ def find(lats: np.ndarray, lons: np.ndarray, max_outline_gap_miles: float) -> li
     in_us = np.flatnonzero([c is not None and c.iso2 == "US" for c in countries])
     state_index = np.full(lats.size, -1, dtype=np.intp)
     area_index = np.full(lats.size, -1, dtype=np.intp)
+    county_index = np.full(lats.size, -1, dtype=np.intp)
     if in_us.size:
         state_index[in_us] = outlines.states().locate(lats[in_us], lons[in_us])
         area_index[in_us] = outlines.grid_areas().locate(lats[in_us], lons[in_us])
+        county_index[in_us] = outlines.grid_counties().locate(lats[in_us], lons[in_us])
     by_fips, areas, states = grid_table()[1], outlines.grid_areas(), outlines.states()
+    counties, by_county = outlines.grid_counties(), county_table()
     found = []
     for i, country in enumerate(countries):
         state = by_fips.get(states.ids[state_index[i]]) if state_index[i] >= 0 else None
         area = area_index[i]
         in_area = area >= 0 and state is not None and areas.within[area] == state.fips
+        operator, name = (areas.ids[area], areas.names[area]) if in_area else (None, None)
+        county = by_county.get(counties.ids[county_index[i]]) if county_index[i] >= 0 else None
+        if county is not None and state is not None and county.state_fips == state.fips:
+            operator, name = county.grid_operator, f"{county.county} County, {county.grid_operator}"
         found.append(Found(country, country is None and zones[i] == koppen.OCEAN,
-                           state, areas.ids[area] if in_area else None,
-                           areas.names[area] if in_area else None, str(zones[i])))
+                           state, operator, name, str(zones[i])))
     return found
