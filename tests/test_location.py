@@ -288,7 +288,9 @@ def test_a_country_the_coordinates_contradict_is_flagged_and_kept(tmp_path):
     ("Anadyr", 64.73, 177.51, "RU", "SO UPS"), ("Suva", -18.14, 178.44, "FJ", None),
     ("San Juan", 18.40, -66.06, "PR", "PREPA (non-RTO)"),
     ("Monterrey", 25.69, -100.32, "MX", "CENACE"), ("Cordoba", -31.42, -64.18, "AR", "CAMMESA"),
-    ("Thimphu", 27.47, 89.64, "BT", "Bhutan Power Corporation")])
+    ("Thimphu", 27.47, 89.64, "BT", "Bhutan Power Corporation"),
+    ("Singapore", 1.29, 103.85, "SG", "EMA Power System Operator (NEMS)"),
+    ("Manama", 26.22, 50.58, "BH", "EWA (Electricity and Water Authority)")])
 def test_a_country_is_found_on_either_side_of_the_antimeridian(place, lat, lon, iso2, operator):
     from pipeline.geo import regions
     (found,) = regions.find(np.array([lat]), np.array([lon]), 30.0)
