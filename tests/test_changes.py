@@ -112,7 +112,7 @@ def test_results_say_what_would_flip_each_site(sample_run):
     header = detail[0]
     fixes = {(r[0], r[2], gate): r[header.index(f"{gate.capitalize()}: to pass")]
              for r in detail[1:] for gate in ("power", "networking")}
-    assert fixes[("FI-01", "training", "networking")] == "uplink_gbps not given → 10 Gbit/s"
+    assert fixes[("FI-01", "training", "networking")] == "Uplink: not given → 10 Gbit/s"
     assert fixes[("FI-01", "training", "power")] in (None, "")
     portfolio = " ".join(" ".join(p.extract_text() for p in PdfReader(
         sample_run / "portfolio.pdf").pages).split())

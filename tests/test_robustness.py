@@ -165,10 +165,11 @@ def test_chunked_writing_matches_one_pass(tmp_path, monkeypatch):
     book = load_workbook(chunks / "scorecard.xlsx")
     assert book.sheetnames == ["Summary", "Scorecard", "Gate detail", "Gate detail 2",
                                "Economics", "Cash flows", "Cash flows 2", "Cash flows 3",
-                               "Assumptions", "Assumptions 2", "Plan", "Plan limits",
-                               "Plan frontier", "Rejected", "Rules", "Rules 2", "Rules 3",
-                               "Columns", "Columns 2", "Columns 3", "Columns 4", "Columns 5",
-                               "Columns 6"]
+                               "Cash flows 4", "Cash flows 5", "Assumptions", "Assumptions 2",
+                               "Plan", "Plan options", "Plan options 2", "Plan options 3",
+                               "Plan limits", "Plan frontier", "Rejected", "Rules", "Rules 2",
+                               "Rules 3", "Columns", "Columns 2", "Columns 3", "Columns 4",
+                               "Columns 5", "Columns 6"]
     detail = [row for name in book.sheetnames if name.startswith("Gate detail")
               for row in list(book[name].values)[1:]]
     assert detail == list(load_workbook(whole / "scorecard.xlsx")["Gate detail"].values)[1:]
