@@ -13,12 +13,12 @@ import pandas as pd
 
 from pipeline.errors import RulesError
 from pipeline.economics.plans import SPLIT
-from pipeline.plan.settings import COMMITTED, LIMITS, PlanSettings
+from pipeline.plan.settings import COMMITTED, LIMITS, SPENT, PlanSettings
 from pipeline.plan.solve import Problem, Solution, Work, dual_values, solve, solve_relaxed
 
 UNITS = {"capex": "M USD", "equity": "M USD", "mw": "MW"}
 NAMES = {"capex": "capex", "equity": "equity", "mw": "MW"}
-BASIS_WORDS = {"spent": " spent", "committed": " committed to starts"}
+BASIS_WORDS = {SPENT: " spent", COMMITTED: " committed to starts"}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from pipeline.classify.gates import GATE_NAMES, WORKLOADS
 from pipeline.classify.words import Readiness
 from pipeline.economics.figures import BRIDGE, EQUITY_CASH
 from pipeline.errors import EnvironmentFailure, UsageError
+from pipeline.plan.settings import COMMITTED
 from pipeline.writers import sitemap
 
 # templates/ in the repository, pipeline/templates/ in the wheel: the package knows where.
@@ -291,7 +292,7 @@ def _plan_view(plan, changes) -> dict[str, Any]:
     return {"plan": plan, "years": by_year, "reasons": reasons.most_common(),
             "left_out": out.head(12).to_dict("records"), "left_out_count": len(out),
             "hurdle": hurdle, "limited": settings.limited(),
-            "committed_basis": settings.capex_basis == "committed",
+            "committed_basis": settings.capex_basis == COMMITTED,
             "capex_limited": any(v is not None for v in settings.limits["capex"]),
             "later_musd": float(converted["capex_musd_later"].sum()),
             "last_year": settings.start_years[-1],
