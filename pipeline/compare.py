@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import bounded
-from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS, results_frame
+from pipeline.tabulate import GATE_COLUMNS, INPUT_COLUMNS
 from pipeline.writers.csv import read_csv, write_csv
 
 OUTCOME_COLUMNS = ("bucket", "readiness", "training_verdict", "inference_verdict",

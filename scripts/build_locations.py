@@ -146,20 +146,13 @@ def build_climate(wheel: zipfile.ZipFile) -> None:
           f"{len(fixed.getvalue()):,} bytes")
 
 
-def save_packed(name: str, topology: Path, collection: str, keep=lambda id_: True) -> None:
-    """The outlines of ``collection`` in the TopoJSON file ``topology`` (those whose id
-    ``keep`` accepts) as pipeline/data/``name``, for pipeline.geo.outlines.read_packed: each
-    ring's points on the file's own integer grid, so nothing is lost and the grid's small
-    steps compress well."""
-    from pipeline.geo.outlines import read_topology
-    text = topology.read_text(encoding="utf-8")
-    transform = json.loads(text)["transform"]
-    scale, translate = np.array(transform["scale"]), np.array(transform["translate"])
-    outlines = read_topology(text, collection)
-    kept = [i for i, id_ in enumerate(outlines.ids) if keep(id_)]
-    number = {old: new for new, old in enumerate(kept)}
-    polygons = [p for p in outlines.polygons if p.owner in number]
-    rings = [ring for p in polygons for ring in p.rings]
+def write_packed(name: str, ids: list[str], names: list[str],
+                 polygons: list[tuple[int, list[np.ndarray]]], scale: np.ndarray,
+                 translate: np.ndarray) -> None:
+    """Outlines (each polygon its owner's index and its rings of (lon, lat) degrees) as
+    pipeline/data/``name``, for pipeline.geo.outlines.read_packed: each ring's points on the
+    integer grid of ``scale`` and ``translate``, so small steps compress well."""
+    rings = [ring for _, polygon in polygons for ring in polygon]
     shifted = np.array([ring[:, 0].max() > 180 for ring in rings])
     grid = [np.rint((ring - [360.0 * moved, 0.0] - translate) / scale).astype(np.int64)
             for ring, moved in zip(rings, shifted)]
@@ -168,11 +161,25 @@ def save_packed(name: str, topology: Path, collection: str, keep=lambda id_: Tru
         DATA / name, steps=np.diff(points, axis=0, prepend=[[0, 0]]).astype(np.int32),
         scale=scale, translate=translate,
         ring_sizes=np.array([len(g) for g in grid], dtype=np.int32), shifted=shifted,
-        polygon_rings=np.array([len(p.rings) for p in polygons], dtype=np.int32),
-        owner=np.array([number[p.owner] for p in polygons], dtype=np.int32),
-        ids=np.array([outlines.ids[i] for i in kept]),
-        names=np.array([outlines.names[i] for i in kept]))
-    print(f"{name}: {len(kept)} outlines, {len(polygons)} polygons, {len(points):,} points")
+        polygon_rings=np.array([len(polygon) for _, polygon in polygons], dtype=np.int32),
+        owner=np.array([owner for owner, _ in polygons], dtype=np.int32),
+        ids=np.array(ids), names=np.array(names))
+    print(f"{name}: {len(ids)} outlines, {len(polygons)} polygons, {len(points):,} points")
+
+
+def save_packed(name: str, topology: Path, collection: str, keep=lambda id_: True) -> None:
+    """The outlines of ``collection`` in the TopoJSON file ``topology`` (those whose id
+    ``keep`` accepts) packed on the file's own integer grid, so nothing is lost."""
+    from pipeline.geo.outlines import read_topology
+    text = topology.read_text(encoding="utf-8")
+    transform = json.loads(text)["transform"]
+    outlines = read_topology(text, collection)
+    kept = [i for i, id_ in enumerate(outlines.ids) if keep(id_)]
+    number = {old: new for new, old in enumerate(kept)}
+    write_packed(name, [outlines.ids[i] for i in kept], [outlines.names[i] for i in kept],
+                 [(number[p.owner], list(p.rings)) for p in outlines.polygons
+                  if p.owner in number],
+                 np.array(transform["scale"]), np.array(transform["translate"]))
 
 
 def build_fine_outlines(world_atlas: Path, us_atlas: Path) -> None:

@@ -4,7 +4,10 @@ validate."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -15,6 +18,7 @@ from pypdf import PdfReader
 from conftest import read_csv, site, write_xlsx
 from pipeline import climate
 from pipeline.classify import classify_site
+from pipeline.enrich import enrich
 from pipeline.cli import cli
 from pipeline.errors import RulesError
 from pipeline.geo import great_circle_miles, koppen
@@ -36,8 +40,9 @@ PLACES = [
     (48.15, -103.62, "US", "ND", "SPP"),  # Williston: Basin Electric
     (35.47, -97.52, "US", "OK", "SPP"),  # Oklahoma City
     (39.04, -77.49, "US", "VA", "PJM"),  # Ashburn
-    (49.22, -68.15, "CA", None, None),  # Baie-Comeau: no province outlines bundled
-    (59.74, 10.20, "NO", None, None),  # Drammen, inside a fjord the 1:110m coast cuts
+    (49.22, -68.15, "CA", "QC", "Hydro-Québec"),  # Baie-Comeau
+    (51.05, -114.07, "CA", "AB", "AESO"),  # Calgary
+    (59.74, 10.20, "NO", None, "Nord Pool NO1 (Statnett)"),  # Drammen, in a fjord
 ]
 
 
@@ -48,7 +53,7 @@ def test_places_from_coordinates(rules, lat, lon, country, state, grid):
     assert found.country.iso2 == country
     assert (found.state.region if found.state else None) == state
     if grid is not None:
-        assert (found.area_operator or found.state.grid_operator) == grid
+        assert (found.area.grid_operator if found.area else found.state.grid_operator) == grid
 
 
 def test_the_open_sea_is_outside_every_country(rules):
@@ -301,7 +306,7 @@ def test_a_country_is_found_on_either_side_of_the_antimeridian(place, lat, lon, 
 
 @pytest.mark.parametrize("place, lat, lon, iso2, region", [
     ("Niagara Falls NY, 5 km inside the US", 43.0945, -79.0567, "US", "NY"),
-    ("Windsor ON, across the river from Detroit", 42.3149, -83.0364, "CA", None),
+    ("Windsor ON, across the river from Detroit", 42.3149, -83.0364, "CA", "ON"),
     ("Detroit", 42.3314, -83.0458, "US", "MI"),
     ("Ciudad Juarez, across the Rio Grande", 31.69, -106.42, "MX", None),
     ("El Paso", 31.76, -106.49, "US", "TX"), ("Key West, an island", 24.5551, -81.78, "US", "FL"),
@@ -335,3 +340,41 @@ def test_random_land_points_find_their_country_but_for_islands_the_outlines_leav
     for y, x in zip(lat[unresolved], lon[unresolved]):
         around = koppen.zones(np.clip(y + dlat, -89.9, 89.9), (x + dlon + 180) % 360 - 180)
         assert (around == koppen.OCEAN).any(), (y, x)
+
+
+def test_seventy_places_where_bitcoin_is_mined_get_their_country_region_and_grid(rules):
+    """tests/world_places.csv: 71 places across the countries where bitcoin is mined (city
+    coordinates as GeoNames gives them; operators from each operator's or regulator's public
+    map, bidding areas from Nord Pool's), located from coordinates alone through the enrich
+    stage: every country, US state and Canadian province right, every grid operator or
+    bidding area right, and nothing flagged."""
+    places = pd.read_csv(Path(__file__).with_name("world_places.csv"), keep_default_na=False)
+    out = _enriched(rules, places["latitude"], places["longitude"])
+    got = out[["country", "region", "grid_operator"]].fillna("")
+    wrong = places[(got != places[["country", "region", "grid_operator"]]).any(axis=1)]
+    assert wrong.empty, got.loc[wrong.index].assign(place=wrong["place"])
+    assert out["location_conflicts"].isna().all()
+    assert out["grid_operator_source"].str.startswith(("computed from coordinates",
+                                                       "looked up from")).all()
+
+
+def _enriched(rules, lats, lons) -> pd.DataFrame:
+    sites = pd.DataFrame({"site_id": [f"S{i}" for i in range(len(lats))],
+                          "latitude": list(lats), "longitude": list(lons)})
+    for column in ("country", "region", "grid_operator", "climate_zone", "nearest_metro"):
+        sites[column] = pd.Series([None] * len(sites), dtype=object)
+    sites["metro_distance_miles"] = float("nan")
+    return enrich(sites, rules)
+
+
+def test_a_point_in_a_country_but_outside_all_its_regions_is_flagged(rules):
+    """In a great lake, inside the country's outline but miles from every state's or
+    province's shore: no region or operator is guessed."""
+    out = _enriched(rules, [47.9, 45.0], [-87.5, -82.4])
+    assert out["location_conflicts"].tolist() == [
+        "the coordinates are in United States but outside every state outline: check them, "
+        "or give the region and grid operator",
+        "the coordinates are in Canada but outside every province outline: check them, or "
+        "give the region and grid operator"]
+    assert out["region"].isna().all() and out["grid_operator"].isna().all()
+

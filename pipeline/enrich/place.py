@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.contract import COMPUTED, FROM_REGION, GIVEN, show_number
+from pipeline.contract import COMPUTED, FROM_REGION, GIVEN
 from pipeline.geo import estimated_rtt_ms
 from pipeline.geo.places import nearest_cloud_regions, nearest_exchanges
 from pipeline.geo.regions import Found, country_named, find, fold, grid_row
@@ -117,6 +117,11 @@ def _settle(v: dict, found: Found | None) -> list[str]:
             conflicts.append(f"region {v['region']} given, but the coordinates are in "
                              f"{state.region_name} ({state.region}): the given region is used, "
                              "the grid operator is the coordinates'; check them")
+        if agrees and found.outside is not None:
+            conflicts.append(f"the coordinates are in {found.country.name} but outside every "
+                             f"{found.outside} outline: check them, or give the "
+                             + ("grid operator" if found.outside == "bidding area" else
+                                "region and grid operator"))
     if v["grid_operator"] is None:
         _fill_grid(v, found, given_country)
     if v["climate_zone"] is None and found is not None and found.zone != "Ocean":
@@ -125,12 +130,19 @@ def _settle(v: dict, found: Found | None) -> list[str]:
 
 
 def _fill_grid(v: dict, found: Found | None, given_country) -> None:
-    """The grid operator from the state and sub-state area the coordinates are in (where the
-    country in force is theirs), else from the country and region in force."""
-    state = found.state if found is not None else None
-    if state is not None and (v["country_source"] == COMPUTED or given_country == found.country):
-        v["grid_operator"] = found.area_operator or state.grid_operator
-        v["grid_operator_source"] = COMPUTED
+    """The grid operator from the part of a state or country, else the state or province,
+    the coordinates are in (where the country in force is theirs), else from the country and
+    region in force."""
+    agrees = found is not None and found.country is not None and (
+        v["country_source"] == COMPUTED or given_country == found.country)
+    if agrees and found.area is not None:
+        area = found.area
+        v["grid_operator"] = area.grid_operator
+        v["grid_operator_source"] = (f"{COMPUTED}, inside an approximate outline of {area.name}"
+                                     if area.drawn else f"{COMPUTED}, by county: {area.name}")
+        return
+    if agrees and found.state is not None:
+        v["grid_operator"], v["grid_operator_source"] = found.state.grid_operator, COMPUTED
         return
     country = given_country or (found.country if found is not None else None)
     row = grid_row(country, v["region"])

@@ -1,8 +1,10 @@
-"""Which outline a point falls in: Natural Earth countries, US states and sub-state grid areas.
+"""Which outline a point falls in: Natural Earth countries, US states, Canadian provinces,
+sub-state grid areas and Nord Pool bidding areas.
 
 The outlines are the map's own basemaps (``templates/map/``: Natural Earth Admin 0 at 1:110m
-and US Census states, as TopoJSON), read once per process; the grid areas are the polygons of
-``pipeline/data/grid_areas.json``. The test is even-odd ray crossing over every edge of a
+and US Census states, as TopoJSON) and the packed outlines of ``pipeline/data/*.npz`` (1:10m
+countries, Canadian provinces, Nord Pool bidding areas, US counties), read once per process;
+the sub-state grid areas are the polygons of ``pipeline/data/grid_areas.json``. The test is even-odd ray crossing over every edge of a
 polygon, for the points inside its bounding box only, in numpy: exact for the outline as drawn
 (the 1:110m coast runs up to ~10 km off the real one, so a coastal site can fall just outside;
 ``near`` then names the closest one).
@@ -60,6 +62,11 @@ class Outlines:
                 block = candidates[start:start + _CHUNK]
                 found[block[_inside(polygon, shifted[block], lats[block])]] = polygon.owner
         return found
+
+    def only(self, keep) -> Outlines:
+        """The same outlines with only the polygons of those whose id ``keep`` accepts."""
+        return Outlines(self.ids, self.names,
+                        tuple(p for p in self.polygons if keep(self.ids[p.owner])), self.within)
 
     def near(self, lats: np.ndarray, lons: np.ndarray, max_miles: float
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -198,16 +205,33 @@ def read_packed(data: bytes) -> Outlines:
 def countries_fine() -> Outlines:
     """Natural Earth Admin 0 countries at 1:10m (pipeline/data/countries-10m.npz): read for
     points near a border or a coast of the 1:110m outlines; ids are ISO 3166 numeric codes."""
-    return read_packed(resources.files("pipeline").joinpath("data/countries-10m.npz")
-                       .read_bytes())
+    return _packed("countries-10m.npz")
+
+
+@cache
+def provinces() -> Outlines:
+    """Canada's provinces and territories (Natural Earth Admin 1 at 1:50m,
+    pipeline/data/provinces-50m.npz); ids are their postal codes."""
+    return _packed("provinces-50m.npz")
+
+
+@cache
+def bidding_areas(iso2: str) -> Outlines:
+    """The Nord Pool bidding areas of one country (pipeline/data/bidding_areas.npz, drawn
+    approximately); ids are the areas' codes, which begin with the country's ISO code."""
+    return _packed("bidding_areas.npz").only(lambda id_: id_.startswith(iso2))
+
+
+@cache
+def _packed(name: str) -> Outlines:
+    return read_packed(resources.files("pipeline").joinpath(f"data/{name}").read_bytes())
 
 
 @cache
 def grid_counties() -> Outlines:
     """The US counties pipeline/data/grid_counties.csv lists (US Census outlines via
     us-atlas, pipeline/data/grid_counties.npz); ids are county FIPS codes."""
-    return read_packed(resources.files("pipeline").joinpath("data/grid_counties.npz")
-                       .read_bytes())
+    return _packed("grid_counties.npz")
 
 
 @cache

@@ -1,9 +1,12 @@
-"""Country, US state and grid operator of a point, and the spellings people give for them.
+"""Country, US state or Canadian province and grid operator of a point, and the spellings
+people give for them.
 
 Countries come from the Natural Earth outlines with ISO codes from pipeline/data/countries.csv;
-US states from the Census outlines; the grid operator from pipeline/data/grid_operators.csv
-(by state or province, or by country) and, where a state spans several operators, the
-approximate areas of pipeline/data/grid_areas.json. All read once per process.
+US states from the Census outlines, Canadian provinces from Natural Earth's; the grid operator
+from pipeline/data/grid_operators.csv (by state or province, or by country) and, where a state
+spans several operators, the counties of grid_counties.csv and the approximate areas of
+grid_areas.json; in Norway, Sweden and Denmark the Nord Pool bidding area from
+bidding_areas.npz. All read once per process.
 """
 
 from __future__ import annotations
@@ -43,15 +46,25 @@ class GridRow:
 
 
 @dataclass(frozen=True)
+class Area:
+    """A part of a state or country whose grid operator or bidding area is its own."""
+
+    grid_operator: str
+    name: str  # "Childress County", "North Norway (NO4)"
+    drawn: bool  # an approximate outline drawn from the operator's map; else a county's own
+
+
+@dataclass(frozen=True)
 class Found:
     """What the outlines say of one point."""
 
     country: Country | None  # inside its outline, or the nearest within the rules' gap
     at_sea: bool  # outside every outline and in the sea on the climate map
-    state: GridRow | None  # US state (or DC, Puerto Rico) the point is in
-    area_operator: str | None  # grid operator of a sub-state area the point is in
-    area_name: str | None
+    state: GridRow | None  # US state (or DC) or Canadian province the point is in
+    area: Area | None  # the part of that state or country it is in, with its own operator
     zone: str  # Koeppen-Geiger zone, "Ocean" over water
+    outside: str | None = None  # "state", "province" or "bidding area": inside the country,
+    # but further than the rules' gap from every one of its outlines
 
 
 @lru_cache(maxsize=4096)
@@ -132,12 +145,14 @@ def grid_row(country: Country | None, region: str | None) -> GridRow | None:
 
 
 def find(lats: np.ndarray, lons: np.ndarray, max_outline_gap_miles: float) -> list[Found]:
-    """Country, state, sub-state grid area and climate zone of each point (degrees).
+    """Country, US state or Canadian province, the part of either (or of a country split
+    into bidding areas) with its own grid operator, and climate zone of each point (degrees).
 
     The country comes from the 1:110m outlines, and, for a point within
     ``max_outline_gap_miles`` of one of their edges or outside them all, from the 1:10m ones
     (a border town a few km inside its country, a small state, an island); a point on land
-    outside every 1:10m outline takes the nearest within that distance."""
+    outside every 1:10m outline takes the nearest within that distance, as does a point in
+    a country outside every outline of its states, provinces or bidding areas."""
     lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
     zones = koppen.zones(lats, lons)
     world = outlines.countries()
@@ -156,25 +171,82 @@ def find(lats: np.ndarray, lons: np.ndarray, max_outline_gap_miles: float) -> li
             keys[point] = _key(fine, index)
     by_number = country_table()[0]
     countries = [None if key is None else by_number.get(key) for key in keys]
-    in_us = np.flatnonzero([c is not None and c.iso2 == "US" for c in countries])
-    state_index = np.full(lats.size, -1, dtype=np.intp)
-    area_index = np.full(lats.size, -1, dtype=np.intp)
-    county_index = np.full(lats.size, -1, dtype=np.intp)
+    states, outside = _first_level(countries, lats, lons, max_outline_gap_miles)
+    areas = _areas(countries, states, outside, lats, lons, max_outline_gap_miles)
+    return [Found(country, country is None and zones[i] == koppen.OCEAN, states[i], areas[i],
+                  str(zones[i]), outside[i]) for i, country in enumerate(countries)]
+
+
+# Countries whose market is split into Nord Pool bidding areas drawn in bidding_areas.npz.
+BIDDING_AREA_COUNTRIES = ("NO", "SE", "DK")
+
+
+def _members(countries: list[Country | None], iso2: str) -> np.ndarray:
+    return np.flatnonzero([c is not None and c.iso2 == iso2 for c in countries])
+
+
+def _nearest_within(where: outlines.Outlines, lats: np.ndarray, lons: np.ndarray,
+                    max_miles: float) -> np.ndarray:
+    """The outline each point is in, else the nearest within ``max_miles``, else -1."""
+    index = where.locate(lats, lons)
+    missing = np.flatnonzero(index < 0)
+    if missing.size:
+        index[missing] = where.near(lats[missing], lons[missing], max_miles)[0]
+    return index
+
+
+def _first_level(countries: list[Country | None], lats: np.ndarray, lons: np.ndarray,
+                 max_miles: float) -> tuple[list[GridRow | None], list[str | None]]:
+    """The grid row of the US state or Canadian province of each point, and for a point in
+    either country but near none of its outlines, what it is outside of."""
+    by_place, by_fips = grid_table()
+    states: list[GridRow | None] = [None] * lats.size
+    outside: list[str | None] = [None] * lats.size
+    for iso2, where, row_of, what in (
+            ("US", outlines.states(), by_fips.get, "state"),
+            ("CA", outlines.provinces(), lambda code: by_place.get(("CA", fold(code))),
+             "province")):
+        members = _members(countries, iso2)
+        if members.size:
+            found = _nearest_within(where, lats[members], lons[members], max_miles)
+            for point, index in zip(members.tolist(), found.tolist()):
+                states[point] = row_of(where.ids[index]) if index >= 0 else None
+                outside[point] = what if index < 0 else None
+    return states, outside
+
+
+def _areas(countries: list[Country | None], states: list[GridRow | None],
+           outside: list[str | None], lats: np.ndarray, lons: np.ndarray,
+           max_miles: float) -> list[Area | None]:
+    """The part of its state (a county of grid_counties.csv, else a drawn area of
+    grid_areas.json) or of its country (a bidding area) each point is in (``outside``
+    changed in place for a point in a split country but near none of its areas)."""
+    found: list[Area | None] = [None] * lats.size
+    in_us = _members(countries, "US")
     if in_us.size:
-        state_index[in_us] = outlines.states().locate(lats[in_us], lons[in_us])
-        area_index[in_us] = outlines.grid_areas().locate(lats[in_us], lons[in_us])
-        county_index[in_us] = outlines.grid_counties().locate(lats[in_us], lons[in_us])
-    by_fips, areas, states = grid_table()[1], outlines.grid_areas(), outlines.states()
-    counties, by_county = outlines.grid_counties(), county_table()
-    found = []
-    for i, country in enumerate(countries):
-        state = by_fips.get(states.ids[state_index[i]]) if state_index[i] >= 0 else None
-        area = area_index[i]
-        in_area = area >= 0 and state is not None and areas.within[area] == state.fips
-        operator, name = (areas.ids[area], areas.names[area]) if in_area else (None, None)
-        county = by_county.get(counties.ids[county_index[i]]) if county_index[i] >= 0 else None
-        if county is not None and state is not None and county.state_fips == state.fips:
-            operator, name = county.grid_operator, f"{county.county} County, {county.grid_operator}"
-        found.append(Found(country, country is None and zones[i] == koppen.OCEAN,
-                           state, operator, name, str(zones[i])))
+        drawn, counties = outlines.grid_areas(), outlines.grid_counties()
+        by_county = county_table()
+        for point, a, c in zip(in_us.tolist(),
+                               drawn.locate(lats[in_us], lons[in_us]).tolist(),
+                               counties.locate(lats[in_us], lons[in_us]).tolist()):
+            state = states[point]
+            county = by_county.get(counties.ids[c]) if c >= 0 else None
+            if state is None:
+                continue
+            if county is not None and county.state_fips == state.fips:
+                found[point] = Area(county.grid_operator, f"{county.county} County", False)
+            elif a >= 0 and drawn.within[a] == state.fips:
+                found[point] = Area(drawn.ids[a], drawn.names[a], True)
+    by_place = grid_table()[0]
+    for iso2 in BIDDING_AREA_COUNTRIES:
+        members = _members(countries, iso2)
+        if members.size:
+            where = outlines.bidding_areas(iso2)
+            for point, index in zip(members.tolist(), _nearest_within(
+                    where, lats[members], lons[members], max_miles).tolist()):
+                if index < 0:
+                    outside[point] = "bidding area"
+                    continue
+                row = by_place[(iso2, fold(where.ids[index]))]
+                found[point] = Area(row.grid_operator, f"{row.region_name} ({row.region})", True)
     return found

@@ -381,7 +381,7 @@ def _frontier_chart(frontier, npv: float, budget: float) -> str:
                  f'fill="{mark}" font-family="Report Sans">this plan</text>')
     parts.append(f'<text x="{left}" y="{height - 2}" font-size="7.5" '
                  'font-family="Report Sans">capex limits of the start years, in all</text>')
-    parts.append(f'<text x="0" y="16" font-size="7.5" font-family="Report Sans">NPV</text>')
+    parts.append('<text x="0" y="16" font-size="7.5" font-family="Report Sans">NPV</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
