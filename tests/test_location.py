@@ -378,3 +378,28 @@ def test_a_point_in_a_country_but_outside_all_its_regions_is_flagged(rules):
         "give the region and grid operator"]
     assert out["region"].isna().all() and out["grid_operator"].isna().all()
 
+
+def test_a_metro_is_reached_at_its_nearest_principal_city(rules):
+    """Granbury TX is about 34 miles from Fort Worth and 62 from Dallas: Dallas-Fort
+    Worth-Arlington is reached at Fort Worth, with the whole metro's population."""
+    from pipeline.geo import nearest_metro
+    metro, miles = nearest_metro(32.4421, -97.7942, 1_000_000)
+    assert metro.name == "Dallas-Fort Worth-Arlington, TX" and metro.reached_at == "Fort Worth"
+    assert 30 < miles < 38 and metro.metro_population > 7_000_000
+    out = _enriched(rules, [32.4421], [-97.7942])
+    assert out["metro_distance_miles"].iloc[0] == pytest.approx(miles, abs=0.05)
+
+
+def test_a_foreign_metro_counts_unless_the_rules_keep_to_the_country(rules):
+    """El Paso's nearest metro of a million is Ciudad Juárez across the river; kept to the
+    United States, it is Tucson, about 260 miles off."""
+    across = _enriched(rules, [31.7587], [-106.4869])
+    assert across["nearest_metro"].iloc[0] == "Ciudad Juárez"
+    assert across["metro_distance_miles"].iloc[0] < 5
+    home = _enriched(with_settings(rules, ["location.inference.foreign_metros_count=false"]),
+                     [31.7587, 64.1466], [-106.4869, -21.9426])
+    assert home["nearest_metro"].iloc[0].startswith("Tucson")
+    assert 250 < home["metro_distance_miles"].iloc[0] < 275
+    # Iceland has no metro of a million: the nearest anywhere stands
+    anywhere = _enriched(rules, [64.1466], [-21.9426])
+    assert home["nearest_metro"].iloc[1] == anywhere["nearest_metro"].iloc[0]

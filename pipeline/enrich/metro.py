@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline import geo
 from pipeline.contract import COMPUTED, GIVEN, show_number
+from pipeline.geo.regions import country_named
 from pipeline.rules import Rules
 
 COLUMNS = ("nearest_metro_source", "metro_distance_source", "computed_metro",
@@ -33,8 +34,13 @@ def add_metro(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     if not located.any():
         return out
     where = out.index[located]
+    countries = None
+    if not rules["location"]["inference"]["foreign_metros_count"]:
+        named = [country_named(c) if isinstance(c, str) else None
+                 for c in out.loc[where, "country"]]
+        countries = [c.iso2 if c is not None else None for c in named]
     found = geo.nearest_metros(out.loc[where, "latitude"], out.loc[where, "longitude"],
-                               t["metro_min_population"])
+                               t["metro_min_population"], countries)
     metros = [metro.name for metro, _ in found]
     miles = [round(distance, 1) for _, distance in found]
     out.loc[where, "computed_metro"] = metros

@@ -40,8 +40,6 @@ def add_place(out: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     if len(where):
         lats, lons = out.loc[where, "latitude"].to_numpy(), out.loc[where, "longitude"].to_numpy()
         _neighbours(out, where, lats, lons, t)
-        if rules["location"]["inference"]["nearer_cloud_region_counts"]:
-            _cloud_region_as_metro(out, where)
         found = find(lats, lons, t["max_outline_gap_miles"])
     else:
         found = []
@@ -76,9 +74,10 @@ def _neighbours(out: pd.DataFrame, where: pd.Index, lats: np.ndarray, lons: np.n
             estimated_rtt_ms(miles, t["fiber_route_factor"], t["fiber_us_per_km"]), 2).tolist()
 
 
-def _cloud_region_as_metro(out: pd.DataFrame, where: pd.Index) -> None:
+def cloud_region_as_metro(out: pd.DataFrame) -> None:
     """Where the metro distance was computed and a cloud region is nearer, the region stands
-    in for the metro: its name and distance, marked so."""
+    in for the metro: its name and distance, marked so (``out`` changed in place)."""
+    where = out.index[out["cloud_region_distance_miles"].notna().to_numpy()]
     computed = out.loc[where, "metro_distance_source"] == COMPUTED
     nearer = out.loc[where, "cloud_region_distance_miles"].astype(float) < \
         out.loc[where, "metro_distance_miles"].astype(float)
