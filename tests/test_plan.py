@@ -617,3 +617,20 @@ def test_a_year_without_a_limit_says_so_on_the_plan_limits_sheet(sample_tables):
         "Plan limits"].values)
     header, body = rows[0], rows[1:]
     assert body and all(dict(zip(header, row))["Method"] == "no limit set" for row in body)
+
+
+def test_a_shadow_re_solve_stopped_by_its_node_limit_says_how_far_it_may_be():
+    """plan.shadow_node_limit bounds each shadow value's re-solve by work, as the plan's own
+    solve is bounded: one it stops says how far from its best it may be, and a gain is never
+    below nothing."""
+    rng = np.random.default_rng(5)  # a correlated knapsack: NPV close to capex, hard to prove
+    sizes = rng.uniform(20, 120, 80)
+    table = options([(f"K{s}", "training", delay, (size + rng.uniform(0, 10)) * 1.1 ** -delay,
+                      size, size / 10) for s, size in enumerate(sizes) for delay in range(3)])
+    limits = ('plan.capex_musd_per_year=[505, 495, 500]', "plan.shadow_capex_step_musd=55",
+              "plan.frontier_node_limit=50")
+    bounded = make_plan(table, sites_of(table), settings(*limits, "plan.shadow_node_limit=1"))
+    methods = set(bounded.shadow["method"])
+    assert any(m.startswith("plan solved again, within ") and m.endswith(" of its best")
+               for m in methods), methods
+    assert (bounded.shadow["npv_gain_musd"] >= 0).all()

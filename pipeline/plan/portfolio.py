@@ -68,6 +68,7 @@ class Plan:
 
 
 NO_LIMIT = "no limit set"
+AGAIN, DUAL = "plan solved again", "dual of the linear relaxation x step"
 
 
 def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings,
@@ -97,7 +98,9 @@ def make_plan(options: pd.DataFrame, sites: pd.DataFrame, settings: PlanSettings
         # the plan free of any capex limit: the frontier's scale where the plan sets none
         uncapped = None if capped else solves.point(
             {**settings.limits, "capex": (None,) * len(settings.start_years)})
-        raised = ({key: solves.exact(limits) for key, limits in _raised(settings).items()}
+        shadow_work = Work(settings.shadow_node_limit, settings.time_limit_seconds)
+        raised = ({key: solves.exact(limits, shadow_work)
+                   for key, limits in _raised(settings).items()}
                   if solves.resolving else None)
         frontier = _frontier(problem, settings, planned, table, solves,
                              None if uncapped is None else uncapped.result())
@@ -294,14 +297,15 @@ def _shadow(problem: Problem, settings: PlanSettings, best: Solution,
         step = settings.steps[kind]
         used = float(problem.use[kind][best.chosen, i].sum())
         if raised is not None:
-            gain = max(raised[(kind, i)].result().npv_musd - best.npv_musd, 0.0)
+            again = raised[(kind, i)].result()
+            gain = max(again.npv_musd - best.npv_musd, 0.0)
+            method = AGAIN if again.optimal else f"{AGAIN}, within {again.gap:.2%} of its best"
         else:
-            gain = duals[(kind, i)] * step
+            gain, method = duals[(kind, i)] * step, DUAL
         rows.append({"limit": NAMES[kind], "year": settings.start_years[i],
                      "unit": UNITS[kind], "limit_value": settings.limits[kind][i],
                      "used": round(used, 2), "step": step, "npv_gain_musd": round(gain, 2),
-                     "method": "dual of the linear relaxation x step" if raised is None
-                     else "plan solved again"})
+                     "method": method})
     return pd.DataFrame(rows, columns=["limit", "year", "unit", "limit_value", "used",
                                        "step", "npv_gain_musd", "method"])
 

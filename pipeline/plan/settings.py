@@ -43,6 +43,7 @@ class PlanSettings:
     presolve_max_sites: int  # above it, HiGHS searches without its presolve
     steps: dict[str, float]  # the shadow value's step for each limit
     resolve_max_sites: int  # above it, shadow values come from the LP relaxation's duals
+    shadow_node_limit: int  # the solver's work on each shadow value's re-solve
     frontier_shares: tuple[float, ...]  # of the unlimited plan's capex
     frontier_limit_shares: tuple[float, ...]  # of the plan's own capex limits
     frontier_node_limit: int
@@ -103,7 +104,7 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
                 "frontier_time_limit_seconds"):
         if p[key] <= 0:
             raise fail(key, "must be above 0")
-    for key in ("solver_node_limit", "frontier_node_limit"):
+    for key in ("solver_node_limit", "shadow_node_limit", "frontier_node_limit"):
         if not isinstance(p[key], int) or isinstance(p[key], bool) or p[key] < 1:
             raise fail(key, "a whole number of nodes, 1 or more, like 5000")
     shares, scales = p["frontier_budget_shares"], p["frontier_limit_shares"]
@@ -120,8 +121,8 @@ def plan_settings(rules: Rules, where: str | None = None) -> PlanSettings:
         int(p["solver_presolve_max_sites"]),
         {"capex": float(p["shadow_capex_step_musd"]),
          "equity": float(p["shadow_capex_step_musd"]), "mw": float(p["shadow_mw_step"])},
-        int(p["shadow_resolve_max_sites"]), tuple(sorted(float(s) for s in shares)),
-        tuple(sorted(float(s) for s in scales)),
+        int(p["shadow_resolve_max_sites"]), p["shadow_node_limit"],
+        tuple(sorted(float(s) for s in shares)), tuple(sorted(float(s) for s in scales)),
         p["frontier_node_limit"], float(p["frontier_time_limit_seconds"]), where)
 
 
