@@ -230,9 +230,9 @@ def _areas(countries: list[Country | None], states: list[GridRow | None],
                                drawn.locate(lats[in_us], lons[in_us]).tolist(),
                                counties.locate(lats[in_us], lons[in_us]).tolist()):
             state = states[point]
-            county = by_county.get(counties.ids[c]) if c >= 0 else None
             if state is None:
                 continue
+            county = by_county.get(counties.ids[c]) if c >= 0 else None
             if county is not None and county.state_fips == state.fips:
                 found[point] = Area(county.grid_operator, f"{county.county} County", False)
             elif a >= 0 and drawn.within[a] == state.fips:
