@@ -624,11 +624,11 @@ def test_a_shadow_re_solve_stopped_by_its_node_limit_says_how_far_it_may_be():
     solve is bounded: one it stops says how far from its best it may be, and a gain is never
     below nothing."""
     rng = np.random.default_rng(5)  # a correlated knapsack: NPV close to capex, hard to prove
-    sizes = rng.uniform(20, 120, 80)
+    sizes = rng.uniform(20, 120, 12)
     table = options([(f"K{s}", "training", delay, (size + rng.uniform(0, 10)) * 1.1 ** -delay,
                       size, size / 10) for s, size in enumerate(sizes) for delay in range(3)])
-    limits = ('plan.capex_musd_per_year=[505, 495, 500]', "plan.shadow_capex_step_musd=55",
-              "plan.frontier_node_limit=50")
+    limits = ("plan.capex_musd_per_year=[105, 95, 100]", "plan.shadow_capex_step_musd=55",
+              "plan.solver_node_limit=50", "plan.frontier_limit_shares=[1.0]")
     bounded = make_plan(table, sites_of(table), settings(*limits, "plan.shadow_node_limit=1"))
     methods = set(bounded.shadow["method"])
     assert any(m.startswith("plan solved again, within ") and m.endswith(" of its best")
