@@ -343,7 +343,7 @@ def test_random_land_points_find_their_country_but_for_islands_the_outlines_leav
 
 
 def test_places_where_bitcoin_is_mined_get_their_country_region_and_grid(rules):
-    """tests/world_places.csv: 73 places across the countries where bitcoin is mined (city
+    """tests/world_places.csv: 79 places across the countries where bitcoin is mined (city
     coordinates as GeoNames gives them; operators from each operator's or regulator's public
     map, bidding areas from Nord Pool's), located from coordinates alone through the enrich
     stage: every country, US state and Canadian province right, every grid operator or
