@@ -224,11 +224,15 @@ def test_a_region_the_coordinates_contradict_is_flagged_everywhere(tmp_path):
 
 @pytest.mark.slow
 def test_the_pdf_explains_the_climate_pue_and_names_the_grid_operator(tmp_path):
-    _evaluate(tmp_path, [MINIMAL, _row("ELLENDALE", 46.0, -98.5)])
+    _evaluate(tmp_path, [MINIMAL, _row("ELLENDALE", 46.0, -98.5), _row("TROMSO", 69.65, 18.96)])
+    tromso = " ".join(" ".join(p.extract_text() for p in PdfReader(
+        tmp_path / "out" / "reports" / "TROMSO.pdf").pages).split())
+    assert ("Grid operator: Nord Pool NO4 (Statnett), computed from coordinates, inside an "
+            "approximate outline of North Norway (NO4).") in tromso
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(
         tmp_path / "out" / "reports" / "ELLENDALE.pdf").pages).split())
     assert "liquid design PUE 1.25 - 0.07 for a cold climate (Köppen-Geiger Dfb)" in text
-    assert "Grid operator: MISO (computed from coordinates)" in text
+    assert "Grid operator: MISO, computed from coordinates." in text
     assert "Nearest internet exchange: MICE (Minneapolis)" in text
 
 
