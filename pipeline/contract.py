@@ -225,9 +225,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("water_stress", ENUM, choices=("low", "low_medium", "medium_high", "high", "extreme"),
            aliases=("baseline water stress", "aqueduct water stress"),
            meaning="baseline water stress of the site's basin (WRI Aqueduct categories)"),
-    Column("grid_operator", TEXT, aliases=("grid", "iso", "rto", "iso rto", "balancing authority"),
-           meaning="grid operator (ISO/RTO or utility) the site connects to: ERCOT, SPP, MISO, "
-                   "PJM, AESO, IESO, Hydro-Québec...", from_coordinates=True),
+    Column("grid_operator", TEXT, aliases=("grid", "iso", "rto", "iso rto", "balancing authority",
+                                           "bidding area", "bidding zone", "price area"),
+           meaning="grid operator or market (ISO/RTO, utility or bidding area) the site "
+                   "connects to: ERCOT, SPP, MISO, PJM, AESO, IESO, Hydro-Québec, Nord Pool "
+                   "NO4...", from_coordinates=True),
     Column("climate_zone", TEXT, aliases=("koppen zone", "koppen geiger zone", "climate"),
            meaning="Köppen-Geiger climate zone code (Dfb, BWh, Cfa...)", from_coordinates=True),
     Column("notes", TEXT, aliases=("note", "comments"), meaning="free text, carried through"),
