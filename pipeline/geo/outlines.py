@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -24,6 +24,7 @@ from pipeline.geo.distance import EARTH_RADIUS_MILES
 
 _MILES_PER_DEGREE = EARTH_RADIUS_MILES * np.pi / 180
 _CHUNK = 2048  # points per test block: 2048 x a ~2,000-edge state x 8 bytes = 32 MB at most
+_PREFILTER_CELLS = 1_000_000  # points x polygons up to which boxes are tested all at once
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,30 @@ class Outlines:
     polygons: tuple[Polygon, ...]
     within: tuple[str, ...] = ()  # for grid areas: the FIPS code of the state each lies in
 
+    @cached_property
+    def _boxes(self) -> np.ndarray:
+        """Every polygon's box (west, south, east, north), one row each."""
+        return np.array([p.box for p in self.polygons], dtype=float).reshape(-1, 4)
+
+    def _worth_testing(self, lats: np.ndarray, lons: np.ndarray, reach_lat: float = 0.0,
+                       reach_lon: np.ndarray | float = 0.0) -> tuple[Polygon, ...]:
+        """The polygons whose box, widened by the reach, holds one of the points: a few for
+        a few points, tested at once instead of one polygon after another (every polygon
+        for many points, where the per-polygon test is as cheap)."""
+        if lats.size * len(self.polygons) > _PREFILTER_CELLS:
+            return self.polygons
+        west, south, east, north = (column[None, :] for column in self._boxes.T)
+        y, x = lats[:, None], lons[:, None]
+        x = np.where((east > 180.0) & (x < west), x + 360.0, x)
+        reach = np.reshape(reach_lon, (-1, 1)) if np.ndim(reach_lon) else reach_lon
+        hit = ((y >= south - reach_lat) & (y <= north + reach_lat)
+               & (x >= west - reach) & (x <= east + reach)).any(axis=0)
+        return tuple(self.polygons[i] for i in np.flatnonzero(hit))
+
     def locate(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
         """The index of the outline each point falls in, or -1 outside every one."""
         found = np.full(lats.size, -1, dtype=np.intp)
-        for polygon in self.polygons:
+        for polygon in self._worth_testing(lats, lons):
             west, south, east, north = polygon.box
             shifted = _onto(lons, west, east)
             candidates = np.flatnonzero((found < 0) & (lats >= south) & (lats <= north)
@@ -77,7 +98,7 @@ class Outlines:
         reach_lat = max_miles / _MILES_PER_DEGREE
         reach_lon = reach_lat / np.maximum(np.cos(np.radians(np.minimum(np.abs(lats) + reach_lat,
                                                                         89.0))), 0.01)
-        for polygon in self.polygons:
+        for polygon in self._worth_testing(lats, lons, reach_lat, reach_lon):
             west, south, east, north = polygon.box
             shifted = _onto(lons, west, east)
             candidates = np.flatnonzero((lats >= south - reach_lat) & (lats <= north + reach_lat)
