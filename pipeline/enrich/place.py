@@ -96,6 +96,7 @@ def _settle(v: dict, found: Found | None) -> list[str]:
     given_country = country_named(v["country"]) if v["country"] else None
     if given_country is not None:  # one form per country: KZ and Kazakhstan pivot together
         v["country"] = given_country.name
+    agrees = False  # the country in force is the one the coordinates are in
     if found is not None:
         if found.country is None:
             conflicts.append("the coordinates are " + (
@@ -122,28 +123,26 @@ def _settle(v: dict, found: Found | None) -> list[str]:
                              + ("grid operator" if found.outside == "bidding area" else
                                 "region and grid operator"))
     if v["grid_operator"] is None:
-        _fill_grid(v, found, given_country)
+        _fill_grid(v, found if agrees else None, given_country or (
+            found.country if found is not None else None))
     if v["climate_zone"] is None and found is not None and found.zone != "Ocean":
         v["climate_zone"], v["climate_zone_source"] = found.zone, COMPUTED
     return conflicts
 
 
-def _fill_grid(v: dict, found: Found | None, given_country) -> None:
+def _fill_grid(v: dict, found: Found | None, country) -> None:
     """The grid operator from the part of a state or country, else the state or province,
-    the coordinates are in (where the country in force is theirs), else from the country and
-    region in force."""
-    agrees = found is not None and found.country is not None and (
-        v["country_source"] == COMPUTED or given_country == found.country)
-    if agrees and found.area is not None:
+    the coordinates are in (``found``: None where the country in force is not theirs), else
+    from ``country`` and the region in force."""
+    if found is not None and found.area is not None:
         area = found.area
         v["grid_operator"] = area.grid_operator
         v["grid_operator_source"] = (f"{COMPUTED}, inside an approximate outline of {area.name}"
                                      if area.drawn else f"{COMPUTED}, by county: {area.name}")
         return
-    if agrees and found.state is not None:
+    if found is not None and found.state is not None:
         v["grid_operator"], v["grid_operator_source"] = found.state.grid_operator, COMPUTED
         return
-    country = given_country or (found.country if found is not None else None)
     row = grid_row(country, v["region"])
     if row is not None:
         v["grid_operator"], v["grid_operator_source"] = row.grid_operator, FROM_REGION
