@@ -64,8 +64,7 @@ class Outlines:
         if lats.size * len(self.polygons) > _PREFILTER_CELLS:
             return self.polygons
         west, south, east, north = (column[None, :] for column in self._boxes.T)
-        y, x = lats[:, None], lons[:, None]
-        x = np.where((east > 180.0) & (x < west), x + 360.0, x)
+        y, x = lats[:, None], _onto(lons[:, None], west, east)
         reach = np.reshape(reach_lon, (-1, 1)) if np.ndim(reach_lon) else reach_lon
         hit = ((y >= south - reach_lat) & (y <= north + reach_lat)
                & (x >= west - reach) & (x <= east + reach)).any(axis=0)
@@ -113,12 +112,14 @@ class Outlines:
         return best, best_miles
 
 
-def _onto(lons: np.ndarray, west: float, east: float) -> np.ndarray:
+def _onto(lons: np.ndarray, west, east) -> np.ndarray:
     """Longitudes as a polygon's box reads them: where the polygon is continued past 180 E
     (Russia, Fiji), a point west of its box is moved on by 360 degrees, and only such a
     point; Moscow at 37.6 E stays inside Russia's box (19 E to 191 E), Chukotka's -170
-    becomes 190."""
-    return np.where(lons < west, lons + 360.0, lons) if east > 180.0 else lons
+    becomes 190. ``west`` and ``east`` are one box's or, broadcast, many boxes'."""
+    if np.ndim(east) == 0 and east <= 180.0:
+        return lons
+    return np.where((east > 180.0) & (lons < west), lons + 360.0, lons)
 
 
 def _inside(polygon: Polygon, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -222,14 +223,12 @@ def read_packed(data: bytes) -> Outlines:
                                       in zip(owners, starts[:-1].tolist(), starts[1:].tolist())))
 
 
-@cache
 def countries_fine() -> Outlines:
     """Natural Earth Admin 0 countries at 1:10m (pipeline/data/countries-10m.npz): read for
     points near a border or a coast of the 1:110m outlines; ids are ISO 3166 numeric codes."""
     return _packed("countries-10m.npz")
 
 
-@cache
 def provinces() -> Outlines:
     """Canada's provinces and territories (Natural Earth Admin 1 at 1:50m,
     pipeline/data/provinces-50m.npz); ids are their postal codes."""
@@ -248,7 +247,6 @@ def _packed(name: str) -> Outlines:
     return read_packed(resources.files("pipeline").joinpath(f"data/{name}").read_bytes())
 
 
-@cache
 def grid_counties() -> Outlines:
     """The US counties pipeline/data/grid_counties.csv lists (US Census outlines via
     us-atlas, pipeline/data/grid_counties.npz); ids are county FIPS codes."""
