@@ -130,8 +130,7 @@ def _option_rows(options: pd.DataFrame, chosen: pd.DataFrame, sites: pd.DataFram
     and equity it spends and the critical IT whose phase starts building in it; sites in the
     order of ``sites`` (plan.csv), then workload and start."""
     first = settings.decision_year
-    spent = sorted({int(c.rsplit("_y", 1)[1]) for c in options.columns
-                    if c.startswith(("capex_musd_y", "equity_musd_y", "mw_y"))})
+    spent = _years_of(options, "capex_musd", "equity_musd", "mw")
     frame = options.assign(
         start_year=options["delay_years"] + first,
         chosen=options.merge(chosen[OPTION_KEY].assign(_in=True), on=OPTION_KEY,
@@ -157,9 +156,7 @@ def _uses(table: pd.DataFrame, settings: PlanSettings
     after the last (spent basis): capex and equity spent in the year (``spent``) or the
     whole of them in the option's start year (``committed``); MW starting in the year."""
     ks = list(settings.delays)
-    years = sorted({int(c.rsplit("_y", 1)[1]) for c in table.columns
-                    if c.startswith("capex_musd_y")})
-    later = [k for k in years if k > max(ks)]
+    later = [k for k in _years_of(table, "capex_musd") if k > max(ks)]
     use, after = {}, {}
     for kind, (_, stem) in LIMITS.items():
         if kind != "mw" and settings.capex_basis == COMMITTED:
@@ -173,6 +170,12 @@ def _uses(table: pd.DataFrame, settings: PlanSettings
         if kind != "mw" and later and len(table):
             after[kind] = np.column_stack([_spent(table, f"{stem}_y{k}") for k in later])
     return use, after
+
+
+def _years_of(table: pd.DataFrame, *stems: str) -> list[int]:
+    """The years from the decision (``k`` of a ``{stem}_y{k}`` column) the options hold."""
+    return sorted({int(c.rsplit("_y", 1)[1]) for c in table.columns
+                   if c.startswith(tuple(f"{stem}_y" for stem in stems))})
 
 
 def _spent(table: pd.DataFrame, column: str) -> np.ndarray:
